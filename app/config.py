@@ -1,0 +1,100 @@
+"""Settings, read only from AUTH_* environment variables (no .env file).
+
+Invalid settings raise pydantic's ValidationError; `python -m app` turns that into one line per problem
+(see `describe_errors`) and exits before serving anything.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.domain import grammar
+
+JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
+MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
+MIN_HMAC_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", case_sensitive=False, extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1)] = 1
+
+    redis_url: str | None = None
+    redis_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")] = "web3auth"
+    redis_timeout: Annotated[float, Field(gt=0, le=5)] = 0.5
+
+    domains: Annotated[list[str], NoDecode, Field(min_length=1)] = ["localhost:8000"]
+    chain_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHAIN_ID)]], NoDecode, Field(min_length=1)] = [1]
+    statement: str = "Sign in with Ethereum."
+    nonce_ttl: Annotated[int, Field(ge=10, le=86400)] = 300
+    clock_skew: Annotated[int, Field(ge=0, le=600)] = 60
+
+    issuer: Annotated[str, Field(min_length=1)] = "http://localhost:8000"
+    audience: Annotated[str, Field(min_length=1)] = "web3-auth"
+    access_ttl: Annotated[int, Field(ge=10)] = 900
+    refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
+    jwt_alg: JwtAlgorithm = "ES256"
+    jwt_keys_file: Path | None = None
+    jwt_secret: SecretStr | None = None
+
+    @field_validator("domains", "chain_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("domains")
+    @classmethod
+    def _authorities(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if grammar.authority_re.fullmatch(domain) is None:
+                raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
+        return value
+
+    @field_validator("statement")
+    @classmethod
+    def _statement(cls, value: str) -> str:
+        if grammar.statement_re.fullmatch(value) is None:
+            raise ValueError("may only hold RFC 3986 reserved and unreserved characters and spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _keys(self) -> Self:
+        secret = self.jwt_secret.get_secret_value().encode() if self.jwt_secret else None
+        if self.jwt_alg == "HS256":
+            if secret is None or len(secret) < MIN_HMAC_SECRET_BYTES:
+                raise ValueError(f"AUTH_JWT_ALG=HS256 needs AUTH_JWT_SECRET of at least {MIN_HMAC_SECRET_BYTES} bytes")
+            if self.jwt_keys_file is not None:
+                raise ValueError("AUTH_JWT_KEYS_FILE holds asymmetric keys; HS256 uses AUTH_JWT_SECRET")
+        else:
+            if secret is not None:
+                raise ValueError(f"AUTH_JWT_SECRET is only used with HS256, not {self.jwt_alg}")
+            if self.jwt_keys_file is None and self.workers > 1:
+                raise ValueError(
+                    "AUTH_WORKERS > 1 needs AUTH_JWT_KEYS_FILE: without it each worker would sign with its "
+                    "own ephemeral key (create one with `python -m app keygen`)"
+                )
+        return self
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line naming each bad AUTH_* variable and what is wrong with it."""
+    problems = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"] if isinstance(part, str))
+        variable = f"AUTH_{name.upper()}: " if name else ""
+        problems.append(f"{variable}{item['msg'].removeprefix('Value error, ')}")
+    return "invalid configuration: " + "; ".join(problems)

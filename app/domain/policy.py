@@ -1,0 +1,56 @@
+"""The relying party's checks on a parsed message: origin, chain and time window (EIP-4361 §Verifying).
+
+The expected values come from configuration, never from the request (a Host or Origin header is the
+client's to choose).
+"""
+
+from collections.abc import Collection
+
+from app.domain.messages import SiweMessage, timestamp_seconds
+from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def host_of(authority: str) -> str:
+    """The host of an RFC 3986 authority: without userinfo and port."""
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.partition(":")[0]
+
+
+def is_loopback(authority: str) -> bool:
+    return host_of(authority).lower() in _LOOPBACK_HOSTS
+
+
+def origin_scheme(domain: str) -> str:
+    """The scheme a browser origin for this domain has: http on loopback (development), else https."""
+    return "http" if is_loopback(domain) else "https"
+
+
+def check_origin(message: SiweMessage, domains: Collection[str], chain_ids: Collection[int]) -> None:
+    """The domain must be one we serve, exactly as configured; the scheme, when the message names one,
+    must be https (the default EIP-4361 assumes), or http for a loopback domain; the chain must be listed."""
+    if message.domain not in domains:
+        raise DomainNotAllowed(f"domain {message.domain!r} is not served here")
+    if message.scheme not in (None, "https", origin_scheme(message.domain)):
+        raise DomainNotAllowed(f"scheme {message.scheme!r} is not allowed for domain {message.domain!r}")
+    if message.chain_id not in chain_ids:
+        raise ChainNotAllowed(f"chain id {message.chain_id} is not accepted here")
+
+
+def check_validity_window(message: SiweMessage, now: float, clock_skew: float) -> None:
+    """Expired when now >= Expiration Time; not yet valid when now < Not Before or Issued At is in the
+    future; every bound with `clock_skew` seconds of tolerance."""
+    issued_at = timestamp_seconds(message.issued_at)
+    if message.expiration_time is not None:
+        expires_at = timestamp_seconds(message.expiration_time)
+        if expires_at <= issued_at:
+            raise ExpiredMessage("Expiration Time is not after Issued At")
+        if now >= expires_at + clock_skew:
+            raise ExpiredMessage()
+    if message.not_before is not None and now < timestamp_seconds(message.not_before) - clock_skew:
+        raise NotYetValid("the message's Not Before is in the future")
+    if now < issued_at - clock_skew:
+        raise NotYetValid("the message's Issued At is in the future")

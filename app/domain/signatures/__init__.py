@@ -1,0 +1,1 @@
+"""Signature verification, one module per standard. EOA signatures only for now (EIP-191)."""

@@ -1,0 +1,96 @@
+"""Sign-in: a signed EIP-4361 message in, a session and its tokens out.
+
+The checks run on the exact text that was signed, cheapest first, and the nonce is consumed only after
+the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
+cryptography unless it names an outstanding nonce:
+
+    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> nonce look-up (consumes
+    nothing) -> EIP-191 signature -> consume the nonce and open the session (one atomic store call)
+    -> mint the tokens
+"""
+
+from dataclasses import dataclass
+
+from app.config import Settings
+from app.domain import policy
+from app.domain.messages import parse_message
+from app.domain.signatures.eip191 import is_signed_by
+from app.domain.tokens import TokenService, new_id, new_refresh_token
+from app.errors import InvalidNonce, InvalidSignature
+from app.stores.base import Challenge, Session, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    address: str
+    chain_id: int
+    session_id: str
+
+
+def decode_signature(signature: str) -> bytes:
+    """The bytes of a 0x-prefixed hex signature; malformed hex is simply not a valid signature."""
+    if not signature.startswith("0x"):
+        raise InvalidSignature("the signature must be 0x-prefixed hex")
+    try:
+        return bytes.fromhex(signature[2:])
+    except ValueError:
+        raise InvalidSignature("the signature is not hex") from None
+
+
+async def sign_in(
+    store: Store,
+    tokens: TokenService,
+    settings: Settings,
+    *,
+    message_text: str,
+    signature: str,
+    now: float,
+    challenge: Challenge | None = None,
+) -> Grant:
+    """Verify a signed message and open a session. `challenge`, when the caller already looked it up
+    (the address-only form of /auth/verify), saves a second look-up."""
+    message = parse_message(message_text)
+    policy.check_origin(message, settings.domains, settings.chain_ids)
+    policy.check_validity_window(message, now, settings.clock_skew)
+    if challenge is None:
+        challenge = await store.find_challenge(message.nonce)
+    if challenge is None or (challenge.nonce, challenge.address, challenge.chain_id, challenge.domain) != (
+        message.nonce,
+        message.address,
+        message.chain_id,
+        message.domain,
+    ):
+        raise InvalidNonce()
+    if not is_signed_by(message_text, decode_signature(signature), message.address):
+        raise InvalidSignature()
+
+    issued_at = int(now)
+    expires_at = issued_at + settings.refresh_ttl
+    session_id = new_id()
+    refresh_token, refresh_hash = new_refresh_token(session_id)
+    session = Session(session_id, message.address, message.chain_id, issued_at, expires_at, refresh_hash)
+    if not await store.redeem_challenge(message.nonce, session, settings.refresh_ttl):
+        raise InvalidNonce("the nonce was used by a concurrent sign-in")
+    access_token, expires_in = tokens.mint_access(
+        subject=session.address, chain_id=session.chain_id, session_id=session_id, now=issued_at, not_after=expires_at
+    )
+    return Grant(
+        access_token, expires_in, refresh_token, settings.refresh_ttl, session.address, session.chain_id, session_id
+    )
+
+
+async def sign_in_latest(
+    store: Store, tokens: TokenService, settings: Settings, *, address: str, signature: str, now: float
+) -> Grant:
+    """Sign in with the message last issued to `address` (EIP-55): for frontends that only sign the
+    challenge's `message` and send back the signature."""
+    challenge = await store.latest_challenge(address)
+    if challenge is None:
+        raise InvalidNonce("no outstanding challenge for this address")
+    return await sign_in(
+        store, tokens, settings, message_text=challenge.message, signature=signature, now=now, challenge=challenge
+    )

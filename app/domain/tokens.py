@@ -1,0 +1,120 @@
+"""Access tokens (JWT, RFC 9068 profile) and opaque refresh tokens.
+
+Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 address), chain_id, iat, nbf,
+exp, jti, sid. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
+`iss` and `aud`, requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725. Clock skew is tolerated on iat and
+nbf (tokens minted by a replica whose clock runs ahead), never on exp.
+
+Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store keeps only a SHA-256 hash.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from app.domain.keys import KeySet
+from app.errors import InvalidToken
+
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  # RFC 9068 §4: either spelling
+MAX_TOKEN_LENGTH = 4096
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    subject: str
+    chain_id: int
+    session_id: str
+    token_id: str
+    issued_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    issuer: str
+    audience: str
+    access_ttl: int
+    clock_skew: int
+
+
+def new_id() -> str:
+    """A 128-bit random identifier, URL-safe (session ids, token ids)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_refresh_token(session_id: str) -> tuple[str, str]:
+    """A fresh refresh token for a session, and the hash the store keeps of it."""
+    token = f"{session_id}.{secrets.token_urlsafe(32)}"
+    return token, refresh_token_hash(token)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TokenService:
+    """Mints and validates access tokens with one key set and one policy."""
+
+    def __init__(self, keys: KeySet, policy: TokenPolicy) -> None:
+        self._keys = keys
+        self._policy = policy
+        self._algorithm = keys.signing.algorithm
+
+    def mint_access(self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int) -> tuple[str, int]:
+        """A signed access token and its lifetime in seconds; it never outlives `not_after` (the session)."""
+        expires_at = min(now + self._policy.access_ttl, not_after)
+        claims = {
+            "iss": self._policy.issuer,
+            "aud": self._policy.audience,
+            "sub": subject,
+            "chain_id": chain_id,
+            "iat": now,
+            "nbf": now,
+            "exp": expires_at,
+            "jti": new_id(),
+            "sid": session_id,
+        }
+        key = self._keys.signing
+        token = jwt.encode(claims, key.private, algorithm=self._algorithm, headers={"kid": key.kid, "typ": "at+jwt"})
+        return token, expires_at - now
+
+    def validate_access(self, token: str, now: float) -> AccessClaims:
+        """The claims of a valid access token; raises InvalidToken for anything else."""
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("the token is too long")
+        try:
+            header = jwt.get_unverified_header(token)
+            kid = header.get("kid")
+            key = self._keys.by_kid.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise InvalidToken("unknown key id")
+            if header.get("typ") not in ACCESS_TOKEN_TYPES:
+                raise InvalidToken("not an access token (typ must be at+jwt)")
+            decoded = jwt.decode_complete(
+                token,
+                key.public,
+                algorithms=[self._algorithm],
+                audience=self._policy.audience,
+                issuer=self._policy.issuer,
+                leeway=self._policy.clock_skew,
+                options={"require": _REQUIRED_CLAIMS, "strict_aud": True},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"the token is not valid: {exc}") from None
+        return _claims(decoded["payload"], now)
+
+
+def _claims(payload: dict[str, Any], now: float) -> AccessClaims:
+    subject, chain_id, session_id = payload.get("sub"), payload.get("chain_id"), payload.get("sid")
+    token_id, issued_at, expires_at = payload["jti"], payload["iat"], payload["exp"]
+    if not (isinstance(subject, str) and isinstance(session_id, str) and isinstance(token_id, str)):
+        raise InvalidToken("the token's sub, sid and jti must be strings")
+    if type(chain_id) is not int or type(issued_at) is not int or type(expires_at) is not int:
+        raise InvalidToken("the token's chain_id, iat and exp must be integers")
+    if expires_at <= now:
+        raise InvalidToken("the token has expired")
+    return AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at)

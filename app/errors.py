@@ -1,0 +1,145 @@
+"""Every failure the service reports, as one exception tree.
+
+Each class carries its HTTP status and the stable machine-readable `code` that clients see as
+``{"error": code, "detail": text}``. One exception handler renders them all (see app.api.handlers).
+
+    AuthError
+    ├── InvalidRequest          422 invalid_request       the body or query does not fit the schema
+    ├── PayloadTooLarge         413 payload_too_large     a request body over the size limit
+    ├── InvalidMessage          400 invalid_message       not an EIP-4361 message, by its ABNF
+    ├── DomainNotAllowed        401 domain_not_allowed    the message names a domain/scheme we do not serve
+    │   └── DomainNotOffered    400 domain_not_allowed    ...asked for when requesting a challenge
+    ├── ChainNotAllowed         401 chain_not_allowed     the message names a chain we do not accept
+    │   └── ChainNotOffered     400 chain_not_allowed     ...asked for when requesting a challenge
+    ├── ExpiredMessage          401 expired_message       past its Expiration Time
+    ├── NotYetValid             401 not_yet_valid         before its Not Before, or issued in the future
+    ├── InvalidNonce            401 invalid_nonce         nonce unknown, expired, used, or bound elsewhere
+    ├── InvalidSignature        401 invalid_signature     the signature is not the address's
+    ├── InvalidToken            401 invalid_token         a bearer token that is not valid
+    │   └── MissingToken        401 invalid_token         ...or no bearer token at all
+    ├── NotFound                404 not_found             no such route
+    ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
+    ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
+    └── InternalError           500 internal_error        a bug: never raised on purpose
+
+This module is a leaf: it imports nothing from the application.
+"""
+
+from typing import ClassVar
+
+
+class AuthError(Exception):
+    """Base class: a failure with an HTTP status, a stable code and a human-readable detail."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_detail: ClassVar[str] = "Internal error."
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class InvalidRequest(AuthError):
+    status = 422
+    code = "invalid_request"
+    default_detail = "The request does not match the schema."
+
+
+class PayloadTooLarge(AuthError):
+    status = 413
+    code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+class InvalidMessage(AuthError):
+    status = 400
+    code = "invalid_message"
+    default_detail = "The message is not a valid EIP-4361 message."
+
+
+class DomainNotAllowed(AuthError):
+    status = 401
+    code = "domain_not_allowed"
+    default_detail = "The message's domain is not one this service signs in for."
+
+
+class DomainNotOffered(DomainNotAllowed):
+    status = 400
+
+
+class ChainNotAllowed(AuthError):
+    status = 401
+    code = "chain_not_allowed"
+    default_detail = "The message's chain id is not accepted here."
+
+
+class ChainNotOffered(ChainNotAllowed):
+    status = 400
+
+
+class ExpiredMessage(AuthError):
+    status = 401
+    code = "expired_message"
+    default_detail = "The message has expired."
+
+
+class NotYetValid(AuthError):
+    status = 401
+    code = "not_yet_valid"
+    default_detail = "The message is not valid yet."
+
+
+class InvalidNonce(AuthError):
+    status = 401
+    code = "invalid_nonce"
+    default_detail = "The nonce is unknown, expired, already used, or was issued for another sign-in."
+
+
+class InvalidSignature(AuthError):
+    status = 401
+    code = "invalid_signature"
+    default_detail = "The signature was not made by the message's address."
+
+
+class InvalidToken(AuthError):
+    status = 401
+    code = "invalid_token"
+    default_detail = "The access token is malformed, expired or revoked."
+    www_authenticate: ClassVar[str] = 'Bearer error="invalid_token"'
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": self.www_authenticate})
+
+
+class MissingToken(InvalidToken):
+    """RFC 6750 §3.1: a request without credentials gets a challenge without an error code."""
+
+    default_detail = "Send the access token as `Authorization: Bearer <token>`."
+    www_authenticate = "Bearer"
+
+
+class NotFound(AuthError):
+    status = 404
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class MethodNotAllowed(AuthError):
+    status = 405
+    code = "method_not_allowed"
+    default_detail = "Method not allowed."
+
+
+class StoreUnavailable(AuthError):
+    status = 503
+    code = "store_unavailable"
+    default_detail = "The session store is unavailable; try again shortly."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class InternalError(AuthError):
+    pass
