@@ -1,0 +1,144 @@
+"""The shared store on Redis (redis-py asyncio), for several workers and replicas.
+
+Keys, under AUTH_REDIS_PREFIX:
+    <prefix>:challenge:<nonce>    JSON of the challenge, with the nonce TTL
+    <prefix>:latest:<address>     JSON of the last challenge issued to that address, same TTL
+    <prefix>:session:<session id> hash of the session, with the session's absolute TTL
+
+Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection, the command
+and one immediate retry on a dropped connection (a pooled connection that a Redis restart killed); past
+it, or on any Redis error, the operation raises StoreUnavailable. Consuming a nonce is a Lua script: one
+atomic step, never a read then a delete.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Self
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from app.errors import StoreUnavailable
+from app.stores.base import Challenge, Session
+
+MAX_CONNECTIONS = 64
+
+# KEYS: challenge, latest-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
+_REDEEM = """
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+local latest = redis.call('GET', KEYS[2])
+if latest and cjson.decode(latest)['nonce'] == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return 1
+"""
+
+
+def _challenge_json(challenge: Challenge) -> str:
+    return json.dumps(
+        {
+            "nonce": challenge.nonce,
+            "address": challenge.address,
+            "chain_id": challenge.chain_id,
+            "domain": challenge.domain,
+            "message": challenge.message,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _challenge(raw: bytes | str | None) -> Challenge | None:
+    return None if raw is None else Challenge(**json.loads(raw))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisStore:
+    def __init__(self, client: Redis, *, prefix: str, timeout: float) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._timeout = timeout
+        self._redeem = client.register_script(_REDEEM)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), retries=1),
+        )
+        return cls(Redis(connection_pool=pool), prefix=prefix, timeout=timeout)
+
+    @asynccontextmanager
+    async def _answering(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                yield
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable() from exc
+
+    def _key(self, kind: str, name: str) -> str:
+        return f"{self._prefix}:{kind}:{name}"
+
+    async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
+        encoded = _challenge_json(challenge)
+        async with self._answering():
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.set(self._key("challenge", challenge.nonce), encoded, ex=ttl)
+            pipe.set(self._key("latest", challenge.address), encoded, ex=ttl)
+            await pipe.execute()
+
+    async def find_challenge(self, nonce: str) -> Challenge | None:
+        async with self._answering():
+            return _challenge(await self._redis.get(self._key("challenge", nonce)))
+
+    async def latest_challenge(self, address: str) -> Challenge | None:
+        async with self._answering():
+            return _challenge(await self._redis.get(self._key("latest", address)))
+
+    async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
+        keys = [
+            self._key("challenge", nonce),
+            self._key("latest", session.address),
+            self._key("session", session.session_id),
+        ]
+        fields: list[Any] = [
+            "address", session.address,
+            "chain_id", session.chain_id,
+            "created_at", session.created_at,
+            "expires_at", session.expires_at,
+            "refresh_hash", session.refresh_hash,
+        ]  # fmt: skip
+        async with self._answering():
+            return bool(await self._redeem(keys=keys, args=[nonce, ttl, *fields]))
+
+    async def find_session(self, session_id: str) -> Session | None:
+        async with self._answering():
+            raw = await self._redis.hgetall(self._key("session", session_id))
+        if not raw:
+            return None
+        field = {_text(key): _text(value) for key, value in raw.items()}
+        return Session(
+            session_id=session_id,
+            address=field["address"],
+            chain_id=int(field["chain_id"]),
+            created_at=int(field["created_at"]),
+            expires_at=int(field["expires_at"]),
+            refresh_hash=field["refresh_hash"],
+        )
+
+    async def ping(self) -> None:
+        async with self._answering():
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
