@@ -1,0 +1,88 @@
+"""Command line: `python -m app` serves; `keygen` prints a new private JWK Set; `openapi` writes the schema.
+
+python -m app                      serve on AUTH_HOST:AUTH_PORT with AUTH_WORKERS workers
+python -m app keygen --alg ES256   print a private JWK Set for AUTH_JWT_KEYS_FILE
+python -m app openapi [-o FILE]    write the OpenAPI schema (default openapi.json; - for stdout)
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+PROGRAM = "web3-auth"
+
+
+def _fail(message: str) -> None:
+    print(f"{PROGRAM}: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def serve() -> None:
+    import uvicorn
+
+    from app.config import Settings, describe_errors
+    from app.domain.keys import KeyFileError
+    from app.domain.signatures.eip191 import ensure_fast_backend
+    from app.lifespan import load_keys
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(describe_errors(exc))
+    try:
+        ensure_fast_backend()
+        if settings.jwt_keys_file is not None:
+            load_keys(settings)  # a broken keys file stops us here, in one line, not in every worker
+    except (RuntimeError, KeyFileError) as exc:
+        _fail(str(exc))
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's
+        server_header=False,
+    )
+
+
+def keygen(algorithm: str) -> None:
+    from app.domain.keys import generate_private_key, private_jwk
+
+    print(json.dumps({"keys": [private_jwk(generate_private_key(algorithm), algorithm)]}, indent=2))
+
+
+def openapi(output: str) -> None:
+    from app.config import Settings
+    from app.main import create_app
+
+    # The schema does not depend on configuration: build it from the defaults, whatever AUTH_* says.
+    document = json.dumps(create_app(Settings.model_construct()).openapi(), indent=2) + "\n"
+    if output == "-":
+        sys.stdout.write(document)
+    else:
+        Path(output).write_text(document)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description="web3-auth: Sign-In with Ethereum service")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the API (the default)")
+    keygen_parser = commands.add_parser("keygen", help="print a new private JWK Set")
+    keygen_parser.add_argument("--alg", choices=["ES256", "EdDSA", "RS256"], default="ES256")
+    openapi_parser = commands.add_parser("openapi", help="write the OpenAPI schema")
+    openapi_parser.add_argument("-o", "--output", default="openapi.json", help="file to write, or - for stdout")
+    args = parser.parse_args(argv)
+    if args.command == "keygen":
+        keygen(args.alg)
+    elif args.command == "openapi":
+        openapi(args.output)
+    else:
+        serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""/auth/challenge, /auth/verify and /auth/me."""
+
+import time
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import BearerDep, ServicesDep
+from app.api.handlers import error_responses
+from app.api.schemas import ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
+from app.domain.challenges import issue_challenge, rfc3339
+from app.domain.signin import Grant, sign_in, sign_in_latest
+from app.errors import (
+    ChainNotAllowed,
+    ChainNotOffered,
+    DomainNotAllowed,
+    DomainNotOffered,
+    ExpiredMessage,
+    InvalidMessage,
+    InvalidNonce,
+    InvalidRequest,
+    InvalidSignature,
+    InvalidToken,
+    NotYetValid,
+    PayloadTooLarge,
+    StoreUnavailable,
+)
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post(
+    "/challenge",
+    summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
+    responses=error_responses(InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, StoreUnavailable),
+)
+async def challenge(body: ChallengeRequest, services: ServicesDep, response: Response) -> ChallengeResponse:
+    issued = issue_challenge(
+        services.settings,
+        address=body.address,
+        now=time.time(),
+        chain_id=body.chain_id,
+        domain=body.domain,
+        uri=body.uri,
+        statement=body.statement,
+        resources=body.resources,
+    )
+    await services.store.save_challenge(issued.challenge, services.settings.nonce_ttl + services.settings.clock_skew)
+    response.headers.update(NO_STORE)
+    record = issued.challenge
+    return ChallengeResponse(
+        message=record.message,
+        nonce=record.nonce,
+        address=record.address,
+        chain_id=record.chain_id,
+        domain=record.domain,
+        issued_at=issued.issued_at,
+        expiration_time=issued.expiration_time,
+    )
+
+
+@router.post(
+    "/verify",
+    summary="Trade a signed message for an access token and a refresh token",
+    responses=error_responses(
+        InvalidMessage,
+        DomainNotAllowed,
+        ChainNotAllowed,
+        ExpiredMessage,
+        NotYetValid,
+        InvalidNonce,
+        InvalidSignature,
+        PayloadTooLarge,
+        InvalidRequest,
+        StoreUnavailable,
+    ),
+)
+async def verify(body: VerifyRequest, services: ServicesDep, response: Response) -> TokenResponse:
+    store, tokens, settings, now = services.store, services.tokens, services.settings, time.time()
+    grant: Grant
+    if body.message is not None:
+        grant = await sign_in(store, tokens, settings, message_text=body.message, signature=body.signature, now=now)
+    else:
+        assert body.address is not None  # the model requires one of the two
+        grant = await sign_in_latest(store, tokens, settings, address=body.address, signature=body.signature, now=now)
+    response.headers.update(NO_STORE)
+    return TokenResponse(
+        access_token=grant.access_token,
+        expires_in=grant.expires_in,
+        refresh_token=grant.refresh_token,
+        refresh_expires_in=grant.refresh_expires_in,
+        address=grant.address,
+        chain_id=grant.chain_id,
+    )
+
+
+@router.get(
+    "/me",
+    summary="Who the bearer of an access token is",
+    responses=error_responses(InvalidToken, StoreUnavailable),
+)
+async def me(token: BearerDep, services: ServicesDep, response: Response) -> MeResponse:
+    claims = services.tokens.validate_access(token, time.time())
+    if await services.store.find_session(claims.session_id) is None:
+        raise InvalidToken("the session has ended")
+    response.headers.update(NO_STORE)
+    return MeResponse(
+        address=claims.subject,
+        chain_id=claims.chain_id,
+        session_id=claims.session_id,
+        expires_at=rfc3339(claims.expires_at),
+    )

@@ -1,0 +1,74 @@
+"""One rendering for every error: `{"error": code, "detail": text}` with the error's status and headers."""
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from app.api.schemas import ErrorBody
+from app.errors import AuthError, InternalError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+
+_CODES_BY_STATUS = {
+    400: InvalidRequest.code,
+    404: NotFound.code,
+    405: MethodNotAllowed.code,
+    413: PayloadTooLarge.code,
+}
+_MAX_VALIDATION_PROBLEMS = 3
+
+
+def render(error: AuthError) -> JSONResponse:
+    return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status, headers=error.headers)
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    problems = []
+    for item in exc.errors()[:_MAX_VALIDATION_PROBLEMS]:
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
+        problems.append(f"{location}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    return render(exc)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return render(InvalidRequest(_describe_validation(exc)))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
+    return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+    return render(InternalError())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*errors: type[AuthError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: per status, the error codes it can answer with."""
+    codes: dict[int, list[str]] = defaultdict(list)
+    for error in errors:
+        if error.code not in codes[error.status]:
+            codes[error.status].append(error.code)
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": "Error codes: " + ", ".join(f"`{code}`" for code in names),
+        }
+        for status, names in sorted(codes.items())
+    }

@@ -1,0 +1,130 @@
+"""Request and response bodies, with the real constraints written into the OpenAPI schema."""
+
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.config import MAX_CHAIN_ID
+from app.domain import grammar
+from app.domain.addresses import normalize_address
+from app.domain.messages import MAX_MESSAGE_BYTES
+
+
+def _matching(pattern: Any, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if pattern.fullmatch(value) is None:
+            raise ValueError(f"not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Address = Annotated[
+    str,
+    Field(
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="0x and 40 hex digits: all lower or all upper case (converted to EIP-55), "
+        "or mixed case that is a valid EIP-55 checksum.",
+        examples=["0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"],
+    ),
+    AfterValidator(normalize_address),
+]
+ChainId = Annotated[int, Field(ge=1, le=MAX_CHAIN_ID, description="EIP-155 chain id.", examples=[1])]
+Uri = Annotated[str, Field(min_length=1, max_length=2048), _matching(grammar.uri_re, "an RFC 3986 URI")]
+Signature = Annotated[
+    str,
+    Field(
+        pattern=r"^0x([0-9a-fA-F]{2})*$",
+        max_length=2 + 2 * 8192,
+        description="0x-prefixed hex. An EOA signature (EIP-191 personal_sign) is 65 bytes r||s||v.",
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="A stable machine-readable code.", examples=["invalid_signature"])
+    detail: str = Field(description="What went wrong, for humans.")
+
+
+class ChallengeRequest(Strict):
+    address: Address
+    chain_id: ChainId | None = Field(None, description="Defaults to the first of AUTH_CHAIN_IDS.")
+    domain: str | None = Field(
+        None, min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first."
+    )
+    uri: Uri | None = Field(None, description="The URI in the message; defaults to the domain's origin.")
+    statement: (
+        Annotated[str, Field(max_length=1024), _matching(grammar.statement_re, "a statement (ASCII, no line break)")]
+        | None
+    ) = Field(None, description="Defaults to AUTH_STATEMENT.")
+    resources: list[Uri] | None = Field(None, max_length=32, description="RFC 3986 URIs listed in the message.")
+
+
+class ChallengeResponse(BaseModel):
+    message: str = Field(description="The EIP-4361 message to sign with personal_sign, byte for byte.")
+    nonce: str
+    address: str = Field(description="The EIP-55 address the challenge is bound to.")
+    chain_id: int
+    domain: str
+    issued_at: str = Field(description="RFC 3339.")
+    expiration_time: str = Field(description="RFC 3339: when the challenge and its nonce expire.")
+
+
+class VerifyRequest(Strict):
+    message: str | None = Field(
+        None,
+        json_schema_extra={"maxLength": MAX_MESSAGE_BYTES},
+        description="The signed EIP-4361 message, exactly as signed. Longer than 8 KiB: 400 invalid_message.",
+    )
+    address: Address | None = Field(
+        None, description="Instead of `message`: use the message last issued to this address."
+    )
+    signature: Signature
+
+    @model_validator(mode="after")
+    def _message_or_address(self) -> Self:
+        if (self.message is None) == (self.address is None):
+            raise ValueError("send exactly one of `message` and `address`")
+        return self
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = Field("Bearer", examples=["Bearer"])
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="Seconds until the session ends, whatever refreshes happen.")
+    address: str
+    chain_id: int
+
+
+class MeResponse(BaseModel):
+    address: str
+    chain_id: int
+    session_id: str
+    expires_at: str = Field(description="RFC 3339: when the presented access token expires.")
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    store: str = Field(examples=["memory"])
+
+
+class PublicJwk(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    kty: str
+    kid: str
+    alg: str
+    use: str
+
+
+class Jwks(BaseModel):
+    keys: list[PublicJwk]

@@ -1,0 +1,57 @@
+"""What lives as long as the application: the store, the signing keys and the token service."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.domain.keys import KeySet, generate_key_set, hmac_key_set, load_key_set
+from app.domain.signatures.eip191 import ensure_fast_backend
+from app.domain.tokens import TokenPolicy, TokenService
+from app.stores import open_store
+from app.stores.base import Store
+
+logger = logging.getLogger("web3_auth")
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    keys: KeySet
+    tokens: TokenService
+
+
+def load_keys(settings: Settings) -> KeySet:
+    if settings.jwt_alg == "HS256":
+        assert settings.jwt_secret is not None  # Settings enforces it
+        return hmac_key_set(settings.jwt_secret.get_secret_value().encode())
+    if settings.jwt_keys_file is not None:
+        return load_key_set(settings.jwt_keys_file, settings.jwt_alg)
+    keys = generate_key_set(settings.jwt_alg)
+    logger.warning(
+        "no AUTH_JWT_KEYS_FILE: signing with an ephemeral %s key (kid %s); tokens die with this process. "
+        "Create a key with `python -m app keygen --alg %s`.",
+        settings.jwt_alg,
+        keys.signing.kid,
+        settings.jwt_alg,
+    )
+    return keys
+
+
+def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Services]]:
+        ensure_fast_backend()
+        keys = load_keys(settings)
+        policy = TokenPolicy(settings.issuer, settings.audience, settings.access_ttl, settings.clock_skew)
+        store = open_store(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout)
+        try:
+            yield {"services": Services(settings, store, keys, TokenService(keys, policy))}
+        finally:
+            await store.close()
+
+    return lifespan

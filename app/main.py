@@ -1,0 +1,28 @@
+"""The application factory; `app` is what uvicorn serves (`uvicorn app.main:app`)."""
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import auth, health, keys
+from app.api.handlers import install_error_handlers
+from app.api.middleware import BodySizeLimit
+from app.config import Settings
+from app.lifespan import lifespan_for
+
+DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
+for a JWT access token (validated by anyone with the JWKS) and an opaque refresh token.
+Every error is `{"error": code, "detail": text}`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings))
+    app.include_router(auth.router)
+    app.include_router(keys.router)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    return app
+
+
+app = create_app()
