@@ -28,6 +28,12 @@ This module is a leaf: it imports nothing from the application.
 from typing import ClassVar
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A value quoted for an error detail, cut short: details stay small whatever the input."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 class AuthError(Exception):
     """Base class: a failure with an HTTP status, a stable code and a human-readable detail."""
 

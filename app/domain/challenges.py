@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.config import Settings
-from app.domain.messages import MAX_MESSAGE_BYTES, build_message, format_message
+from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, build_message, format_message
 from app.domain.policy import origin_scheme
 from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest
 from app.stores.base import Challenge
@@ -61,6 +61,7 @@ def issue_challenge(
             chain_id=chain_id,
             nonce=new_nonce(),
             issued_at=issued_at,
+            version=VERSION,
             expiration_time=expiration_time,
             statement=settings.statement if statement is None else statement,
             resources=resources,

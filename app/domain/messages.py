@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from app.domain import grammar
 from app.domain.addresses import is_checksum_address
-from app.errors import InvalidMessage
+from app.errors import InvalidMessage, shown
 
 MAX_MESSAGE_BYTES = 8 * 1024
 VERSION = "1"
@@ -49,7 +49,7 @@ def timestamp_seconds(value: str) -> float:
     """Seconds since the Unix epoch of an RFC 3339 date-time; raises InvalidMessage if it is not one."""
     match = grammar.date_time_re.fullmatch(value)
     if match is None:
-        raise InvalidMessage(f"{value!r} is not an RFC 3339 date-time")
+        raise InvalidMessage(f"{shown(value)} is not an RFC 3339 date-time")
     part = match.group
     fraction = part("fraction") or ""
     offset = UTC
@@ -66,7 +66,7 @@ def timestamp_seconds(value: str) -> float:
             int(fraction[:6].ljust(6, "0")), tzinfo=offset,
         )  # fmt: skip
     except ValueError as exc:
-        raise InvalidMessage(f"{value!r} is not a real instant: {exc}") from None
+        raise InvalidMessage(f"{shown(value)} is not a real instant: {exc}") from None
     return instant.timestamp()
 
 
@@ -78,9 +78,9 @@ def build_message(
     chain_id: int,
     nonce: str,
     issued_at: str,
+    version: str,
     scheme: str | None = None,
     statement: str | None = None,
-    version: str = VERSION,
     expiration_time: str | None = None,
     not_before: str | None = None,
     request_id: str | None = None,
@@ -221,7 +221,7 @@ def parse_message(text: str) -> SiweMessage:
                 raise InvalidMessage("each resource must be on its own line starting with '- '")
             resources.append(line[2:])
     if lines.peek() is not None:
-        raise InvalidMessage(f"unexpected line {lines.peek()!r}")
+        raise InvalidMessage(f"unexpected line {shown(lines.peek() or '')}")
     if grammar.chain_id_re.fullmatch(chain_id_text) is None:
         raise InvalidMessage("Chain ID must be decimal digits")
     try:

@@ -7,7 +7,7 @@ client's to choose).
 from collections.abc import Collection
 
 from app.domain.messages import SiweMessage, timestamp_seconds
-from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid
+from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, shown
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
@@ -33,11 +33,11 @@ def check_origin(message: SiweMessage, domains: Collection[str], chain_ids: Coll
     """The domain must be one we serve, exactly as configured; the scheme, when the message names one,
     must be https (the default EIP-4361 assumes), or http for a loopback domain; the chain must be listed."""
     if message.domain not in domains:
-        raise DomainNotAllowed(f"domain {message.domain!r} is not served here")
+        raise DomainNotAllowed(f"domain {shown(message.domain)} is not served here")
     if message.scheme not in (None, "https", origin_scheme(message.domain)):
-        raise DomainNotAllowed(f"scheme {message.scheme!r} is not allowed for domain {message.domain!r}")
+        raise DomainNotAllowed(f"scheme {shown(message.scheme)} is not allowed for domain {shown(message.domain)}")
     if message.chain_id not in chain_ids:
-        raise ChainNotAllowed(f"chain id {message.chain_id} is not accepted here")
+        raise ChainNotAllowed(f"chain id {shown(message.chain_id)} is not accepted here")
 
 
 def check_validity_window(message: SiweMessage, now: float, clock_skew: float) -> None:

@@ -2,8 +2,9 @@
 
 Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 address), chain_id, iat, nbf,
 exp, jti, sid. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
-`iss` and `aud`, requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725. Clock skew is tolerated on iat and
-nbf (tokens minted by a replica whose clock runs ahead), never on exp.
+`iss` and `aud`, requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725. The time claims are checked here
+against the caller's clock (PyJWT would read its own): clock skew is tolerated on iat and nbf (a token
+minted by a replica whose clock runs ahead), never on exp.
 
 Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store keeps only a SHA-256 hash.
 """
@@ -20,7 +21,13 @@ from app.errors import InvalidToken
 
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  # RFC 9068 §4: either spelling
 MAX_TOKEN_LENGTH = 4096
-_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+_DECODE_OPTIONS: Any = {
+    "require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"],
+    "strict_aud": True,
+    "verify_exp": False,  # checked in _claims, against the caller's `now`
+    "verify_nbf": False,
+    "verify_iat": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +107,27 @@ class TokenService:
                 algorithms=[self._algorithm],
                 audience=self._policy.audience,
                 issuer=self._policy.issuer,
-                leeway=self._policy.clock_skew,
-                options={"require": _REQUIRED_CLAIMS, "strict_aud": True},
+                options=_DECODE_OPTIONS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"the token is not valid: {exc}") from None
-        return _claims(decoded["payload"], now)
+        return _claims(decoded["payload"], now, self._policy.clock_skew)
 
 
-def _claims(payload: dict[str, Any], now: float) -> AccessClaims:
-    subject, chain_id, session_id = payload.get("sub"), payload.get("chain_id"), payload.get("sid")
-    token_id, issued_at, expires_at = payload["jti"], payload["iat"], payload["exp"]
+def _claims(payload: dict[str, Any], now: float, clock_skew: float) -> AccessClaims:
+    subject, chain_id, session_id, token_id = (
+        payload["sub"],
+        payload.get("chain_id"),
+        payload.get("sid"),
+        payload["jti"],
+    )
+    issued_at, not_before, expires_at = payload["iat"], payload["nbf"], payload["exp"]
     if not (isinstance(subject, str) and isinstance(session_id, str) and isinstance(token_id, str)):
         raise InvalidToken("the token's sub, sid and jti must be strings")
-    if type(chain_id) is not int or type(issued_at) is not int or type(expires_at) is not int:
-        raise InvalidToken("the token's chain_id, iat and exp must be integers")
+    if not all(type(value) is int for value in (chain_id, issued_at, not_before, expires_at)):
+        raise InvalidToken("the token's chain_id, iat, nbf and exp must be integers")
     if expires_at <= now:
         raise InvalidToken("the token has expired")
+    if not_before > now + clock_skew or issued_at > now + clock_skew:
+        raise InvalidToken("the token is not valid yet")
     return AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at)

@@ -141,4 +141,4 @@ class RedisStore:
             await self._redis.ping()
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.aclose(close_connection_pool=True)

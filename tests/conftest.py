@@ -1,0 +1,91 @@
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from app.config import Settings
+from app.stores import MemoryStore, RedisStore
+from app.stores.base import Store
+from tests.support.app import app_client
+from tests.support.redis_server import delete_prefix, test_redis_url
+from tests.support.wallets import new_wallet
+
+STORE_KINDS = ["memory", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with test_redis_url() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key namespace of this test's own on the shared Redis, removed afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def settings_overrides(store_kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the parametrised store: Redis gets a namespace of its own."""
+    if store_kind == "memory":
+        return {"redis_url": None}
+    return {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": request.getfixturevalue("redis_prefix")}
+
+
+@pytest.fixture
+def make_settings(settings_overrides: dict[str, Any]) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        return Settings(**{**settings_overrides, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def open_client(
+    make_settings: Callable[..., Settings],
+) -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """open_client(**settings) -> an async context manager giving a client of a new app."""
+
+    def open_(**overrides: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return app_client(make_settings(**overrides))
+
+    return open_
+
+
+@pytest.fixture
+async def client(
+    open_client: Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]],
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with default settings, on each store in turn."""
+    async with open_client() as http:
+        yield http
+
+
+@pytest.fixture
+async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """Each store implementation in turn; the Redis one on a real server."""
+    if store_kind == "memory":
+        yield MemoryStore()
+        return
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    redis_store = RedisStore.from_url(url, prefix=prefix, timeout=0.5)
+    yield redis_store
+    await redis_store.close()
+
+
+@pytest.fixture
+def wallet() -> LocalAccount:
+    return new_wallet()

@@ -1,0 +1,130 @@
+"""The relying party's checks: origin binding, chain allow-list, the validity window and its boundaries."""
+
+import dataclasses
+
+import pytest
+
+from app.domain.messages import SiweMessage, timestamp_seconds
+from app.domain.policy import check_origin, check_validity_window, host_of, is_loopback
+from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid
+
+BASE = SiweMessage(
+    domain="example.com",
+    address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    uri="https://example.com/login",
+    chain_id=1,
+    nonce="abcdefgh12",
+    issued_at="2030-01-01T00:00:00Z",
+)
+ISSUED = timestamp_seconds(BASE.issued_at)
+
+
+def message(**changes: object) -> SiweMessage:
+    return dataclasses.replace(BASE, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "EXAMPLE.com",
+        "example.com.",
+        "example.com:443",
+        "example.com.evil.com",
+        "evil.com@example.com",
+        "example.com@evil.com",
+        "xn--exmple-cua.com",
+        "evil.example",
+    ],
+)
+def test_only_the_exact_configured_domain_is_allowed(domain: str) -> None:
+    check_origin(BASE, ["example.com"], [1])
+    with pytest.raises(DomainNotAllowed):
+        check_origin(message(domain=domain), ["example.com"], [1])
+
+
+@pytest.mark.parametrize(
+    ("scheme", "domain", "allowed"),
+    [
+        (None, "example.com", True),
+        ("https", "example.com", True),
+        ("http", "example.com", False),
+        ("HTTPS", "example.com", False),
+        ("wss", "example.com", False),
+        ("http", "localhost:8000", True),
+        ("http", "127.0.0.1:3000", True),
+        ("http", "[::1]:3000", True),
+        ("https", "localhost:8000", True),
+        (None, "localhost:8000", True),
+    ],
+)
+def test_scheme_is_https_or_http_on_loopback(scheme: str | None, domain: str, allowed: bool) -> None:
+    candidate = message(scheme=scheme, domain=domain)
+    if allowed:
+        check_origin(candidate, [domain], [1])
+    else:
+        with pytest.raises(DomainNotAllowed, match="scheme"):
+            check_origin(candidate, [domain], [1])
+
+
+def test_the_chain_must_be_listed() -> None:
+    check_origin(message(chain_id=137), ["example.com"], [1, 137])
+    for chain_id in (0, 5, 2**256):
+        with pytest.raises(ChainNotAllowed):
+            check_origin(message(chain_id=chain_id), ["example.com"], [1, 137])
+
+
+@pytest.mark.parametrize(
+    ("authority", "host"),
+    [("a.com", "a.com"), ("a.com:80", "a.com"), ("u:p@a.com:80", "a.com"), ("[::1]:80", "[::1]"), ("[::1]", "[::1]")],
+)
+def test_host_of(authority: str, host: str) -> None:
+    assert host_of(authority) == host
+
+
+def test_loopback_hosts() -> None:
+    for loopback in ("localhost:8000", "LOCALHOST", "[::1]:1", "127.0.0.1"):
+        assert is_loopback(loopback)
+    for other in ("localhost.evil.com", "127.0.0.2", "evil.com@localhost.x"):
+        assert not is_loopback(other)
+
+
+def test_expired_when_now_reaches_expiration_time() -> None:
+    candidate = message(expiration_time="2030-01-01T00:05:00Z")
+    expires = timestamp_seconds("2030-01-01T00:05:00Z")
+    check_validity_window(candidate, expires - 0.001, clock_skew=0)
+    with pytest.raises(ExpiredMessage):
+        check_validity_window(candidate, expires, clock_skew=0)
+    check_validity_window(candidate, expires + 59.999, clock_skew=60)
+    with pytest.raises(ExpiredMessage):
+        check_validity_window(candidate, expires + 60, clock_skew=60)
+
+
+def test_valid_from_not_before_inclusive() -> None:
+    candidate = message(not_before="2030-01-01T00:10:00Z")
+    not_before = timestamp_seconds("2030-01-01T00:10:00Z")
+    check_validity_window(candidate, not_before, clock_skew=0)
+    with pytest.raises(NotYetValid):
+        check_validity_window(candidate, not_before - 0.001, clock_skew=0)
+    check_validity_window(candidate, not_before - 60, clock_skew=60)
+    with pytest.raises(NotYetValid):
+        check_validity_window(candidate, not_before - 60.001, clock_skew=60)
+
+
+def test_issued_in_the_future_is_not_yet_valid() -> None:
+    check_validity_window(BASE, ISSUED - 60, clock_skew=60)
+    with pytest.raises(NotYetValid, match="Issued At"):
+        check_validity_window(BASE, ISSUED - 60.001, clock_skew=60)
+
+
+def test_an_empty_window_is_expired() -> None:
+    with pytest.raises(ExpiredMessage, match="not after Issued At"):
+        check_validity_window(message(expiration_time=BASE.issued_at), ISSUED, clock_skew=60)
+    with pytest.raises(ExpiredMessage):
+        check_validity_window(message(expiration_time="2029-12-31T00:00:00Z"), ISSUED, clock_skew=60)
+
+
+def test_offsets_count() -> None:
+    candidate = message(issued_at="2030-01-01T02:00:00+02:00", expiration_time="2030-01-01T00:05:00-00:00")
+    check_validity_window(candidate, ISSUED + 1, clock_skew=0)
+    with pytest.raises(ExpiredMessage):
+        check_validity_window(candidate, ISSUED + 300, clock_skew=0)

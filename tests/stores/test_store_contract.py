@@ -1,0 +1,95 @@
+"""One contract, every store: the same tests run on the memory store and on a real Redis server."""
+
+import asyncio
+import time
+
+from app.domain.tokens import new_id
+from app.stores.base import Challenge, Session, Store
+
+
+def a_challenge(nonce: str = "", address: str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") -> Challenge:
+    nonce = nonce or new_id().replace("-", "a").replace("_", "b")
+    return Challenge(nonce, address, 1, "example.com", f"message for {nonce}")
+
+
+def a_session(address: str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") -> Session:
+    now = int(time.time())
+    return Session(new_id(), address, 137, now, now + 3600, "ab" * 32)
+
+
+async def test_a_saved_challenge_is_found_by_nonce_and_as_the_address_latest(store: Store) -> None:
+    challenge = a_challenge()
+    await store.save_challenge(challenge, ttl=60)
+    assert await store.find_challenge(challenge.nonce) == challenge
+    assert await store.latest_challenge(challenge.address) == challenge
+    assert await store.find_challenge("unknownnonce1234") is None
+    assert await store.latest_challenge("0x" + "0" * 40) is None
+
+
+async def test_looking_a_challenge_up_consumes_nothing(store: Store) -> None:
+    challenge = a_challenge()
+    await store.save_challenge(challenge, ttl=60)
+    for _ in range(3):
+        assert await store.find_challenge(challenge.nonce) == challenge
+    assert await store.redeem_challenge(challenge.nonce, a_session(), ttl=60)
+
+
+async def test_the_latest_challenge_is_the_last_one_saved_for_the_address(store: Store) -> None:
+    first, second = a_challenge(), a_challenge()
+    await store.save_challenge(first, ttl=60)
+    await store.save_challenge(second, ttl=60)
+    assert await store.latest_challenge(first.address) == second
+    assert await store.find_challenge(first.nonce) == first  # still outstanding by its nonce
+
+
+async def test_redeeming_consumes_the_nonce_once_and_opens_the_session(store: Store) -> None:
+    challenge, session = a_challenge(), a_session()
+    await store.save_challenge(challenge, ttl=60)
+    assert await store.redeem_challenge(challenge.nonce, session, ttl=60) is True
+    assert await store.find_challenge(challenge.nonce) is None
+    assert await store.latest_challenge(challenge.address) is None
+    assert await store.find_session(session.session_id) == session
+    again = a_session()
+    assert await store.redeem_challenge(challenge.nonce, again, ttl=60) is False
+    assert await store.find_session(again.session_id) is None
+
+
+async def test_redeeming_an_older_challenge_keeps_the_newer_latest(store: Store) -> None:
+    older, newer = a_challenge(), a_challenge()
+    await store.save_challenge(older, ttl=60)
+    await store.save_challenge(newer, ttl=60)
+    assert await store.redeem_challenge(older.nonce, a_session(), ttl=60)
+    assert await store.latest_challenge(older.address) == newer
+
+
+async def test_an_unknown_nonce_cannot_be_redeemed(store: Store) -> None:
+    session = a_session()
+    assert await store.redeem_challenge("neverissued123", session, ttl=60) is False
+    assert await store.find_session(session.session_id) is None
+
+
+async def test_twenty_concurrent_redemptions_of_one_nonce_succeed_exactly_once(store: Store) -> None:
+    challenge = a_challenge()
+    await store.save_challenge(challenge, ttl=60)
+    sessions = [a_session() for _ in range(20)]
+    results = await asyncio.gather(*(store.redeem_challenge(challenge.nonce, s, ttl=60) for s in sessions))
+    assert results.count(True) == 1
+    opened = [await store.find_session(s.session_id) for s in sessions]
+    assert sum(found is not None for found in opened) == 1
+
+
+async def test_challenges_and_sessions_expire_after_their_ttl(store: Store) -> None:
+    challenge, session = a_challenge(), a_session()
+    await store.save_challenge(challenge, ttl=1)
+    other = a_challenge()
+    await store.save_challenge(other, ttl=60)
+    assert await store.redeem_challenge(other.nonce, session, ttl=1)
+    await asyncio.sleep(1.2)
+    assert await store.find_challenge(challenge.nonce) is None
+    assert await store.latest_challenge(challenge.address) is None
+    assert await store.find_session(session.session_id) is None
+    assert await store.redeem_challenge(challenge.nonce, a_session(), ttl=60) is False
+
+
+async def test_ping_answers(store: Store) -> None:
+    await store.ping()
