@@ -1,4 +1,6 @@
-"""The application factory; `app` is what uvicorn serves (`uvicorn app.main:app`)."""
+"""The application factory. `app.main:app` is what uvicorn serves, built from the environment on first use."""
+
+from functools import cache
 
 from fastapi import FastAPI
 
@@ -25,4 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+@cache
+def _app_from_environment() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app` is built lazily, so importing this module never reads (or fails on) AUTH_* variables.
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

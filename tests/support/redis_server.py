@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -44,12 +45,12 @@ class RedisServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._dir = Path(tempfile.mkdtemp(prefix="web3auth-redis-"))
+        self.directory = Path(tempfile.mkdtemp(prefix="web3auth-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         command = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "no", "--dir", str(self._dir)]
+        command += ["--appendonly", "no", "--dir", str(self.directory)]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not answers_ping("127.0.0.1", self.port):
@@ -58,19 +59,20 @@ class RedisServer:
             time.sleep(0.02)
 
     def stop(self) -> None:
+        """Kill the server (paused or not); its data is gone, as after a crash without persistence."""
         if self._process is not None:
             self._process.kill()
             self._process.wait(timeout=10)
             self._process = None
 
     def pause(self) -> None:
-        """Freeze the server: connections stay open and nothing answers (a black hole)."""
+        """Freeze the server: connections are accepted and nothing answers (a black hole)."""
         assert self._process is not None
-        self._process.send_signal(19)  # SIGSTOP
+        self._process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
         assert self._process is not None
-        self._process.send_signal(18)  # SIGCONT
+        self._process.send_signal(signal.SIGCONT)
 
 
 @contextmanager
@@ -81,7 +83,7 @@ def running_redis(port: int | None = None) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(server._dir, ignore_errors=True)
+        shutil.rmtree(server.directory, ignore_errors=True)
 
 
 @contextmanager

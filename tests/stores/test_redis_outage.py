@@ -1,0 +1,69 @@
+"""A real Redis server stopped, frozen and brought back while the service runs."""
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from app.config import Settings
+from tests.support.app import app_client, signed_challenge, signed_in
+from tests.support.redis_server import RedisServer, running_redis
+
+DEADLINE = 1.0  # seconds: the issue's bound for answering 503 when Redis is gone
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+async def assert_unavailable_fast(client: httpx.AsyncClient, method: str, path: str, **kwargs: object) -> None:
+    started = time.monotonic()
+    response = await client.request(method, path, **kwargs)  # type: ignore[arg-type]  # json= or nothing
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "store_unavailable"
+    assert response.headers["retry-after"] == "1"
+    assert elapsed < DEADLINE, f"{method} {path} took {elapsed:.2f}s"
+
+
+async def assert_outage_answers(client: httpx.AsyncClient, wallet: LocalAccount, pending: dict[str, str]) -> None:
+    await assert_unavailable_fast(client, "POST", "/auth/challenge", json={"address": wallet.address})
+    await assert_unavailable_fast(client, "POST", "/auth/verify", json=pending)
+    await assert_unavailable_fast(client, "POST", "/auth/verify", json={"address": wallet.address, "signature": "0x00"})
+    await assert_unavailable_fast(client, "GET", "/readyz")
+    started = time.monotonic()
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/.well-known/jwks.json")).status_code == 200
+    assert time.monotonic() - started < 0.2
+
+
+async def test_redis_stopped_mid_run_then_restarted(redis_server: RedisServer, wallet: LocalAccount) -> None:
+    async with app_client(Settings(redis_url=redis_server.url)) as client:
+        tokens = await signed_in(client, wallet)
+        pending = await signed_challenge(client, wallet)
+        redis_server.stop()
+        await assert_outage_answers(client, wallet, pending)
+        me = await client.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert me.status_code == 503
+
+        redis_server.start()  # same port, no persistence: the old nonces and sessions are gone
+        assert (await client.get("/readyz")).status_code == 200
+        response = await client.post("/auth/verify", json=pending)
+        assert (response.status_code, response.json()["error"]) == (401, "invalid_nonce")
+        await signed_in(client, wallet)
+
+
+async def test_redis_frozen_then_thawed(redis_server: RedisServer, wallet: LocalAccount) -> None:
+    """A server that accepts connections and never answers (a black hole), then recovers with its data."""
+    async with app_client(Settings(redis_url=redis_server.url)) as client:
+        pending = await signed_challenge(client, wallet)
+        redis_server.pause()
+        await assert_outage_answers(client, wallet, {**pending, "signature": "0x" + "00" * 65})
+        redis_server.resume()
+        assert (await client.get("/readyz")).status_code == 200
+        response = await client.post("/auth/verify", json=pending)
+        assert response.status_code == 200, response.text

@@ -1,0 +1,128 @@
+"""`python -m app`: serving, keygen, openapi, and refusing bad configuration in one line."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.domain.keys import key_set_from_jwks
+from app.main import create_app
+from tests.support.redis_server import free_port
+from tests.support.wallets import new_wallet, sign
+
+ROOT = Path(__file__).parents[1]
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AUTH_")}
+    return {**env, **variables}
+
+
+def run_app(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=clean_env(**variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def serving(**variables: str) -> Iterator[str]:
+    """`python -m app` in a subprocess; yields its base URL once /healthz answers."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "app"]
+    env = clean_env(AUTH_PORT=str(port), **variables)
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            wait_until_healthy(base_url, process)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]") -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"python -m app did not start:\n{output}")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "EdDSA", "RS256"])
+def test_keygen_prints_a_usable_private_key_set(algorithm: str) -> None:
+    result = run_app("keygen", "--alg", algorithm)
+    assert result.returncode == 0, result.stderr
+    keys = key_set_from_jwks(json.loads(result.stdout), algorithm)
+    assert "d" in json.loads(result.stdout)["keys"][0]
+    assert keys.signing.algorithm == algorithm
+
+
+def test_openapi_writes_the_apps_schema(tmp_path: Path) -> None:
+    result = run_app("openapi", "-o", str(tmp_path / "schema.json"), AUTH_JWT_ALG="nonsense")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "schema.json").read_text()) == create_app(Settings()).openapi()
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"AUTH_JWT_ALG": "HS512"}, "AUTH_JWT_ALG"),
+        ({"AUTH_JWT_ALG": "HS256"}, "AUTH_JWT_SECRET"),
+        ({"AUTH_JWT_ALG": "HS256", "AUTH_JWT_SECRET": "too short"}, "32 bytes"),
+        ({"AUTH_JWT_SECRET": "s" * 40}, "only used with HS256"),
+        ({"AUTH_DOMAINS": "exa mple.com"}, "AUTH_DOMAINS"),
+        ({"AUTH_CHAIN_IDS": "1,mainnet"}, "AUTH_CHAIN_IDS"),
+        ({"AUTH_CHAIN_IDS": "0"}, "AUTH_CHAIN_IDS"),
+        ({"AUTH_WORKERS": "2"}, "AUTH_JWT_KEYS_FILE"),
+        ({"AUTH_PORT": "http"}, "AUTH_PORT"),
+        ({"AUTH_REDIS_URL": "localhost:6379"}, "AUTH_REDIS_URL"),
+        ({"AUTH_STATEMENT": "100% safe"}, "AUTH_STATEMENT"),
+        ({"AUTH_JWT_KEYS_FILE": "/nonexistent/keys.json"}, "cannot read"),
+    ],
+)
+def test_bad_configuration_stops_the_start_with_one_line(variables: dict[str, str], named: str) -> None:
+    result = run_app(**variables)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: ")
+    assert named in lines[0]
+
+
+def test_python_m_app_serves_a_complete_sign_in(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(run_app("keygen").stdout)
+    wallet = new_wallet()
+    with serving(AUTH_JWT_KEYS_FILE=str(keys_file)) as base_url, httpx.Client(base_url=base_url) as http:
+        challenge = http.post("/auth/challenge", json={"address": wallet.address.lower()}).json()
+        response = http.post(
+            "/auth/verify", json={"message": challenge["message"], "signature": sign(wallet, challenge["message"])}
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        me = http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["address"] == wallet.address
+        published = http.get("/.well-known/jwks.json").json()["keys"]
+        assert [key["kid"] for key in published] == [json.loads(keys_file.read_text())["keys"][0]["kid"]]
