@@ -124,7 +124,7 @@ def _claims(payload: dict[str, Any], now: float, clock_skew: float) -> AccessCla
     issued_at, not_before, expires_at = payload["iat"], payload["nbf"], payload["exp"]
     if not (isinstance(subject, str) and isinstance(session_id, str) and isinstance(token_id, str)):
         raise InvalidToken("the token's sub, sid and jti must be strings")
-    if not all(type(value) is int for value in (chain_id, issued_at, not_before, expires_at)):
+    if type(chain_id) is not int or not all(type(value) is int for value in (issued_at, not_before, expires_at)):
         raise InvalidToken("the token's chain_id, iat, nbf and exp must be integers")
     if expires_at <= now:
         raise InvalidToken("the token has expired")
