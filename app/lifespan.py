@@ -47,10 +47,9 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         ensure_fast_backend()
         keys = load_keys(settings)
-        policy = TokenPolicy(settings.issuer, settings.audience, settings.access_ttl, settings.clock_skew)
         store = open_store(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout)
         try:
-            yield {"services": Services(settings, store, keys, TokenService(keys, policy))}
+            yield {"services": Services(settings, store, keys, TokenService(keys, TokenPolicy.from_settings(settings)))}
         finally:
             await store.close()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.domain import policy
-from app.domain.messages import parse_message
+from app.domain.messages import SiweMessage, parse_message
 from app.domain.signatures.eip191 import is_signed_by
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import InvalidNonce, InvalidSignature
@@ -41,6 +41,59 @@ def decode_signature(signature: str) -> bytes:
         raise InvalidSignature("the signature is not hex") from None
 
 
+def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
+    """Steps that need no store: the message parses, names our origin and chain, and is valid now."""
+    message = parse_message(message_text)
+    policy.check_origin(message, settings.domains, settings.chain_ids)
+    policy.check_validity_window(message, now, settings.clock_skew)
+    return message
+
+
+def check_challenge(challenge: Challenge | None, message: SiweMessage) -> None:
+    """The nonce is outstanding and was issued for this address, chain and domain."""
+    if challenge is None or (challenge.nonce, challenge.address, challenge.chain_id, challenge.domain) != (
+        message.nonce,
+        message.address,
+        message.chain_id,
+        message.domain,
+    ):
+        raise InvalidNonce()
+
+
+def check_signature(message_text: str, message: SiweMessage, signature: str) -> None:
+    if not is_signed_by(message_text, decode_signature(signature), message.address):
+        raise InvalidSignature()
+
+
+def new_session(message: SiweMessage, settings: Settings, now: float) -> tuple[Session, str]:
+    """A session for the message's address and chain, and its first refresh token."""
+    created_at = int(now)
+    session_id = new_id()
+    refresh_token, refresh_hash = new_refresh_token(session_id)
+    expires_at = created_at + settings.refresh_ttl
+    return Session(session_id, message.address, message.chain_id, created_at, expires_at, refresh_hash), refresh_token
+
+
+def grant(session: Session, refresh_token: str, tokens: TokenService) -> Grant:
+    access_token, expires_in = tokens.mint_access(
+        subject=session.address,
+        chain_id=session.chain_id,
+        session_id=session.session_id,
+        now=session.created_at,
+        not_after=session.expires_at,
+    )
+    refresh_expires_in = session.expires_at - session.created_at
+    return Grant(
+        access_token,
+        expires_in,
+        refresh_token,
+        refresh_expires_in,
+        session.address,
+        session.chain_id,
+        session.session_id,
+    )
+
+
 async def sign_in(
     store: Store,
     tokens: TokenService,
@@ -53,34 +106,15 @@ async def sign_in(
 ) -> Grant:
     """Verify a signed message and open a session. `challenge`, when the caller already looked it up
     (the address-only form of /auth/verify), saves a second look-up."""
-    message = parse_message(message_text)
-    policy.check_origin(message, settings.domains, settings.chain_ids)
-    policy.check_validity_window(message, now, settings.clock_skew)
+    message = checked_message(message_text, settings, now)
     if challenge is None:
         challenge = await store.find_challenge(message.nonce)
-    if challenge is None or (challenge.nonce, challenge.address, challenge.chain_id, challenge.domain) != (
-        message.nonce,
-        message.address,
-        message.chain_id,
-        message.domain,
-    ):
-        raise InvalidNonce()
-    if not is_signed_by(message_text, decode_signature(signature), message.address):
-        raise InvalidSignature()
-
-    issued_at = int(now)
-    expires_at = issued_at + settings.refresh_ttl
-    session_id = new_id()
-    refresh_token, refresh_hash = new_refresh_token(session_id)
-    session = Session(session_id, message.address, message.chain_id, issued_at, expires_at, refresh_hash)
+    check_challenge(challenge, message)
+    check_signature(message_text, message, signature)
+    session, refresh_token = new_session(message, settings, now)
     if not await store.redeem_challenge(message.nonce, session, settings.refresh_ttl):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
-    access_token, expires_in = tokens.mint_access(
-        subject=session.address, chain_id=session.chain_id, session_id=session_id, now=issued_at, not_after=expires_at
-    )
-    return Grant(
-        access_token, expires_in, refresh_token, settings.refresh_ttl, session.address, session.chain_id, session_id
-    )
+    return grant(session, refresh_token, tokens)
 
 
 async def sign_in_latest(

@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 
+from app.config import Settings
 from app.domain.keys import KeySet
 from app.errors import InvalidToken
 
@@ -46,6 +47,10 @@ class TokenPolicy:
     audience: str
     access_ttl: int
     clock_skew: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "TokenPolicy":
+        return cls(settings.issuer, settings.audience, settings.access_ttl, settings.clock_skew)
 
 
 def new_id() -> str:
