@@ -45,7 +45,7 @@ async def challenge(body: ChallengeRequest, services: ServicesDep, response: Res
         statement=body.statement,
         resources=body.resources,
     )
-    await services.store.save_challenge(issued.challenge, services.settings.nonce_ttl + services.settings.clock_skew)
+    await services.store.save_challenge(issued.challenge, services.settings.nonce_ttl)
     response.headers.update(NO_STORE)
     record = issued.challenge
     return ChallengeResponse(
