@@ -26,7 +26,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")] = "web3auth"
-    redis_timeout: Annotated[float, Field(gt=0, le=5)] = 0.5
+    # At most 0.5 s: a sign-in makes two store calls and must answer 503 within a second when Redis is gone.
+    redis_timeout: Annotated[float, Field(gt=0, le=0.5)] = 0.5
 
     domains: Annotated[list[str], NoDecode, Field(min_length=1)] = ["localhost:8000"]
     chain_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHAIN_ID)]], NoDecode, Field(min_length=1)] = [1]
@@ -70,6 +71,15 @@ class Settings(BaseSettings):
         if grammar.statement_re.fullmatch(value) is None:
             raise ValueError("may only hold RFC 3986 reserved and unreserved characters and spaces")
         return value
+
+    @model_validator(mode="after")
+    def _one_process_for_the_memory_store(self) -> Self:
+        if self.workers > 1 and self.redis_url is None:
+            raise ValueError(
+                "AUTH_WORKERS > 1 needs AUTH_REDIS_URL: the memory store lives in one process, so a nonce "
+                "issued by one worker would be unknown to the others"
+            )
+        return self
 
     @model_validator(mode="after")
     def _keys(self) -> Self:

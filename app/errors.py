@@ -5,6 +5,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
 
     AuthError
     ├── InvalidRequest          422 invalid_request       the body or query does not fit the schema
+    │   └── MalformedRequest    400 invalid_request       ...or cannot even be read (a bad header, bad framing)
     ├── PayloadTooLarge         413 payload_too_large     a request body over the size limit
     ├── InvalidMessage          400 invalid_message       not an EIP-4361 message, by its ABNF
     ├── DomainNotAllowed        401 domain_not_allowed    the message names a domain/scheme we do not serve
@@ -51,6 +52,10 @@ class InvalidRequest(AuthError):
     status = 422
     code = "invalid_request"
     default_detail = "The request does not match the schema."
+
+
+class MalformedRequest(InvalidRequest):
+    status = 400
 
 
 class PayloadTooLarge(AuthError):

@@ -42,15 +42,23 @@ def load_keys(settings: Settings) -> KeySet:
     return keys
 
 
-def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
+def lifespan_for(
+    settings: Settings, store: Store | None = None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
+    """Open the store (unless one is given: its owner closes it) and load the keys for the app's lifetime."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         ensure_fast_backend()
         keys = load_keys(settings)
-        store = open_store(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout)
+        tokens = TokenService(keys, TokenPolicy.from_settings(settings))
+        if store is not None:
+            yield {"services": Services(settings, store, keys, tokens)}
+            return
+        own_store = open_store(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout)
         try:
-            yield {"services": Services(settings, store, keys, TokenService(keys, TokenPolicy.from_settings(settings)))}
+            yield {"services": Services(settings, own_store, keys, tokens)}
         finally:
-            await store.close()
+            await own_store.close()
 
     return lifespan

@@ -10,15 +10,19 @@ from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit
 from app.config import Settings
 from app.lifespan import lifespan_for
+from app.stores.base import Store
 
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
 for a JWT access token (validated by anyone with the JWKS) and an opaque refresh token.
 Every error is `{"error": code, "detail": text}`."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The application; `store`, when given, replaces the one AUTH_REDIS_URL names (embedding, tests)."""
     settings = settings or Settings()
-    app = FastAPI(title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings))
+    app = FastAPI(
+        title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings, store)
+    )
     app.include_router(auth.router)
     app.include_router(keys.router)
     app.include_router(health.router)

@@ -8,7 +8,7 @@ from app.api.deps import BearerDep, ServicesDep
 from app.api.handlers import error_responses
 from app.api.schemas import ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
 from app.domain.challenges import issue_challenge, rfc3339
-from app.domain.signin import Grant, sign_in, sign_in_latest
+from app.domain.signin import Grant, sign_in, sign_in_with_address
 from app.errors import (
     ChainNotAllowed,
     ChainNotOffered,
@@ -82,7 +82,9 @@ async def verify(body: VerifyRequest, services: ServicesDep, response: Response)
         grant = await sign_in(store, tokens, settings, message_text=body.message, signature=body.signature, now=now)
     else:
         assert body.address is not None  # the model requires one of the two
-        grant = await sign_in_latest(store, tokens, settings, address=body.address, signature=body.signature, now=now)
+        grant = await sign_in_with_address(
+            store, tokens, settings, address=body.address, signature=body.signature, now=now
+        )
     response.headers.update(NO_STORE)
     return TokenResponse(
         access_token=grant.access_token,

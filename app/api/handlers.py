@@ -9,10 +9,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.api.schemas import ErrorBody
-from app.errors import AuthError, InternalError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from app.errors import (
+    AuthError,
+    InternalError,
+    InvalidRequest,
+    MalformedRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
 
 _CODES_BY_STATUS = {
-    400: InvalidRequest.code,
+    400: MalformedRequest.code,
     404: NotFound.code,
     405: MethodNotAllowed.code,
     413: PayloadTooLarge.code,

@@ -3,7 +3,7 @@
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.handlers import render
-from app.errors import PayloadTooLarge
+from app.errors import MalformedRequest, PayloadTooLarge
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -26,7 +26,10 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.limit:
+            if not length.isdigit():
+                await render(MalformedRequest("Content-Length must be a number"))(scope, receive, send)
+                return
+            if int(length) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
             await self.app(scope, receive, send)

@@ -29,7 +29,7 @@ Address = Annotated[
     ),
     AfterValidator(normalize_address),
 ]
-ChainId = Annotated[int, Field(ge=1, le=MAX_CHAIN_ID, description="EIP-155 chain id.", examples=[1])]
+ChainId = Annotated[int, Field(strict=True, ge=1, le=MAX_CHAIN_ID, description="EIP-155 chain id.", examples=[1])]
 Uri = Annotated[str, Field(min_length=1, max_length=2048), _matching(grammar.uri_re, "an RFC 3986 URI")]
 Signature = Annotated[
     str,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.config import Settings
-from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, build_message, format_message
+from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, SiweMessage, format_message
 from app.domain.policy import origin_scheme
 from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest
 from app.stores.base import Challenge
@@ -54,7 +54,7 @@ def issue_challenge(
         raise ChainNotOffered(f"chain id {chain_id} is not accepted here")
     issued_at, expiration_time = rfc3339(now), rfc3339(now + settings.nonce_ttl)
     try:
-        message = build_message(
+        message = SiweMessage(
             domain=domain,
             address=address,
             uri=default_uri(domain) if uri is None else uri,
@@ -64,12 +64,12 @@ def issue_challenge(
             version=VERSION,
             expiration_time=expiration_time,
             statement=settings.statement if statement is None else statement,
-            resources=resources,
+            resources=None if resources is None else tuple(resources),
         )
     except InvalidMessage as exc:
         raise InvalidRequest(exc.detail) from None
     text = format_message(message)
     if len(text) > MAX_MESSAGE_BYTES:
         raise InvalidRequest(f"the message would be longer than {MAX_MESSAGE_BYTES} bytes")
-    challenge = Challenge(message.nonce, address, chain_id, domain, text)
+    challenge = Challenge(message.nonce, address, chain_id, domain, now, text)
     return IssuedChallenge(challenge, issued_at, expiration_time)

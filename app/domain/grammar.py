@@ -68,7 +68,7 @@ CHAIN_ID = r"[0-9]++"
 ADDRESS = r"0x[0-9A-Fa-f]{40}"
 
 # RFC 3339 date-time. The ABNF admits a lower-case "t" and "z"; we take only the upper-case forms every
-# SIWE library prints (see DATE_TIME in app.domain.messages for the ranges checked after matching).
+# SIWE library prints (app.domain.messages.timestamp_seconds checks the ranges after matching).
 DATE_TIME = (
     r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
     r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]++))?"

@@ -1,4 +1,4 @@
-"""EIP-4361 messages: the fields, a strict parser and the serialiser.
+"""EIP-4361 messages: the fields (checked on construction), a strict parser and the serialiser.
 
 `parse_message` accepts a text only when it matches the EIP-4361 ABNF line by line and serialising the parsed
 fields gives back the very same text ("one meaning, one text": `Chain ID: 01`, CRLF line ends or a trailing
@@ -14,8 +14,7 @@ Where we are deliberately stricter than the ABNF or the `siwe` package:
   lower-case "t" but not a lower-case "z").
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from app.domain import grammar
@@ -26,23 +25,54 @@ MAX_MESSAGE_BYTES = 8 * 1024
 VERSION = "1"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiweMessage:
-    """The fields of an EIP-4361 message, timestamps kept as the text that was signed."""
+    """An EIP-4361 message. Every field is checked against its ABNF rule on construction (InvalidMessage
+    otherwise); timestamps are kept as the text that was signed, and their instants computed once."""
 
     domain: str
     address: str
     uri: str
+    version: str
     chain_id: int
     nonce: str
     issued_at: str
     scheme: str | None = None
     statement: str | None = None
-    version: str = VERSION
     expiration_time: str | None = None
     not_before: str | None = None
     request_id: str | None = None
     resources: tuple[str, ...] | None = None
+    issued_at_seconds: float = field(init=False, repr=False, compare=False)
+    expiration_seconds: float | None = field(init=False, repr=False, compare=False)
+    not_before_seconds: float | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.scheme is not None and grammar.scheme_re.fullmatch(self.scheme) is None:
+            raise InvalidMessage("scheme is not an RFC 3986 scheme")
+        if not self.domain or grammar.authority_re.fullmatch(self.domain) is None:
+            raise InvalidMessage("domain is not an RFC 3986 authority")
+        if not is_checksum_address(self.address):
+            raise InvalidMessage("address is not an EIP-55 checksummed address")
+        if self.statement is not None and grammar.statement_re.fullmatch(self.statement) is None:
+            raise InvalidMessage("statement may only hold RFC 3986 reserved and unreserved characters and spaces")
+        if grammar.uri_re.fullmatch(self.uri) is None:
+            raise InvalidMessage("URI is not an RFC 3986 URI")
+        if self.version != VERSION:
+            raise InvalidMessage("Version must be 1")
+        if type(self.chain_id) is not int or self.chain_id < 0:
+            raise InvalidMessage("Chain ID must be a non-negative integer")
+        if grammar.nonce_re.fullmatch(self.nonce) is None:
+            raise InvalidMessage("Nonce must be at least 8 letters and digits")
+        if self.request_id is not None and grammar.request_id_re.fullmatch(self.request_id) is None:
+            raise InvalidMessage("Request ID may only hold RFC 3986 pchar characters")
+        if self.resources is not None:
+            if any(grammar.uri_re.fullmatch(resource) is None for resource in self.resources):
+                raise InvalidMessage("every resource must be an RFC 3986 URI")
+            object.__setattr__(self, "resources", tuple(self.resources))
+        object.__setattr__(self, "issued_at_seconds", timestamp_seconds(self.issued_at))
+        for name, text in (("expiration_seconds", self.expiration_time), ("not_before_seconds", self.not_before)):
+            object.__setattr__(self, name, None if text is None else timestamp_seconds(text))
 
 
 def timestamp_seconds(value: str) -> float:
@@ -68,56 +98,6 @@ def timestamp_seconds(value: str) -> float:
     except ValueError as exc:
         raise InvalidMessage(f"{shown(value)} is not a real instant: {exc}") from None
     return instant.timestamp()
-
-
-def build_message(
-    *,
-    domain: str,
-    address: str,
-    uri: str,
-    chain_id: int,
-    nonce: str,
-    issued_at: str,
-    version: str,
-    scheme: str | None = None,
-    statement: str | None = None,
-    expiration_time: str | None = None,
-    not_before: str | None = None,
-    request_id: str | None = None,
-    resources: Sequence[str] | None = None,
-) -> SiweMessage:
-    """A message from its fields, each checked against its ABNF rule; raises InvalidMessage."""
-    if scheme is not None and grammar.scheme_re.fullmatch(scheme) is None:
-        raise InvalidMessage("scheme is not an RFC 3986 scheme")
-    if not domain or grammar.authority_re.fullmatch(domain) is None:
-        raise InvalidMessage("domain is not an RFC 3986 authority")
-    if not is_checksum_address(address):
-        raise InvalidMessage("address is not an EIP-55 checksummed address")
-    if statement is not None and grammar.statement_re.fullmatch(statement) is None:
-        raise InvalidMessage("statement may only hold RFC 3986 reserved and unreserved characters and spaces")
-    if grammar.uri_re.fullmatch(uri) is None:
-        raise InvalidMessage("URI is not an RFC 3986 URI")
-    if version != VERSION:
-        raise InvalidMessage("Version must be 1")
-    if type(chain_id) is not int or chain_id < 0:
-        raise InvalidMessage("Chain ID must be a non-negative integer")
-    if grammar.nonce_re.fullmatch(nonce) is None:
-        raise InvalidMessage("Nonce must be at least 8 letters and digits")
-    for stamp in (issued_at, expiration_time, not_before):
-        if stamp is not None:
-            timestamp_seconds(stamp)
-    if request_id is not None and grammar.request_id_re.fullmatch(request_id) is None:
-        raise InvalidMessage("Request ID may only hold RFC 3986 pchar characters")
-    if resources is not None:
-        for resource in resources:
-            if grammar.uri_re.fullmatch(resource) is None:
-                raise InvalidMessage("every resource must be an RFC 3986 URI")
-        resources = tuple(resources)
-    return SiweMessage(
-        domain=domain, address=address, uri=uri, chain_id=chain_id, nonce=nonce, issued_at=issued_at,
-        scheme=scheme, statement=statement, version=version, expiration_time=expiration_time,
-        not_before=not_before, request_id=request_id, resources=resources,
-    )  # fmt: skip
 
 
 def format_message(message: SiweMessage) -> str:
@@ -228,10 +208,10 @@ def parse_message(text: str) -> SiweMessage:
         chain_id = int(chain_id_text)
     except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
         raise InvalidMessage("Chain ID is too long") from None
-    message = build_message(
-        domain=header.group("domain"), address=address, uri=uri, chain_id=chain_id, nonce=nonce,
-        issued_at=issued_at, scheme=header.group("scheme"), statement=statement, version=version,
-        expiration_time=expiration_time, not_before=not_before, request_id=request_id, resources=resources,
+    message = SiweMessage(
+        domain=header.group("domain"), address=address, uri=uri, version=version, chain_id=chain_id, nonce=nonce,
+        issued_at=issued_at, scheme=header.group("scheme"), statement=statement, expiration_time=expiration_time,
+        not_before=not_before, request_id=request_id, resources=None if resources is None else tuple(resources),
     )  # fmt: skip
     if format_message(message) != text:
         raise InvalidMessage("the message is not in canonical form (e.g. a leading zero in the Chain ID)")

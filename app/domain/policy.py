@@ -6,7 +6,7 @@ client's to choose).
 
 from collections.abc import Collection
 
-from app.domain.messages import SiweMessage, timestamp_seconds
+from app.domain.messages import SiweMessage
 from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, shown
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -43,14 +43,17 @@ def check_origin(message: SiweMessage, domains: Collection[str], chain_ids: Coll
 def check_validity_window(message: SiweMessage, now: float, clock_skew: float) -> None:
     """Expired when now >= Expiration Time; not yet valid when now < Not Before or Issued At is in the
     future; every bound with `clock_skew` seconds of tolerance."""
-    issued_at = timestamp_seconds(message.issued_at)
-    if message.expiration_time is not None:
-        expires_at = timestamp_seconds(message.expiration_time)
+    issued_at, expires_at, not_before = (
+        message.issued_at_seconds,
+        message.expiration_seconds,
+        message.not_before_seconds,
+    )
+    if expires_at is not None:
         if expires_at <= issued_at:
             raise ExpiredMessage("Expiration Time is not after Issued At")
         if now >= expires_at + clock_skew:
             raise ExpiredMessage()
-    if message.not_before is not None and now < timestamp_seconds(message.not_before) - clock_skew:
+    if not_before is not None and now < not_before - clock_skew:
         raise NotYetValid("the message's Not Before is in the future")
     if now < issued_at - clock_skew:
         raise NotYetValid("the message's Issued At is in the future")

@@ -49,8 +49,8 @@ def checked_message(message_text: str, settings: Settings, now: float) -> SiweMe
     return message
 
 
-def check_challenge(challenge: Challenge | None, message: SiweMessage) -> None:
-    """The nonce is outstanding and was issued for this address, chain and domain."""
+def check_challenge(challenge: Challenge | None, message: SiweMessage, clock_skew: float) -> None:
+    """The nonce is outstanding, was issued for this address, chain and domain, and not after the message."""
     if challenge is None or (challenge.nonce, challenge.address, challenge.chain_id, challenge.domain) != (
         message.nonce,
         message.address,
@@ -58,6 +58,8 @@ def check_challenge(challenge: Challenge | None, message: SiweMessage) -> None:
         message.domain,
     ):
         raise InvalidNonce()
+    if message.issued_at_seconds < challenge.issued_at - clock_skew:
+        raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 
 def check_signature(message_text: str, message: SiweMessage, signature: str) -> None:
@@ -94,37 +96,38 @@ def grant(session: Session, refresh_token: str, tokens: TokenService) -> Grant:
     )
 
 
-async def sign_in(
-    store: Store,
-    tokens: TokenService,
-    settings: Settings,
-    *,
-    message_text: str,
-    signature: str,
-    now: float,
-    challenge: Challenge | None = None,
+async def open_session(
+    store: Store, tokens: TokenService, settings: Settings, message: SiweMessage, now: float
 ) -> Grant:
-    """Verify a signed message and open a session. `challenge`, when the caller already looked it up
-    (the address-only form of /auth/verify), saves a second look-up."""
-    message = checked_message(message_text, settings, now)
-    if challenge is None:
-        challenge = await store.find_challenge(message.nonce)
-    check_challenge(challenge, message)
-    check_signature(message_text, message, signature)
+    """Consume the message's nonce and open the session in one atomic store call, then mint the tokens."""
     session, refresh_token = new_session(message, settings, now)
     if not await store.redeem_challenge(message.nonce, session, settings.refresh_ttl):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
     return grant(session, refresh_token, tokens)
 
 
-async def sign_in_latest(
+async def sign_in(
+    store: Store, tokens: TokenService, settings: Settings, *, message_text: str, signature: str, now: float
+) -> Grant:
+    """Verify a signed message and open a session."""
+    message = checked_message(message_text, settings, now)
+    check_challenge(await store.find_challenge(message.nonce), message, settings.clock_skew)
+    check_signature(message_text, message, signature)
+    return await open_session(store, tokens, settings, message, now)
+
+
+async def sign_in_with_address(
     store: Store, tokens: TokenService, settings: Settings, *, address: str, signature: str, now: float
 ) -> Grant:
-    """Sign in with the message last issued to `address` (EIP-55): for frontends that only sign the
-    challenge's `message` and send back the signature."""
-    challenge = await store.latest_challenge(address)
-    if challenge is None:
+    """Sign in with one of the last messages issued to `address` (EIP-55), for frontends that sign the
+    challenge's `message` and send back only the signature. Trying the few most recent ones, not just the
+    last, means that someone else asking for a challenge for this address cannot spoil the sign-in."""
+    challenges = await store.recent_challenges(address)
+    if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
-    return await sign_in(
-        store, tokens, settings, message_text=challenge.message, signature=signature, now=now, challenge=challenge
-    )
+    signature_bytes = decode_signature(signature)
+    for challenge in challenges:
+        message = checked_message(challenge.message, settings, now)
+        if is_signed_by(challenge.message, signature_bytes, address):
+            return await open_session(store, tokens, settings, message, now)
+    raise InvalidSignature()

@@ -15,6 +15,7 @@ class Challenge:
     address: str
     chain_id: int
     domain: str
+    issued_at: float  # Unix seconds
     message: str  # the EIP-4361 text we issued
 
 
@@ -30,15 +31,18 @@ class Session:
     refresh_hash: str
 
 
+RECENT_CHALLENGES = 5  # per address, for the address-only form of /auth/verify
+
+
 class Store(Protocol):
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        """Keep a challenge for `ttl` seconds, and as the latest one issued to its address."""
+        """Keep a challenge for `ttl` seconds, and among the RECENT_CHALLENGES last issued to its address."""
 
     async def find_challenge(self, nonce: str) -> Challenge | None:
         """The challenge with this nonce, if it is still outstanding; consumes nothing."""
 
-    async def latest_challenge(self, address: str) -> Challenge | None:
-        """The challenge last issued to this address (EIP-55), if it is still outstanding."""
+    async def recent_challenges(self, address: str) -> list[Challenge]:
+        """The outstanding challenges among the last RECENT_CHALLENGES issued to this address, newest first."""
 
     async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
         """Atomically consume the nonce and open the session (kept `ttl` seconds).

@@ -8,7 +8,7 @@ import heapq
 import time
 from typing import Generic, TypeVar
 
-from app.stores.base import Challenge, Session
+from app.stores.base import RECENT_CHALLENGES, Challenge, Session
 
 Value = TypeVar("Value")
 
@@ -52,26 +52,28 @@ class _ExpiringMap(Generic[Value]):
 class MemoryStore:
     def __init__(self) -> None:
         self.challenges: _ExpiringMap[Challenge] = _ExpiringMap()
-        self.latest_by_address: _ExpiringMap[Challenge] = _ExpiringMap()
+        self.recent_nonces: _ExpiringMap[list[str]] = _ExpiringMap()  # by address, newest first
         self.sessions: _ExpiringMap[Session] = _ExpiringMap()
 
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
         self.challenges.put(challenge.nonce, challenge, ttl)
-        self.latest_by_address.put(challenge.address, challenge, ttl)
+        recent = [challenge.nonce, *(self.recent_nonces.get(challenge.address) or [])][:RECENT_CHALLENGES]
+        self.recent_nonces.put(challenge.address, recent, ttl)
 
     async def find_challenge(self, nonce: str) -> Challenge | None:
         return self.challenges.get(nonce)
 
-    async def latest_challenge(self, address: str) -> Challenge | None:
-        return self.latest_by_address.get(address)
+    async def recent_challenges(self, address: str) -> list[Challenge]:
+        found = (self.challenges.get(nonce) for nonce in self.recent_nonces.get(address) or [])
+        return [challenge for challenge in found if challenge is not None]
 
     async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
         challenge = self.challenges.pop(nonce)
         if challenge is None:
             return False
-        latest = self.latest_by_address.get(challenge.address)
-        if latest is not None and latest.nonce == nonce:
-            self.latest_by_address.pop(challenge.address)
+        recent = self.recent_nonces.get(challenge.address)
+        if recent is not None and nonce in recent:
+            recent.remove(nonce)
         self.sessions.put(session.session_id, session, ttl)
         return True
 

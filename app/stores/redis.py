@@ -2,7 +2,8 @@
 
 Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenge:<nonce>    JSON of the challenge, with the nonce TTL
-    <prefix>:latest:<address>     JSON of the last challenge issued to that address, same TTL
+    <prefix>:recent:<address>     list of the last RECENT_CHALLENGES nonces issued to that address, newest
+                                  first, with the TTL of the newest
     <prefix>:session:<session id> hash of the session, with the session's absolute TTL
 
 Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection, the command
@@ -23,15 +24,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
-from app.stores.base import Challenge, Session
+from app.stores.base import RECENT_CHALLENGES, Challenge, Session
 
 MAX_CONNECTIONS = 64
 
-# KEYS: challenge, latest-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
+# KEYS: challenge, recent-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
 _REDEEM = """
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
-local latest = redis.call('GET', KEYS[2])
-if latest and cjson.decode(latest)['nonce'] == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('LREM', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1
@@ -45,6 +45,7 @@ def _challenge_json(challenge: Challenge) -> str:
             "address": challenge.address,
             "chain_id": challenge.chain_id,
             "domain": challenge.domain,
+            "issued_at": challenge.issued_at,
             "message": challenge.message,
         },
         separators=(",", ":"),
@@ -93,22 +94,29 @@ class RedisStore:
         encoded = _challenge_json(challenge)
         async with self._answering():
             pipe = self._redis.pipeline(transaction=False)
+            recent = self._key("recent", challenge.address)
             pipe.set(self._key("challenge", challenge.nonce), encoded, ex=ttl)
-            pipe.set(self._key("latest", challenge.address), encoded, ex=ttl)
+            pipe.lpush(recent, challenge.nonce)
+            pipe.ltrim(recent, 0, RECENT_CHALLENGES - 1)
+            pipe.expire(recent, ttl)
             await pipe.execute()
 
     async def find_challenge(self, nonce: str) -> Challenge | None:
         async with self._answering():
             return _challenge(await self._redis.get(self._key("challenge", nonce)))
 
-    async def latest_challenge(self, address: str) -> Challenge | None:
+    async def recent_challenges(self, address: str) -> list[Challenge]:
         async with self._answering():
-            return _challenge(await self._redis.get(self._key("latest", address)))
+            nonces = await self._redis.lrange(self._key("recent", address), 0, -1)
+            if not nonces:
+                return []
+            found = await self._redis.mget([self._key("challenge", _text(nonce)) for nonce in nonces])
+        return [challenge for raw in found if (challenge := _challenge(raw)) is not None]
 
     async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
         keys = [
             self._key("challenge", nonce),
-            self._key("latest", session.address),
+            self._key("recent", session.address),
             self._key("session", session.session_id),
         ]
         fields: list[Any] = [

@@ -87,6 +87,8 @@ async def test_a_listed_domain_and_chain(open_client: OpenClient, wallet: LocalA
         ({"chain_id": 2**53}, 422, "invalid_request"),
         ({"chain_id": "1x"}, 422, "invalid_request"),
         ({"chain_id": 1.5}, 422, "invalid_request"),
+        ({"chain_id": True}, 422, "invalid_request"),
+        ({"chain_id": "1"}, 422, "invalid_request"),
         ({"address": "0xE5A12547fe4E872D192E3eCecb76F2Ce1aeA4946"}, 422, "invalid_request"),
         ({"address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe"}, 422, "invalid_request"),
         ({"address": "0X5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED"}, 422, "invalid_request"),

@@ -117,14 +117,18 @@ async def test_a_chunked_body_under_the_limit_is_read_whole(client: httpx.AsyncC
 
 async def test_a_message_with_non_ascii_or_controls_is_400(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
     body = await signed_challenge(client, wallet)
-    for junk in ["\x00", "\u2028", "\u202e", "é", "\ud800"[:0] + "\U0001f600"]:
+    for junk in ["\x00", "\u2028", "\u202e", "é", "\U0001f600"]:
         message = body["message"].replace("Sign in", f"Sign{junk}in")
         response = await client.post("/auth/verify", json={"message": message, "signature": body["signature"]})
         assert_envelope(response, 400, "invalid_message")
 
 
-async def test_a_lone_surrogate_is_refused(client: httpx.AsyncClient) -> None:
+async def test_a_lone_surrogate_is_not_ascii(client: httpx.AsyncClient) -> None:
     content = b'{"message": "\\ud800", "signature": "0x00"}'
-    response = await client.post("/auth/verify", content=content, headers={"content-type": "application/json"})
-    assert 400 <= response.status_code < 500
-    assert set(response.json()) == {"error", "detail"}
+    response = await client.post("/auth/verify", content=content, headers=JSON)
+    assert_envelope(response, 400, "invalid_message")
+
+
+async def test_a_content_length_that_is_not_a_number_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/verify", content=b"{}", headers={**JSON, "content-length": "abc"})
+    assert_envelope(response, 400, "invalid_request")

@@ -12,8 +12,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from siwe import SiweMessage as ClientMessage
 
+from app.config import Settings
 from app.domain.challenges import rfc3339
-from tests.support.app import get_challenge, signed_challenge, signed_in
+from app.stores.base import RECENT_CHALLENGES, Challenge, Store
+from tests.support.app import app_client, get_challenge, signed_challenge, signed_in
 from tests.support.wallets import new_wallet, sign
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -113,6 +115,37 @@ async def test_twenty_concurrent_verifies_of_one_message_give_exactly_one_token(
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [401] * 19
     assert {response.json().get("error") for response in responses if response.status_code == 401} == {"invalid_nonce"}
+
+
+class LookupBarrier:
+    """A real store whose nonce look-up waits until `parties` look-ups have happened: every concurrent
+    sign-in then passes the look-up and the signature check, and only the atomic redemption can stop all
+    but one. Nothing is faked: each call reaches the real store."""
+
+    def __init__(self, store: Store, parties: int) -> None:
+        self._store = store
+        self._barrier = asyncio.Barrier(parties)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def find_challenge(self, nonce: str) -> Challenge | None:
+        found = await self._store.find_challenge(nonce)
+        await self._barrier.wait()
+        return found
+
+
+async def test_twenty_verifies_that_all_pass_the_look_up_still_give_exactly_one_token(
+    store: Store, wallet: LocalAccount
+) -> None:
+    async with app_client(Settings(), store=LookupBarrier(store, parties=20)) as client:
+        body = await signed_challenge(client, wallet)
+        responses = await asyncio.gather(*(client.post("/auth/verify", json=body) for _ in range(20)))
+    assert sorted(response.status_code for response in responses) == [200] + [401] * 19
+    losers = [response.json() for response in responses if response.status_code == 401]
+    assert all(
+        loser == {"error": "invalid_nonce", "detail": "the nonce was used by a concurrent sign-in"} for loser in losers
+    )
 
 
 async def test_a_bad_signature_leaves_the_nonce_usable(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
@@ -234,14 +267,32 @@ async def test_verify_with_the_address_only(client: httpx.AsyncClient, wallet: L
     assert_error(response, 401, "invalid_nonce")
 
 
-async def test_the_address_only_form_uses_the_latest_challenge(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
-    first = (await get_challenge(client, wallet))["message"]
-    second = (await get_challenge(client, wallet))["message"]
-    response = await client.post("/auth/verify", json={"address": wallet.address, "signature": sign(wallet, first)})
+async def test_someone_else_asking_for_a_challenge_does_not_spoil_the_address_form(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    """Anyone may ask for a challenge for any address; the wallet's own challenge must still work."""
+    mine = (await get_challenge(client, wallet))["message"]
+    for _ in range(RECENT_CHALLENGES - 1):
+        await get_challenge(client, wallet)  # another party, for the same address
+    response = await client.post("/auth/verify", json={"address": wallet.address, "signature": sign(wallet, mine)})
+    assert response.status_code == 200, response.text
+
+
+async def test_the_address_form_looks_only_at_the_last_few_challenges(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    oldest = (await get_challenge(client, wallet))["message"]
+    for _ in range(RECENT_CHALLENGES):
+        await get_challenge(client, wallet)
+    response = await client.post("/auth/verify", json={"address": wallet.address, "signature": sign(wallet, oldest)})
     assert_error(response, 401, "invalid_signature")
-    response = await client.post("/auth/verify", json={"address": wallet.address, "signature": sign(wallet, second)})
-    assert response.status_code == 200
-    assert (await verify(client, first, sign(wallet, first))).status_code == 200  # still outstanding by its nonce
+    assert (await verify(client, oldest, sign(wallet, oldest))).status_code == 200  # still valid by its nonce
+
+
+async def test_a_message_issued_before_its_nonce(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    nonce = (await get_challenge(client, wallet))["nonce"]
+    message = client_message(wallet, nonce, issued_at=rfc3339(time.time() - 3600))
+    assert_error(await verify(client, message, sign(wallet, message)), 401, "invalid_nonce")
 
 
 async def test_me_refuses_what_is_not_a_valid_access_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:

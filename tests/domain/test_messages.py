@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app.domain.messages import MAX_MESSAGE_BYTES, build_message, format_message, parse_message, timestamp_seconds
+from app.domain.messages import MAX_MESSAGE_BYTES, SiweMessage, format_message, parse_message, timestamp_seconds
 from app.errors import InvalidMessage
 
 MESSAGE = """example.com wants you to sign in with your Ethereum account:
@@ -86,7 +86,7 @@ def test_the_eip_example_parses() -> None:
                 "Issued At: 2021-09-30T16:25:24Z\nNot Before: 2021-09-30T16:25:24Z"
                 "\nExpiration Time: 2021-09-30T17:25:24Z",
             ),
-            id="Not Before before Expiration Time",
+            id="Not Before and Expiration Time out of order",
         ),
         pytest.param(MESSAGE.replace("2021-09-30T16", "2021-02-30T16"), id="February 30"),
         pytest.param(MESSAGE.replace("2021-09-30T16", "2021-13-30T16"), id="month 13"),
@@ -184,7 +184,7 @@ def test_worst_case_inputs_parse_in_bounded_time(size: int) -> None:
         assert time.perf_counter() - started < 0.05
 
 
-def test_build_refuses_bad_fields() -> None:
+def test_a_message_refuses_bad_fields_on_construction() -> None:
     fields = {
         "domain": "example.com",
         "address": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
@@ -194,7 +194,7 @@ def test_build_refuses_bad_fields() -> None:
         "issued_at": "2021-09-30T16:25:24Z",
         "version": "1",
     }
-    build_message(**fields)
+    SiweMessage(**fields)
     for name, bad in [("chain_id", True), ("chain_id", -1), ("chain_id", "1"), ("statement", "a\nb"), ("scheme", "1x")]:
         with pytest.raises(InvalidMessage):
-            build_message(**{**fields, name: bad})
+            SiweMessage(**{**fields, name: bad})

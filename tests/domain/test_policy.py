@@ -12,11 +12,12 @@ BASE = SiweMessage(
     domain="example.com",
     address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
     uri="https://example.com/login",
+    version="1",
     chain_id=1,
     nonce="abcdefgh12",
     issued_at="2030-01-01T00:00:00Z",
 )
-ISSUED = timestamp_seconds(BASE.issued_at)
+ISSUED = BASE.issued_at_seconds
 
 
 def message(**changes: object) -> SiweMessage:

@@ -18,11 +18,12 @@ async def test_every_key_has_a_bounded_ttl_and_no_refresh_token_is_stored(
     try:
         keys = sorted(key.decode() for key in inspector.scan_iter(match=f"{redis_prefix}:*"))
         kinds = sorted(key.split(":")[1] for key in keys)
-        # the pending challenge and the session; the "latest" entry was the redeemed challenge and went with it
-        assert kinds == ["challenge", "session"]
+        # the pending challenge, the address's recent list (now holding only the pending nonce), the session
+        assert kinds == ["challenge", "recent", "session"]
+        assert inspector.lrange(f"{redis_prefix}:recent:{wallet.address}", 0, -1) == [pending["nonce"].encode()]
         for key in keys:
             ttl = inspector.ttl(key)
-            limit = 120 if ":challenge:" in key else 3600
+            limit = 3600 if ":session:" in key else 120
             assert limit - 5 <= ttl <= limit, (key, ttl)
         assert f"{redis_prefix}:challenge:{pending['nonce']}" in keys
         dump = b"".join(inspector.dump(key) or b"" for key in keys)

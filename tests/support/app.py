@@ -14,14 +14,15 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
+from app.stores.base import Store
 from tests.support.redis_server import free_port
 from tests.support.wallets import sign
 
 
 @asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(settings: Settings, store: Store | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to a freshly created app (lifespan run) through ASGI."""
-    app = create_app(settings)
+    app = create_app(settings, store)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
