@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     audience: Annotated[str, Field(min_length=1)] = "web3-auth"
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
+    refresh_reuse_grace: Annotated[int, Field(ge=0, le=300)] = 0
+    introspect_token: SecretStr | None = None
     jwt_alg: JwtAlgorithm = "ES256"
     jwt_keys_file: Path | None = None
     jwt_secret: SecretStr | None = None

@@ -18,6 +18,9 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── InvalidSignature        401 invalid_signature     the signature is not the address's
     ├── InvalidToken            401 invalid_token         a bearer token that is not valid
     │   └── MissingToken        401 invalid_token         ...or no bearer token at all
+    ├── InvalidGrant            401 invalid_grant         a refresh token that is unknown, expired or revoked
+    ├── RefreshReused           401 refresh_reused        a rotated refresh token again: the session is revoked
+    ├── InvalidClient           401 invalid_client        introspection without the caller credential
     ├── NotFound                404 not_found             no such route
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
@@ -129,6 +132,27 @@ class MissingToken(InvalidToken):
 
     default_detail = "Send the access token as `Authorization: Bearer <token>`."
     www_authenticate = "Bearer"
+
+
+class InvalidGrant(AuthError):
+    status = 401
+    code = "invalid_grant"
+    default_detail = "The refresh token is unknown, expired or revoked."
+
+
+class RefreshReused(AuthError):
+    status = 401
+    code = "refresh_reused"
+    default_detail = "This refresh token was already used: the whole session has been revoked. Sign in again."
+
+
+class InvalidClient(AuthError):
+    status = 401
+    code = "invalid_client"
+    default_detail = "Introspection needs the caller credential: Authorization: Bearer <AUTH_INTROSPECT_TOKEN>."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="introspection"'})
 
 
 class NotFound(AuthError):

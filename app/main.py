@@ -5,7 +5,7 @@ from functools import cache
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, health, keys
+from app.api import auth, forward, health, keys, tokens
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit
 from app.config import Settings
@@ -23,11 +23,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = FastAPI(
         title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings, store)
     )
-    app.include_router(auth.router)
-    app.include_router(keys.router)
-    app.include_router(health.router)
+    for module in (auth, tokens, forward, keys, health):
+        app.include_router(module.router)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     return app
 
 

@@ -4,7 +4,7 @@
 
 The verify path is what POST /auth/verify does apart from store I/O and HTTP: parse and check the message
 (app.domain.signin.checked_message), recover the EIP-191 signer (check_signature), create the session and
-refresh token (new_session) and mint the ES256 access token (grant). Each of the --messages distinct
+its refresh token (new_session, new_refresh_token) and mint the ES256 access token (grant). Each of the --messages distinct
 messages is signed by its own key and verified once. The floor is one libsecp256k1 recovery through
 coincurve plus one ES256 signature; the script prints the path's median beside that floor and their ratio,
 plus, for comparison, the siwe package's parser and eth-account's recovery (what a naive service runs).
@@ -30,7 +30,7 @@ from app.domain.challenges import issue_challenge
 from app.domain.keys import generate_key_set
 from app.domain.signatures.eip191 import message_hash
 from app.domain.signin import check_signature, checked_message, grant, new_session
-from app.domain.tokens import TokenPolicy, TokenService
+from app.domain.tokens import TokenPolicy, TokenService, new_refresh_token
 
 
 def median_microseconds(samples: list[float]) -> float:
@@ -65,8 +65,9 @@ def main() -> None:
     def verify_path(text: str, signature: str) -> None:
         message = checked_message(text, settings, now)
         check_signature(text, message, signature)
-        session, refresh_token = new_session(message, settings, now)
-        grant(session, refresh_token, tokens)
+        session = new_session(message, settings, now)
+        refresh_token, _ = new_refresh_token(session.session_id)
+        grant(session, refresh_token, tokens, now)
 
     digests = [(message_hash(text), bytes.fromhex(signature[2:])) for text, signature in signed]
 

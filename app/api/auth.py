@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import BearerDep, ServicesDep
 from app.api.handlers import error_responses
-from app.api.schemas import ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
+from app.api.schemas import NO_STORE, ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
 from app.domain.challenges import issue_challenge, rfc3339
+from app.domain.sessions import active_claims
 from app.domain.signin import Grant, sign_in, sign_in_with_address
 from app.errors import (
     ChainNotAllowed,
@@ -26,7 +27,6 @@ from app.errors import (
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.post(
@@ -86,14 +86,7 @@ async def verify(body: VerifyRequest, services: ServicesDep, response: Response)
             store, tokens, settings, address=body.address, signature=body.signature, now=now
         )
     response.headers.update(NO_STORE)
-    return TokenResponse(
-        access_token=grant.access_token,
-        expires_in=grant.expires_in,
-        refresh_token=grant.refresh_token,
-        refresh_expires_in=grant.refresh_expires_in,
-        address=grant.address,
-        chain_id=grant.chain_id,
-    )
+    return TokenResponse.from_grant(grant)
 
 
 @router.get(
@@ -102,9 +95,7 @@ async def verify(body: VerifyRequest, services: ServicesDep, response: Response)
     responses=error_responses(InvalidToken, StoreUnavailable),
 )
 async def me(token: BearerDep, services: ServicesDep, response: Response) -> MeResponse:
-    claims = services.tokens.validate_access(token, time.time())
-    if await services.store.find_session(claims.session_id) is None:
-        raise InvalidToken("the session has ended")
+    claims = await active_claims(services.store, services.tokens, token, time.time())
     response.headers.update(NO_STORE)
     return MeResponse(
         address=claims.subject,

@@ -13,11 +13,17 @@ async def get_services(request: Request) -> Services:
     return services
 
 
-async def get_bearer_token(request: Request) -> str:
-    """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1); the scheme is case-insensitive."""
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
+    case-insensitive), or None."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def get_bearer_token(request: Request) -> str:
+    token = bearer_token(request)
+    if token is None:
         raise MissingToken()
     return token
 

@@ -1,15 +1,39 @@
-"""The public keys that validate our access tokens (RFC 7517 JWK Set)."""
+"""The public keys that validate our access tokens (RFC 7517 JWK Set), and RFC 8414 metadata pointing at them."""
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.api.deps import ServicesDep
-from app.api.schemas import Jwks
+from app.api.schemas import AuthorizationServerMetadata, Jwks
 
 router = APIRouter(tags=["keys"])
+# Validators may cache the keys this long. A rotated-in key is published before tokens carry its kid only
+# if it was staged (keygen --stage) at least this long before; otherwise validators refetch on an unknown kid.
+JWKS_MAX_AGE = 300
+PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys for validating access tokens", response_model=Jwks)
-async def jwks(services: ServicesDep) -> dict[str, Any]:
+async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
+    response.headers.update(PUBLIC_CACHE)
     return services.keys.jwks()
+
+
+@router.get("/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata")
+async def metadata(services: ServicesDep, response: Response) -> AuthorizationServerMetadata:
+    issuer = services.settings.issuer.rstrip("/")
+    response.headers.update(PUBLIC_CACHE)
+    return AuthorizationServerMetadata(
+        issuer=services.settings.issuer,
+        jwks_uri=f"{issuer}/.well-known/jwks.json",
+        token_endpoint=f"{issuer}/auth/refresh",
+        introspection_endpoint=f"{issuer}/auth/introspect",
+        introspection_endpoint_auth_methods_supported=["bearer"],
+        grant_types_supported=["refresh_token"],
+        response_types_supported=[],
+        token_endpoint_auth_methods_supported=["none"],
+        siwe_challenge_endpoint=f"{issuer}/auth/challenge",
+        siwe_verify_endpoint=f"{issuer}/auth/verify",
+        logout_endpoint=f"{issuer}/auth/logout",
+    )

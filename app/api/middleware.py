@@ -12,15 +12,17 @@ class BodySizeLimit:
     """Answer 413 payload_too_large to a body over `limit` bytes, before anything parses it.
 
     A declared Content-Length is checked up front (the HTTP server never delivers more than it declares);
-    a body without one (chunked) is read here up to the limit and replayed to the application.
+    a body without one (chunked) is read here up to the limit and replayed to the application. Paths in
+    `exempt` never read their body (forward-auth answers whatever a proxy sends along).
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.limit = limit
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

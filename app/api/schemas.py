@@ -8,6 +8,7 @@ from app.config import MAX_CHAIN_ID
 from app.domain import grammar
 from app.domain.addresses import normalize_address
 from app.domain.messages import MAX_MESSAGE_BYTES
+from app.domain.signin import Grant
 
 
 def _matching(pattern: Any, what: str) -> AfterValidator:
@@ -39,6 +40,9 @@ Signature = Annotated[
         description="0x-prefixed hex. An EOA signature (EIP-191 personal_sign) is 65 bytes r||s||v.",
     ),
 ]
+
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # token responses (RFC 6749 §5.1)
 
 
 class Strict(BaseModel):
@@ -100,6 +104,58 @@ class TokenResponse(BaseModel):
     refresh_expires_in: int = Field(description="Seconds until the session ends, whatever refreshes happen.")
     address: str
     chain_id: int
+
+    @classmethod
+    def from_grant(cls, grant: Grant) -> "TokenResponse":
+        return cls(
+            access_token=grant.access_token,
+            expires_in=grant.expires_in,
+            refresh_token=grant.refresh_token,
+            refresh_expires_in=grant.refresh_expires_in,
+            address=grant.address,
+            chain_id=grant.chain_id,
+        )
+
+
+RefreshToken = Annotated[str, Field(max_length=256, description="A refresh token from /auth/verify or /auth/refresh.")]
+
+
+class RefreshRequest(Strict):
+    refresh_token: RefreshToken
+
+
+class LogoutRequest(Strict):
+    refresh_token: RefreshToken
+
+
+class Introspection(BaseModel):
+    """RFC 7662 §2.2. For anything that is not an active access token, exactly `{"active": false}`."""
+
+    active: bool
+    sub: str | None = Field(None, description="The EIP-55 address.")
+    chain_id: int | None = None
+    sid: str | None = Field(None, description="The session id.")
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    token_type: str | None = Field(None, examples=["Bearer"])
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 metadata, so validators can discover the keys from the issuer."""
+
+    issuer: str
+    jwks_uri: str
+    token_endpoint: str = Field(description="Where refresh tokens are traded (POST /auth/refresh).")
+    introspection_endpoint: str
+    introspection_endpoint_auth_methods_supported: list[str]
+    grant_types_supported: list[str]
+    response_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    siwe_challenge_endpoint: str
+    siwe_verify_endpoint: str
+    logout_endpoint: str
 
 
 class MeResponse(BaseModel):

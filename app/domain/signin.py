@@ -67,24 +67,23 @@ def check_signature(message_text: str, message: SiweMessage, signature: str) -> 
         raise InvalidSignature()
 
 
-def new_session(message: SiweMessage, settings: Settings, now: float) -> tuple[Session, str]:
-    """A session for the message's address and chain, and its first refresh token."""
+def new_session(message: SiweMessage, settings: Settings, now: float) -> Session:
+    """A session for the message's address and chain, ending AUTH_REFRESH_TTL from now whatever happens."""
     created_at = int(now)
-    session_id = new_id()
-    refresh_token, refresh_hash = new_refresh_token(session_id)
-    expires_at = created_at + settings.refresh_ttl
-    return Session(session_id, message.address, message.chain_id, created_at, expires_at, refresh_hash), refresh_token
+    return Session(new_id(), message.address, message.chain_id, created_at, created_at + settings.refresh_ttl)
 
 
-def grant(session: Session, refresh_token: str, tokens: TokenService) -> Grant:
+def grant(session: Session, refresh_token: str, tokens: TokenService, now: float) -> Grant:
+    """The token response: a new access token (never outliving the session) beside `refresh_token`."""
+    issued_at = int(now)
     access_token, expires_in = tokens.mint_access(
         subject=session.address,
         chain_id=session.chain_id,
         session_id=session.session_id,
-        now=session.created_at,
+        now=issued_at,
         not_after=session.expires_at,
     )
-    refresh_expires_in = session.expires_at - session.created_at
+    refresh_expires_in = session.expires_at - issued_at
     return Grant(
         access_token,
         expires_in,
@@ -100,10 +99,11 @@ async def open_session(
     store: Store, tokens: TokenService, settings: Settings, message: SiweMessage, now: float
 ) -> Grant:
     """Consume the message's nonce and open the session in one atomic store call, then mint the tokens."""
-    session, refresh_token = new_session(message, settings, now)
-    if not await store.redeem_challenge(message.nonce, session, settings.refresh_ttl):
+    session = new_session(message, settings, now)
+    refresh_token, refresh_hash = new_refresh_token(session.session_id)
+    if not await store.redeem_challenge(message.nonce, session, refresh_hash):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
-    return grant(session, refresh_token, tokens)
+    return grant(session, refresh_token, tokens, now)
 
 
 async def sign_in(

@@ -10,6 +10,7 @@ Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store ke
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,10 @@ import jwt
 
 from app.config import Settings
 from app.domain.keys import KeySet
-from app.errors import InvalidToken
+from app.errors import InvalidGrant, InvalidToken
 
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")  # RFC 9068 §4: either spelling
+_REFRESH_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")  # new_id() "." 256 random bits
 MAX_TOKEN_LENGTH = 4096
 _DECODE_OPTIONS: Any = {
     "require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"],
@@ -66,6 +68,14 @@ def new_refresh_token(session_id: str) -> tuple[str, str]:
 
 def refresh_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def read_refresh_token(token: str) -> tuple[str, str]:
+    """The session id a refresh token names, and the token's hash; InvalidGrant if it is not one of ours
+    (an access token, for instance)."""
+    if _REFRESH_TOKEN.fullmatch(token) is None:
+        raise InvalidGrant("not a refresh token")
+    return token.partition(".")[0], refresh_token_hash(token)
 
 
 class TokenService:

@@ -1,10 +1,26 @@
 """The store interface, named after the domain operations, and the records it keeps.
 
 Every implementation turns its own failures into app.errors.StoreUnavailable, so callers catch one thing.
+
+A session's refresh tokens are kept only as SHA-256 hashes: the current one, the one it replaced (for the
+optional grace window) and the last SPENT_KEPT rotated ones (to recognise their reuse). Rotation is one
+atomic step with these outcomes (RFC 9700 §4.14.2):
+
+    presented hash             outcome    effect
+    the current one            ROTATED    the new hash becomes current; the presented one is spent
+    the previous one, within   GRACE      the new hash becomes current (the client lost the response that
+      the grace window                    carried the current one); the abandoned current one is forgotten
+    a spent one                REUSED     the session is revoked: every token of it dies
+    anything else, or the      INVALID    nothing changes (a forger who knows a session id cannot revoke it)
+      session revoked or over
 """
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol
+
+RECENT_CHALLENGES = 5  # per address, for the address-only form of /auth/verify
+SPENT_KEPT = 16  # rotated refresh-token hashes remembered per session, to detect their reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +37,26 @@ class Challenge:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A signed-in session; its refresh token is kept only as a hash."""
+    """A signed-in session (a refresh-token family)."""
 
     session_id: str
     address: str
     chain_id: int
     created_at: int  # Unix seconds
     expires_at: int  # Unix seconds: the absolute end, whatever refreshes happen
-    refresh_hash: str
 
 
-RECENT_CHALLENGES = 5  # per address, for the address-only form of /auth/verify
+class Rotation(enum.Enum):
+    ROTATED = "rotated"
+    GRACE = "grace"
+    REUSED = "reused"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class RotationResult:
+    outcome: Rotation
+    session: Session | None = None  # for ROTATED and GRACE
 
 
 class Store(Protocol):
@@ -44,15 +69,26 @@ class Store(Protocol):
     async def recent_challenges(self, address: str) -> list[Challenge]:
         """The outstanding challenges among the last RECENT_CHALLENGES issued to this address, newest first."""
 
-    async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
-        """Atomically consume the nonce and open the session (kept `ttl` seconds).
+    async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
+        """Atomically consume the nonce and open the session, with its first refresh token's hash, until
+        the session's expires_at.
 
         Returns False, and opens nothing, when the nonce is no longer outstanding: of several concurrent
         redemptions of one nonce exactly one returns True.
         """
 
     async def find_session(self, session_id: str) -> Session | None:
-        """The session, if it is open."""
+        """The session, if it is open: neither revoked nor over."""
+
+    async def rotate_refresh(
+        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+    ) -> RotationResult:
+        """One atomic rotation step (see the table above). `grace` is in seconds, 0 for none; a revoked
+        session is kept `keep_revoked` seconds (as long as its access tokens can live), then forgotten."""
+
+    async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
+        """Revoke the session (kept `keep_revoked` seconds more at most). With `refresh_hash`, only if it is
+        one of the session's refresh tokens, current or spent. True when the session is (now) revoked."""
 
     async def ping(self) -> None:
         """Return when the store answers; raise StoreUnavailable otherwise."""

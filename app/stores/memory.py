@@ -6,9 +6,10 @@ time.monotonic(); expired entries are swept as writes happen, so memory stays fl
 
 import heapq
 import time
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from app.stores.base import RECENT_CHALLENGES, Challenge, Session
+from app.stores.base import RECENT_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 
 Value = TypeVar("Value")
 
@@ -33,6 +34,12 @@ class _ExpiringMap(Generic[Value]):
             return None
         return entry[1]
 
+    def shorten(self, key: str, ttl: float) -> None:
+        """Let the entry live at most `ttl` seconds more."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic() + ttl:
+            self.put(key, entry[1], ttl)
+
     def pop(self, key: str) -> Value | None:
         value = self.get(key)
         self._entries.pop(key, None)
@@ -49,11 +56,23 @@ class _ExpiringMap(Generic[Value]):
                 del self._entries[key]
 
 
+@dataclass
+class _Family:
+    """A session and the hashes of its refresh tokens."""
+
+    session: Session
+    current: str
+    previous: str = ""
+    rotated_at: int = 0
+    spent: list[str] = field(default_factory=list)
+    revoked: bool = False
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self.challenges: _ExpiringMap[Challenge] = _ExpiringMap()
         self.recent_nonces: _ExpiringMap[list[str]] = _ExpiringMap()  # by address, newest first
-        self.sessions: _ExpiringMap[Session] = _ExpiringMap()
+        self.families: _ExpiringMap[_Family] = _ExpiringMap()  # by session id
 
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
         self.challenges.put(challenge.nonce, challenge, ttl)
@@ -67,21 +86,62 @@ class MemoryStore:
         found = (self.challenges.get(nonce) for nonce in self.recent_nonces.get(address) or [])
         return [challenge for challenge in found if challenge is not None]
 
-    async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
+    async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         challenge = self.challenges.pop(nonce)
         if challenge is None:
             return False
         recent = self.recent_nonces.get(challenge.address)
         if recent is not None and nonce in recent:
             recent.remove(nonce)
-        self.sessions.put(session.session_id, session, ttl)
+        ttl = session.expires_at - session.created_at
+        self.families.put(session.session_id, _Family(session, refresh_hash, rotated_at=session.created_at), ttl)
         return True
 
     async def find_session(self, session_id: str) -> Session | None:
-        return self.sessions.get(session_id)
+        family = self._open_family(session_id, time.time())
+        return None if family is None else family.session
+
+    async def rotate_refresh(
+        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+    ) -> RotationResult:
+        family = self._open_family(session_id, now)
+        if family is None:
+            return RotationResult(Rotation.INVALID)
+        if presented_hash == family.current:
+            family.previous, family.current, family.rotated_at = presented_hash, new_hash, now
+            family.spent = [presented_hash, *family.spent][:SPENT_KEPT]
+            return RotationResult(Rotation.ROTATED, family.session)
+        if presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace:
+            family.current = new_hash
+            return RotationResult(Rotation.GRACE, family.session)
+        if presented_hash in family.spent:
+            self._revoke(session_id, family, keep_revoked)
+            return RotationResult(Rotation.REUSED)
+        return RotationResult(Rotation.INVALID)
+
+    async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
+        family = self.families.get(session_id)
+        if family is None:
+            return False
+        if family.revoked:
+            return True
+        if refresh_hash is not None and refresh_hash != family.current and refresh_hash not in family.spent:
+            return False
+        self._revoke(session_id, family, keep_revoked)
+        return True
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
         return None
+
+    def _open_family(self, session_id: str, now: float) -> _Family | None:
+        family = self.families.get(session_id)
+        if family is None or family.revoked or now >= family.session.expires_at:
+            return None
+        return family
+
+    def _revoke(self, session_id: str, family: _Family, keep_revoked: int) -> None:
+        family.revoked = True
+        self.families.shorten(session_id, keep_revoked)

@@ -4,7 +4,8 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenge:<nonce>    JSON of the challenge, with the nonce TTL
     <prefix>:recent:<address>     list of the last RECENT_CHALLENGES nonces issued to that address, newest
                                   first, with the TTL of the newest
-    <prefix>:session:<session id> hash of the session, with the session's absolute TTL
+    <prefix>:session:{<id>}       hash of the session and its refresh-token hashes, until the session's
+                                  absolute end (or, once revoked, as long as its access tokens can live)
 
 Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection, the command
 and one immediate retry on a dropped connection (a pooled connection that a Redis restart killed); past
@@ -14,6 +15,7 @@ atomic step, never a read then a delete.
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
@@ -24,7 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
-from app.stores.base import RECENT_CHALLENGES, Challenge, Session
+from app.stores.base import RECENT_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 
 MAX_CONNECTIONS = 64
 
@@ -36,6 +38,63 @@ redis.call('HSET', KEYS[3], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1
 """
+
+# Shared by the scripts below: mark the session revoked and keep it no longer than `keep` seconds.
+_REVOKE_FUNCTION = """
+local function revoke(key, keep)
+  redis.call('HSET', key, 'revoked', '1')
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 or ttl > keep then redis.call('EXPIRE', key, keep) end
+end
+local function is_spent(spent, hash)
+  return string.find(' ' .. spent .. ' ', ' ' .. hash .. ' ', 1, true) ~= nil
+end
+"""
+
+# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, spent_kept.
+# The state machine of app.stores.base, in one atomic step.
+_ROTATE = (
+    _REVOKE_FUNCTION
+    + """
+local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'spent', 'expires_at',
+                     'address', 'chain_id', 'created_at')
+local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
+if not f[1] or f[4] == '1' or now >= tonumber(f[6]) then return {'invalid'} end
+local session = {f[7], f[8], f[9], f[6]}
+if presented == f[1] then
+  local spent, count = presented, 1
+  for hash in string.gmatch(f[5], '%S+') do
+    if count >= tonumber(ARGV[6]) then break end
+    spent, count = spent .. ' ' .. hash, count + 1
+  end
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now, 'spent', spent)
+  return {'rotated', unpack(session)}
+end
+if presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace then
+  redis.call('HSET', KEYS[1], 'current', ARGV[2])
+  return {'grace', unpack(session)}
+end
+if is_spent(f[5], presented) then
+  revoke(KEYS[1], tonumber(ARGV[5]))
+  return {'reused'}
+end
+return {'invalid'}
+"""
+)
+
+# KEYS: session. ARGV: keep_revoked, and a refresh hash that must belong to the session ('' for none).
+_REVOKE = (
+    _REVOKE_FUNCTION
+    + """
+local f = redis.call('HMGET', KEYS[1], 'current', 'revoked', 'spent')
+if not f[1] then return 0 end
+if f[2] == '1' then return 1 end
+local hash = ARGV[2]
+if hash ~= '' and hash ~= f[1] and not is_spent(f[3], hash) then return 0 end
+revoke(KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+)
 
 
 def _challenge_json(challenge: Challenge) -> str:
@@ -60,12 +119,20 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _session(session_id: str, fields: list[Any]) -> Session:
+    """A session from its address, chain id, created_at and expires_at, as Redis returns them."""
+    address, chain_id, created_at, expires_at = (_text(value) for value in fields)
+    return Session(session_id, address, int(chain_id), int(created_at), int(expires_at))
+
+
 class RedisStore:
     def __init__(self, client: Redis, *, prefix: str, timeout: float) -> None:
         self._redis = client
         self._prefix = prefix
         self._timeout = timeout
         self._redeem = client.register_script(_REDEEM)
+        self._rotate = client.register_script(_ROTATE)
+        self._revoke = client.register_script(_REVOKE)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
@@ -90,6 +157,10 @@ class RedisStore:
     def _key(self, kind: str, name: str) -> str:
         return f"{self._prefix}:{kind}:{name}"
 
+    def _session_key(self, session_id: str) -> str:
+        # The braces are a Redis Cluster hash tag: every key of one session lives in one slot.
+        return f"{self._prefix}:session:{{{session_id}}}"
+
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
         encoded = _challenge_json(challenge)
         async with self._answering():
@@ -113,36 +184,50 @@ class RedisStore:
             found = await self._redis.mget([self._key("challenge", _text(nonce)) for nonce in nonces])
         return [challenge for raw in found if (challenge := _challenge(raw)) is not None]
 
-    async def redeem_challenge(self, nonce: str, session: Session, ttl: int) -> bool:
+    async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         keys = [
             self._key("challenge", nonce),
             self._key("recent", session.address),
-            self._key("session", session.session_id),
+            self._session_key(session.session_id),
         ]
         fields: list[Any] = [
             "address", session.address,
             "chain_id", session.chain_id,
             "created_at", session.created_at,
             "expires_at", session.expires_at,
-            "refresh_hash", session.refresh_hash,
+            "current", refresh_hash,
+            "previous", "",
+            "rotated_at", session.created_at,
+            "spent", "",
+            "revoked", "0",
         ]  # fmt: skip
+        ttl = session.expires_at - session.created_at
         async with self._answering():
             return bool(await self._redeem(keys=keys, args=[nonce, ttl, *fields]))
 
     async def find_session(self, session_id: str) -> Session | None:
         async with self._answering():
-            raw = await self._redis.hgetall(self._key("session", session_id))
-        if not raw:
+            fields = await self._redis.hmget(
+                self._session_key(session_id), ["address", "chain_id", "created_at", "expires_at", "revoked"]
+            )
+        if fields[0] is None or fields[4] in (b"1", "1"):
             return None
-        field = {_text(key): _text(value) for key, value in raw.items()}
-        return Session(
-            session_id=session_id,
-            address=field["address"],
-            chain_id=int(field["chain_id"]),
-            created_at=int(field["created_at"]),
-            expires_at=int(field["expires_at"]),
-            refresh_hash=field["refresh_hash"],
-        )
+        session = _session(session_id, fields[:4])
+        return session if time.time() < session.expires_at else None
+
+    async def rotate_refresh(
+        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+    ) -> RotationResult:
+        arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, SPENT_KEPT]
+        async with self._answering():
+            reply = await self._rotate(keys=[self._session_key(session_id)], args=arguments)
+        outcome = Rotation(_text(reply[0]))
+        return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)
+
+    async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
+        async with self._answering():
+            revoked = await self._revoke(keys=[self._session_key(session_id)], args=[keep_revoked, refresh_hash or ""])
+        return bool(revoked)
 
     async def ping(self) -> None:
         async with self._answering():

@@ -14,7 +14,10 @@ def a_challenge(nonce: str = "", address: str = "0x5aAeb6053F3E94C9b9A09f3366943
 
 def a_session(address: str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") -> Session:
     now = int(time.time())
-    return Session(new_id(), address, 137, now, now + 3600, "ab" * 32)
+    return Session(new_id(), address, 137, now, now + 3600)
+
+
+REFRESH = "ab" * 32
 
 
 async def test_a_saved_challenge_is_found_by_nonce_and_among_the_addresss_recent_ones(store: Store) -> None:
@@ -31,7 +34,7 @@ async def test_looking_a_challenge_up_consumes_nothing(store: Store) -> None:
     await store.save_challenge(challenge, ttl=60)
     for _ in range(3):
         assert await store.find_challenge(challenge.nonce) == challenge
-    assert await store.redeem_challenge(challenge.nonce, a_session(), ttl=60)
+    assert await store.redeem_challenge(challenge.nonce, a_session(), REFRESH)
 
 
 async def test_recent_challenges_are_the_last_few_newest_first(store: Store) -> None:
@@ -45,12 +48,12 @@ async def test_recent_challenges_are_the_last_few_newest_first(store: Store) -> 
 async def test_redeeming_consumes_the_nonce_once_and_opens_the_session(store: Store) -> None:
     challenge, session = a_challenge(), a_session()
     await store.save_challenge(challenge, ttl=60)
-    assert await store.redeem_challenge(challenge.nonce, session, ttl=60) is True
+    assert await store.redeem_challenge(challenge.nonce, session, REFRESH) is True
     assert await store.find_challenge(challenge.nonce) is None
     assert await store.recent_challenges(challenge.address) == []
     assert await store.find_session(session.session_id) == session
     again = a_session()
-    assert await store.redeem_challenge(challenge.nonce, again, ttl=60) is False
+    assert await store.redeem_challenge(challenge.nonce, again, REFRESH) is False
     assert await store.find_session(again.session_id) is None
 
 
@@ -58,13 +61,13 @@ async def test_redeeming_one_challenge_leaves_the_others_recent(store: Store) ->
     older, newer = a_challenge(), a_challenge()
     await store.save_challenge(older, ttl=60)
     await store.save_challenge(newer, ttl=60)
-    assert await store.redeem_challenge(older.nonce, a_session(), ttl=60)
+    assert await store.redeem_challenge(older.nonce, a_session(), REFRESH)
     assert await store.recent_challenges(older.address) == [newer]
 
 
 async def test_an_unknown_nonce_cannot_be_redeemed(store: Store) -> None:
     session = a_session()
-    assert await store.redeem_challenge("neverissued123", session, ttl=60) is False
+    assert await store.redeem_challenge("neverissued123", session, REFRESH) is False
     assert await store.find_session(session.session_id) is None
 
 
@@ -75,23 +78,25 @@ async def test_twenty_concurrent_redemptions_of_one_nonce_succeed_exactly_once(s
     # connection set-up (a read-then-delete redemption then succeeds 20 times).
     await asyncio.gather(*(store.ping() for _ in range(20)))
     sessions = [a_session() for _ in range(20)]
-    results = await asyncio.gather(*(store.redeem_challenge(challenge.nonce, s, ttl=60) for s in sessions))
+    results = await asyncio.gather(*(store.redeem_challenge(challenge.nonce, s, REFRESH) for s in sessions))
     assert results.count(True) == 1
     opened = [await store.find_session(s.session_id) for s in sessions]
     assert sum(found is not None for found in opened) == 1
 
 
 async def test_challenges_and_sessions_expire_after_their_ttl(store: Store) -> None:
-    challenge, session = a_challenge(), a_session()
+    challenge = a_challenge()
+    now = int(time.time())
+    session = Session(new_id(), challenge.address, 1, now, now + 1)
     await store.save_challenge(challenge, ttl=1)
     other = a_challenge()
     await store.save_challenge(other, ttl=60)
-    assert await store.redeem_challenge(other.nonce, session, ttl=1)
+    assert await store.redeem_challenge(other.nonce, session, REFRESH)
     await asyncio.sleep(1.2)
     assert await store.find_challenge(challenge.nonce) is None
     assert await store.recent_challenges(challenge.address) == []
     assert await store.find_session(session.session_id) is None
-    assert await store.redeem_challenge(challenge.nonce, a_session(), ttl=60) is False
+    assert await store.redeem_challenge(challenge.nonce, a_session(), REFRESH) is False
 
 
 async def test_ping_answers(store: Store) -> None:

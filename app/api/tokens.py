@@ -1,0 +1,97 @@
+"""/auth/refresh, /auth/logout and /auth/introspect: the life of a session after sign-in."""
+
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response, status
+
+from app.api.deps import ServicesDep, bearer_token
+from app.api.handlers import error_responses
+from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse
+from app.domain import sessions
+from app.errors import (
+    InvalidClient,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidToken,
+    MissingToken,
+    PayloadTooLarge,
+    RefreshReused,
+    StoreUnavailable,
+)
+
+router = APIRouter(prefix="/auth", tags=["sessions"])
+
+
+@router.post(
+    "/refresh",
+    summary="Trade a refresh token for new tokens; the presented one is rotated out",
+    responses=error_responses(InvalidGrant, RefreshReused, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+)
+async def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
+    grant = await sessions.refresh(
+        services.store, services.tokens, services.settings, refresh_token=body.refresh_token, now=time.time()
+    )
+    response.headers.update(NO_STORE)
+    return TokenResponse.from_grant(grant)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke the session: with `Authorization: Bearer <access token>`, or a body {refresh_token}",
+    responses=error_responses(InvalidToken, InvalidGrant, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+)
+async def logout(request: Request, services: ServicesDep, body: LogoutRequest | None = None) -> Response:
+    access_token = bearer_token(request)
+    if access_token is not None:
+        await sessions.log_out(
+            services.store, services.tokens, services.settings, access_token=access_token, now=time.time()
+        )
+    elif body is not None:
+        await sessions.log_out_with_refresh_token(services.store, services.settings, refresh_token=body.refresh_token)
+    else:
+        raise MissingToken('send `Authorization: Bearer <access token>` or a body {"refresh_token": ...}')
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
+
+
+async def introspection_caller(request: Request, services: ServicesDep) -> None:
+    """When AUTH_INTROSPECT_TOKEN is set, callers must present it as a bearer credential (RFC 7662 §2.1)."""
+    expected = services.settings.introspect_token
+    if expected is None:
+        return
+    presented = bearer_token(request) or ""
+    if not hmac.compare_digest(presented.encode(), expected.get_secret_value().encode()):
+        raise InvalidClient()
+
+
+@router.post(
+    "/introspect",
+    summary="RFC 7662 token introspection: is this access token active?",
+    response_model_exclude_none=True,
+    dependencies=[Depends(introspection_caller)],
+    responses=error_responses(InvalidClient, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+)
+async def introspect(
+    token: Annotated[str, Form(max_length=8192)],
+    services: ServicesDep,
+    response: Response,
+    token_type_hint: Annotated[str | None, Form(max_length=64)] = None,  # noqa: ARG001
+) -> Introspection:
+    # token_type_hint is accepted and not needed: only access tokens can be active here (RFC 7662 §2.1).
+    claims = await sessions.introspect(services.store, services.tokens, token=token, now=time.time())
+    response.headers.update(NO_STORE)
+    if claims is None:
+        return Introspection(active=False)
+    return Introspection(
+        active=True,
+        sub=claims.subject,
+        chain_id=claims.chain_id,
+        sid=claims.session_id,
+        exp=claims.expires_at,
+        iat=claims.issued_at,
+        iss=services.settings.issuer,
+        aud=services.settings.audience,
+        token_type="Bearer",
+    )

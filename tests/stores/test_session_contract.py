@@ -1,0 +1,154 @@
+"""Refresh-token families on every store: rotation, the grace window, reuse detection, revocation."""
+
+import asyncio
+import hashlib
+import time
+
+from app.domain.tokens import new_id
+from app.stores.base import SPENT_KEPT, Challenge, Rotation, Session, Store
+
+KEEP = 60  # seconds a revoked session is remembered in these tests
+
+
+def digest(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+async def open_session(store: Store, first_hash: str, *, lifetime: int = 3600) -> Session:
+    now = int(time.time())
+    address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+    nonce = new_id().replace("-", "a").replace("_", "b")
+    await store.save_challenge(Challenge(nonce, address, 1, "example.com", now, "message"), ttl=60)
+    session = Session(new_id(), address, 1, now, now + lifetime)
+    assert await store.redeem_challenge(nonce, session, first_hash)
+    return session
+
+
+async def rotate(store: Store, session: Session, presented: str, new: str, *, grace: int = 0, at: int = 0) -> Rotation:
+    now = at or int(time.time())
+    result = await store.rotate_refresh(session.session_id, presented, new, now=now, grace=grace, keep_revoked=KEEP)
+    if result.outcome in (Rotation.ROTATED, Rotation.GRACE):
+        assert result.session == session
+    else:
+        assert result.session is None
+    return result.outcome
+
+
+async def test_the_current_token_rotates_and_each_new_one_is_current(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    assert await rotate(store, session, digest("r1"), digest("r2")) is Rotation.ROTATED
+    assert await rotate(store, session, digest("r2"), digest("r3")) is Rotation.ROTATED
+    assert await store.find_session(session.session_id) == session
+
+
+async def test_reusing_a_rotated_token_revokes_the_whole_session(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    await rotate(store, session, digest("r1"), digest("r2"))
+    await rotate(store, session, digest("r2"), digest("r3"))
+    assert await rotate(store, session, digest("r1"), digest("x")) is Rotation.REUSED
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, digest("r3"), digest("r4")) is Rotation.INVALID  # the newest dies too
+    assert await rotate(store, session, digest("r2"), digest("r5")) is Rotation.INVALID
+
+
+async def test_an_unknown_token_changes_nothing(store: Store) -> None:
+    """Whoever knows a session id but holds none of its tokens cannot revoke it."""
+    session = await open_session(store, digest("r1"))
+    assert await rotate(store, session, digest("forged"), digest("x")) is Rotation.INVALID
+    assert await store.find_session(session.session_id) == session
+    assert await rotate(store, session, digest("r1"), digest("r2")) is Rotation.ROTATED
+    unknown = Session("no-such-session-id-xx", session.address, 1, session.created_at, session.expires_at)
+    assert await rotate(store, unknown, digest("r2"), digest("x")) is Rotation.INVALID
+
+
+async def test_within_the_grace_window_only_the_predecessor_may_come_back(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    now = int(time.time())
+    assert await rotate(store, session, digest("r1"), digest("r2"), grace=10, at=now) is Rotation.ROTATED
+    # the response carrying r2 was lost: r1 again, within the window, gives a new sibling r3
+    assert await rotate(store, session, digest("r1"), digest("r3"), grace=10, at=now + 10) is Rotation.GRACE
+    # r2 was abandoned: it is simply invalid, and does not revoke anything
+    assert await rotate(store, session, digest("r2"), digest("x"), grace=10, at=now + 10) is Rotation.INVALID
+    assert await rotate(store, session, digest("r3"), digest("r4"), grace=10, at=now + 10) is Rotation.ROTATED
+    # r1 is now the grandparent: reuse, even within the window
+    assert await rotate(store, session, digest("r1"), digest("x"), grace=10, at=now + 11) is Rotation.REUSED
+
+
+async def test_after_the_grace_window_the_predecessor_is_reuse(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    now = int(time.time())
+    await rotate(store, session, digest("r1"), digest("r2"), grace=10, at=now)
+    assert await rotate(store, session, digest("r1"), digest("x"), grace=10, at=now + 11) is Rotation.REUSED
+
+
+async def test_without_grace_the_predecessor_is_reuse_at_once(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    now = int(time.time())
+    await rotate(store, session, digest("r1"), digest("r2"), at=now)
+    assert await rotate(store, session, digest("r1"), digest("x"), at=now) is Rotation.REUSED
+
+
+async def test_a_session_over_its_absolute_lifetime_does_not_rotate(store: Store) -> None:
+    session = await open_session(store, digest("r1"), lifetime=100)
+    assert await rotate(store, session, digest("r1"), digest("r2"), at=session.expires_at) is Rotation.INVALID
+    assert await rotate(store, session, digest("r1"), digest("r2"), at=session.expires_at - 1) is Rotation.ROTATED
+
+
+async def test_only_the_last_spent_tokens_are_remembered(store: Store) -> None:
+    session = await open_session(store, digest("r0"))
+    for index in range(SPENT_KEPT + 2):
+        assert await rotate(store, session, digest(f"r{index}"), digest(f"r{index + 1}")) is Rotation.ROTATED
+    assert await rotate(store, session, digest("r0"), digest("x")) is Rotation.INVALID  # forgotten
+    assert await rotate(store, session, digest("r1"), digest("x")) is Rotation.INVALID
+    assert await rotate(store, session, digest("r2"), digest("x")) is Rotation.REUSED  # still remembered
+
+
+async def test_revocation(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    await rotate(store, session, digest("r1"), digest("r2"))
+    assert await store.revoke_session(session.session_id, keep_revoked=KEEP, refresh_hash=digest("forged")) is False
+    assert await store.find_session(session.session_id) == session
+    assert await store.revoke_session(session.session_id, keep_revoked=KEEP, refresh_hash=digest("r1")) is True
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, digest("r2"), digest("r3")) is Rotation.INVALID
+    assert await store.revoke_session(session.session_id, keep_revoked=KEEP) is True  # again: harmless
+    assert await store.revoke_session("no-such-session-id-xx", keep_revoked=KEEP) is False
+
+
+async def test_a_revoked_session_is_forgotten_after_keep_revoked(store: Store) -> None:
+    session = await open_session(store, digest("r1"))
+    assert await store.revoke_session(session.session_id, keep_revoked=1)
+    assert await store.revoke_session(session.session_id, keep_revoked=1) is True
+    await asyncio.sleep(1.2)
+    assert await store.revoke_session(session.session_id, keep_revoked=1) is False
+
+
+async def test_twenty_concurrent_rotations_of_one_token_leave_no_second_chain(store: Store) -> None:
+    await asyncio.gather(*(store.ping() for _ in range(20)))  # connections first: a real race
+    session = await open_session(store, digest("r1"))
+    outcomes = await asyncio.gather(
+        *(rotate(store, session, digest("r1"), digest(f"child{index}")) for index in range(20))
+    )
+    assert outcomes.count(Rotation.ROTATED) == 1
+    # Without grace, the next one is reuse and revokes the session; the rest find it revoked.
+    assert outcomes.count(Rotation.REUSED) >= 1
+    assert outcomes.count(Rotation.REUSED) + outcomes.count(Rotation.INVALID) == 19
+    assert await store.find_session(session.session_id) is None
+
+
+async def test_twenty_concurrent_rotations_within_grace_leave_exactly_one_chain(store: Store) -> None:
+    await asyncio.gather(*(store.ping() for _ in range(20)))
+    session = await open_session(store, digest("r1"))
+    outcomes = await asyncio.gather(
+        *(rotate(store, session, digest("r1"), digest(f"child{index}"), grace=30) for index in range(20))
+    )
+    assert outcomes.count(Rotation.ROTATED) == 1
+    assert outcomes.count(Rotation.GRACE) == 19
+    live = [
+        index
+        for index in range(20)
+        if await rotate(store, session, digest(f"child{index}"), digest(f"grandchild{index}"), grace=30)
+        is Rotation.ROTATED
+    ]
+    assert len(live) == 1
+    assert await store.find_session(session.session_id) == session
