@@ -49,10 +49,45 @@ def serve() -> None:
     )
 
 
-def keygen(algorithm: str) -> None:
+def keygen(algorithm: str | None) -> None:
     from app.domain.keys import generate_private_key, private_jwk
 
+    algorithm = algorithm or "ES256"
     print(json.dumps({"keys": [private_jwk(generate_private_key(algorithm), algorithm)]}, indent=2))
+
+
+def change_key_file(path: Path, action: str, algorithm: str | None) -> None:
+    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600)."""
+    import os
+    import time
+
+    from app.config import Settings, describe_errors
+    from app.domain.keys import KeyFileError, key_set_from_jwks, prune_keys, rotate_keys, stage_key
+
+    try:
+        document = json.loads(path.read_text())
+        file_algorithm: str = algorithm or document["keys"][0].get("alg", "ES256")
+        now = int(time.time())
+        if action == "stage":
+            changed = stage_key(document, file_algorithm)
+        elif action == "rotate":
+            changed = rotate_keys(document, file_algorithm, now)
+        else:
+            try:
+                settings = Settings()
+            except ValidationError as exc:
+                _fail(describe_errors(exc))
+            changed = prune_keys(document, now, needed_for=settings.access_ttl + settings.clock_skew)
+        keys = key_set_from_jwks(changed, file_algorithm)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, KeyFileError) as exc:
+        _fail(f"{path}: {exc}")
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(json.dumps(changed, indent=2) + "\n")
+    os.replace(temporary, path)
+    kids = ", ".join(key.kid for key in keys.keys)
+    print(f"{PROGRAM}: {action}: {keys.signing.kid} signs; published: {kids}", file=sys.stderr)
 
 
 def openapi(output: str) -> None:
@@ -71,13 +106,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description="web3-auth: Sign-In with Ethereum service")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the API (the default)")
-    keygen_parser = commands.add_parser("keygen", help="print a new private JWK Set")
-    keygen_parser.add_argument("--alg", choices=["ES256", "EdDSA", "RS256"], default="ES256")
+    keygen_parser = commands.add_parser("keygen", help="print a new private JWK Set, or rotate the keys of a file")
+    keygen_parser.add_argument("--alg", choices=["ES256", "EdDSA", "RS256"], help="default: the file's, else ES256")
+    change = keygen_parser.add_mutually_exclusive_group()
+    for action in ("stage", "rotate", "prune"):
+        change.add_argument(f"--{action}", type=Path, metavar="FILE")
     openapi_parser = commands.add_parser("openapi", help="write the OpenAPI schema")
     openapi_parser.add_argument("-o", "--output", default="openapi.json", help="file to write, or - for stdout")
     args = parser.parse_args(argv)
     if args.command == "keygen":
-        keygen(args.alg)
+        chosen = next((name for name in ("stage", "rotate", "prune") if getattr(args, name)), None)
+        if chosen is None:
+            keygen(args.alg)
+        else:
+            change_key_file(getattr(args, chosen), chosen, args.alg)
     elif args.command == "openapi":
         openapi(args.output)
     else:

@@ -4,8 +4,8 @@
 
 The verify path is what POST /auth/verify does apart from store I/O and HTTP: parse and check the message
 (app.domain.signin.checked_message), recover the EIP-191 signer (check_signature), create the session and
-its refresh token (new_session, new_refresh_token) and mint the ES256 access token (grant). Each of the --messages distinct
-messages is signed by its own key and verified once. The floor is one libsecp256k1 recovery through
+its refresh token (new_session, new_refresh_token) and mint the ES256 access token (grant). Each of the
+--messages distinct messages is signed by its own key and verified once. The floor is one libsecp256k1 recovery through
 coincurve plus one ES256 signature; the script prints the path's median beside that floor and their ratio,
 plus, for comparison, the siwe package's parser and eth-account's recovery (what a naive service runs).
 Figures are medians of per-call timings in this process: compare ratios, not absolute numbers.

@@ -117,7 +117,7 @@ class TokenResponse(BaseModel):
         )
 
 
-RefreshToken = Annotated[str, Field(max_length=256, description="A refresh token from /auth/verify or /auth/refresh.")]
+RefreshToken = Annotated[str, Field(max_length=4096, description="A refresh token from /auth/verify or /auth/refresh.")]
 
 
 class RefreshRequest(Strict):

@@ -3,6 +3,13 @@
 Asymmetric keys come from AUTH_JWT_KEYS_FILE, or are generated at start-up (ephemeral). An HS256 secret
 is never published: its JWKS is empty and other services validate through this service instead.
 Key ids are RFC 7638 thumbprints unless the file names them.
+
+Rotating without a logout storm (`python -m app keygen --stage/--rotate/--prune FILE`):
+    stage   a new key goes second: published, not signing yet, so validators' caches learn it first;
+    rotate  the staged key (or a new one) goes first and signs; the old signer stays, published, to
+            validate the tokens it signed, and is marked retired;
+    prune   keys retired longer ago than the longest access token lives are dropped.
+The keys file records this in members of our own (web3auth_*); they are never published.
 """
 
 import base64
@@ -24,6 +31,9 @@ _ALGORITHM_CLASSES: dict[str, type[ECAlgorithm] | type[OKPAlgorithm] | type[RSAA
     "RS256": RSAAlgorithm,
 }
 MIN_RSA_BITS = 2048
+STAGED = "web3auth_staged"
+SIGNING_SINCE = "web3auth_signing_since"
+RETIRED_AT = "web3auth_retired_at"
 
 
 class KeyFileError(ValueError):
@@ -120,17 +130,14 @@ def private_jwk(private_key: Any, algorithm: str) -> dict[str, str]:
 
 def key_set_from_jwks(document: Mapping[str, Any], algorithm: str) -> KeySet:
     """Load a JWK Set of private keys; each must suit `algorithm` and have a distinct kid."""
-    entries = document.get("keys") if isinstance(document, Mapping) else None
-    if not isinstance(entries, list) or not entries:
-        raise KeyFileError('expected a JSON object {"keys": [...]} with at least one key')
     keys = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, Mapping) or entry.get("alg", algorithm) != algorithm:
+    for index, entry in enumerate(_key_entries(document)):
+        if entry.get("alg", algorithm) != algorithm:
             raise KeyFileError(f"key {index}: not a JWK for {algorithm}")
         if "d" not in entry:
             raise KeyFileError(f"key {index}: not a private key (no 'd' member)")
         try:
-            private_key = jwt.PyJWK(dict(entry), algorithm=algorithm).key
+            private_key = jwt.PyJWK(entry, algorithm=algorithm).key
             keys.append(signing_key_from_private(private_key, algorithm, entry.get("kid")))
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
             raise KeyFileError(f"key {index}: {exc}") from None
@@ -149,3 +156,41 @@ def load_key_set(path: Path, algorithm: str) -> KeySet:
         return key_set_from_jwks(document, algorithm)
     except KeyFileError as exc:
         raise KeyFileError(f"{path}: {exc}") from None
+
+
+def _key_entries(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entries = document.get("keys") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list) or not entries or not all(isinstance(entry, Mapping) for entry in entries):
+        raise KeyFileError('expected a JSON object {"keys": [...]} with at least one key')
+    return [dict(entry) for entry in entries]
+
+
+def stage_key(document: Mapping[str, Any], algorithm: str) -> dict[str, Any]:
+    """A new key in second place: published from the next start, signing only after `rotate_keys`."""
+    keys = _key_entries(document)
+    if any(key.get(STAGED) for key in keys):
+        raise KeyFileError("a key is already staged: rotate it in first")
+    staged = {**private_jwk(generate_private_key(algorithm), algorithm), STAGED: True}
+    return {"keys": [keys[0], staged, *keys[1:]]}
+
+
+def rotate_keys(document: Mapping[str, Any], algorithm: str, now: int) -> dict[str, Any]:
+    """The staged key, or a new one, in first place (it signs from the next start); the old signer is
+    kept, published and marked retired."""
+    keys = _key_entries(document)
+    staged = next((key for key in keys if key.get(STAGED)), None)
+    if staged is None:
+        signer = private_jwk(generate_private_key(algorithm), algorithm)
+    else:
+        keys.remove(staged)
+        signer = {name: value for name, value in staged.items() if name != STAGED}
+    keys[0] = {**keys[0], RETIRED_AT: now}
+    return {"keys": [{**signer, SIGNING_SINCE: now}, *keys]}
+
+
+def prune_keys(document: Mapping[str, Any], now: int, needed_for: int) -> dict[str, Any]:
+    """Drop keys retired more than `needed_for` seconds ago (no token they signed can still be valid).
+    The signer, staged keys and keys without a retirement time are kept."""
+    signer, *others = _key_entries(document)
+    kept = [key for key in others if not isinstance(key.get(RETIRED_AT), int) or now < key[RETIRED_AT] + needed_for]
+    return {"keys": [signer, *kept]}

@@ -5,6 +5,9 @@ import jwt
 import pytest
 
 from app.domain.keys import (
+    RETIRED_AT,
+    SIGNING_SINCE,
+    STAGED,
     KeyFileError,
     generate_key_set,
     generate_private_key,
@@ -12,6 +15,9 @@ from app.domain.keys import (
     key_set_from_jwks,
     load_key_set,
     private_jwk,
+    prune_keys,
+    rotate_keys,
+    stage_key,
     thumbprint,
 )
 
@@ -109,3 +115,51 @@ def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(KeyFileError, match="cannot read"):
         load_key_set(tmp_path / "bad.json", "ES256")
+
+
+def kids(document: dict) -> list[str]:
+    return [key["kid"] for key in document["keys"]]
+
+
+def test_stage_publishes_a_key_that_does_not_sign() -> None:
+    start = {"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}
+    staged = stage_key(start, "ES256")
+    assert kids(staged)[0] == kids(start)[0]
+    assert len(staged["keys"]) == 2
+    assert key_set_from_jwks(staged, "ES256").signing.kid == kids(start)[0]
+    assert [key["kid"] for key in key_set_from_jwks(staged, "ES256").jwks()["keys"]] == kids(staged)
+    with pytest.raises(KeyFileError, match="already staged"):
+        stage_key(staged, "ES256")
+
+
+def test_rotate_promotes_the_staged_key_and_keeps_the_old_signer() -> None:
+    start = {"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}
+    staged = stage_key(start, "ES256")
+    rotated = rotate_keys(staged, "ES256", now=1000)
+    assert kids(rotated) == [kids(staged)[1], kids(staged)[0]]
+    assert rotated["keys"][0][SIGNING_SINCE] == 1000
+    assert STAGED not in rotated["keys"][0]
+    assert rotated["keys"][1][RETIRED_AT] == 1000
+    keys = key_set_from_jwks(rotated, "ES256")
+    assert keys.signing.kid == kids(staged)[1]
+    assert not {"web3auth_staged", "web3auth_retired_at", "web3auth_signing_since"} & set(keys.jwks()["keys"][1])
+
+
+def test_rotate_without_a_staged_key_makes_a_new_one() -> None:
+    start = {"keys": [private_jwk(generate_private_key("EdDSA"), "EdDSA")]}
+    rotated = rotate_keys(start, "EdDSA", now=1000)
+    assert len(rotated["keys"]) == 2
+    assert kids(rotated)[1] == kids(start)[0]
+    assert kids(rotated)[0] != kids(start)[0]
+
+
+def test_prune_drops_only_keys_retired_longer_ago_than_tokens_live() -> None:
+    document = {"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}
+    document = rotate_keys(document, "ES256", now=1000)  # key 2 retired at 1000
+    document = rotate_keys(document, "ES256", now=2000)  # key 1 retired at 2000
+    document = stage_key(document, "ES256")
+    assert len(document["keys"]) == 4
+    assert len(prune_keys(document, now=1000 + 960 - 1, needed_for=960)["keys"]) == 4
+    pruned = prune_keys(document, now=1000 + 960, needed_for=960)
+    assert kids(pruned) == [kid for kid in kids(document) if kid != kids(document)[-1]]
+    assert len(prune_keys(document, now=10**9, needed_for=960)["keys"]) == 2  # the signer and the staged key

@@ -30,10 +30,19 @@ async def assert_unavailable_fast(client: httpx.AsyncClient, method: str, path: 
     assert elapsed < DEADLINE, f"{method} {path} took {elapsed:.2f}s"
 
 
-async def assert_outage_answers(client: httpx.AsyncClient, wallet: LocalAccount, pending: dict[str, str]) -> None:
+async def assert_outage_answers(
+    client: httpx.AsyncClient, wallet: LocalAccount, pending: dict[str, str], tokens: dict[str, str]
+) -> None:
+    """Everything that needs the store answers 503 quickly (fails closed); what does not keeps answering."""
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     await assert_unavailable_fast(client, "POST", "/auth/challenge", json={"address": wallet.address})
     await assert_unavailable_fast(client, "POST", "/auth/verify", json=pending)
     await assert_unavailable_fast(client, "POST", "/auth/verify", json={"address": wallet.address, "signature": "0x00"})
+    await assert_unavailable_fast(client, "GET", "/auth/me", headers=bearer)
+    await assert_unavailable_fast(client, "GET", "/auth/forward", headers=bearer)
+    await assert_unavailable_fast(client, "POST", "/auth/introspect", data={"token": tokens["access_token"]})
+    await assert_unavailable_fast(client, "POST", "/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await assert_unavailable_fast(client, "POST", "/auth/logout", headers=bearer)
     await assert_unavailable_fast(client, "GET", "/readyz")
     started = time.monotonic()
     assert (await client.get("/healthz")).status_code == 200
@@ -46,9 +55,7 @@ async def test_redis_stopped_mid_run_then_restarted(redis_server: RedisServer, w
         tokens = await signed_in(client, wallet)
         pending = await signed_challenge(client, wallet)
         redis_server.stop()
-        await assert_outage_answers(client, wallet, pending)
-        me = await client.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-        assert me.status_code == 503
+        await assert_outage_answers(client, wallet, pending, tokens)
 
         redis_server.start()  # same port, no persistence: the old nonces and sessions are gone
         assert (await client.get("/readyz")).status_code == 200
@@ -60,10 +67,15 @@ async def test_redis_stopped_mid_run_then_restarted(redis_server: RedisServer, w
 async def test_redis_frozen_then_thawed(redis_server: RedisServer, wallet: LocalAccount) -> None:
     """A server that accepts connections and never answers (a black hole), then recovers with its data."""
     async with app_client(Settings(redis_url=redis_server.url)) as client:
+        tokens = await signed_in(client, wallet)
         pending = await signed_challenge(client, wallet)
         redis_server.pause()
-        await assert_outage_answers(client, wallet, {**pending, "signature": "0x" + "00" * 65})
+        forged = {**pending, "signature": "0x" + "00" * 65}
+        unrelated = {"access_token": tokens["access_token"], "refresh_token": "A" * 22 + "." + "B" * 43}
+        await assert_outage_answers(client, wallet, forged, unrelated)
         redis_server.resume()
         assert (await client.get("/readyz")).status_code == 200
         response = await client.post("/auth/verify", json=pending)
         assert response.status_code == 200, response.text
+        refreshed = await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        assert refreshed.status_code == 200, refreshed.text

@@ -1,0 +1,256 @@
+"""After sign-in, over HTTP on both stores: refresh rotation and reuse detection, logout, and every check
+other services use (me, introspection, forward-auth) honouring revocation."""
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import jwt
+from eth_account.signers.local import LocalAccount
+
+from tests.support.app import signed_in
+
+OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post("/auth/refresh", json={"refresh_token": refresh_token})
+
+
+async def me(client: httpx.AsyncClient, access_token: str) -> httpx.Response:
+    return await client.get("/auth/me", headers={"Authorization": f"Bearer {access_token}"})
+
+
+async def introspect(client: httpx.AsyncClient, token: str, **headers: str) -> dict[str, Any]:
+    response = await client.post("/auth/introspect", data={"token": token}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def forward(client: httpx.AsyncClient, access_token: str, method: str = "GET") -> httpx.Response:
+    return await client.request(method, "/auth/forward", headers={"Authorization": f"Bearer {access_token}"})
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    assert (response.status_code, response.json()["error"]) == (status, code), response.text
+
+
+async def assert_all_refused(client: httpx.AsyncClient, access_tokens: list[str], refresh_tokens: list[str]) -> None:
+    """Every check another service or a browser might make now says no."""
+    for access_token in access_tokens:
+        assert_error(await me(client, access_token), 401, "invalid_token")
+        assert await introspect(client, access_token) == {"active": False}
+        response = await forward(client, access_token)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    for refresh_token in refresh_tokens:
+        assert (await refresh(client, refresh_token)).status_code == 401
+
+
+async def test_a_refresh_rotates_both_tokens_in_the_same_session(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    first = await signed_in(client, wallet)
+    response = await refresh(client, first["refresh_token"])
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    second = response.json()
+    assert set(second) == set(first)
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert (second["address"], second["chain_id"]) == (wallet.address, 1)
+    claims = [jwt.decode(tokens["access_token"], options={"verify_signature": False}) for tokens in (first, second)]
+    assert claims[0]["sid"] == claims[1]["sid"]
+    assert claims[0]["jti"] != claims[1]["jti"]
+    assert (await me(client, second["access_token"])).status_code == 200
+    assert (await refresh(client, second["refresh_token"])).status_code == 200
+
+
+async def test_reuse_of_a_rotated_token_revokes_the_session_everywhere(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    first = await signed_in(client, wallet)
+    second = (await refresh(client, first["refresh_token"])).json()
+    assert_error(await refresh(client, first["refresh_token"]), 401, "refresh_reused")
+    await assert_all_refused(client, [first["access_token"], second["access_token"]], [second["refresh_token"]])
+    assert_error(await refresh(client, second["refresh_token"]), 401, "invalid_grant")
+
+
+async def test_logout_with_the_access_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    other = await signed_in(client, wallet)  # another session of the same wallet lives on
+    response = await client.post("/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert response.status_code == 204
+    assert response.content == b""
+    await assert_all_refused(client, [tokens["access_token"]], [tokens["refresh_token"]])
+    again = await client.post("/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert again.status_code == 204
+    assert (await me(client, other["access_token"])).status_code == 200
+
+
+async def test_logout_with_the_refresh_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    response = await client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 204
+    await assert_all_refused(client, [tokens["access_token"]], [tokens["refresh_token"]])
+
+
+async def test_logout_needs_a_token_of_the_session(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    session_id = tokens["refresh_token"].split(".")[0]
+    forged = f"{session_id}.{'A' * 43}"
+    assert_error(await client.post("/auth/logout", json={"refresh_token": forged}), 401, "invalid_grant")
+    assert_error(await client.post("/auth/logout"), 401, "invalid_token")
+    assert_error(await client.post("/auth/logout", headers={"Authorization": "Bearer nonsense"}), 401, "invalid_token")
+    assert (await me(client, tokens["access_token"])).status_code == 200
+
+
+async def test_tokens_are_not_interchangeable(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    assert_error(await refresh(client, tokens["access_token"]), 401, "invalid_grant")
+    assert_error(await me(client, tokens["refresh_token"]), 401, "invalid_token")
+    assert await introspect(client, tokens["refresh_token"]) == {"active": False}
+    assert (await forward(client, tokens["refresh_token"])).status_code == 401
+    for junk in ["", "x", "a.b", "." * 66, "é" * 20]:
+        assert (await refresh(client, junk)).status_code in (401, 422)
+
+
+async def test_twenty_concurrent_refreshes_with_one_token_leave_at_most_one_live_chain(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    tokens = await signed_in(client, wallet)
+    responses = await asyncio.gather(*(refresh(client, tokens["refresh_token"]) for _ in range(20)))
+    issued = [response.json()["refresh_token"] for response in responses if response.status_code == 200]
+    assert len(issued) >= 1
+    still_working = [token for token in issued if (await refresh(client, token)).status_code == 200]
+    assert len(still_working) <= 1
+
+
+async def test_within_the_grace_window_a_lost_response_can_be_retried(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    async with open_client(refresh_reuse_grace=30) as client:
+        first = await signed_in(client, wallet)
+        lost = (await refresh(client, first["refresh_token"])).json()  # the client never saw this response
+        retried = await refresh(client, first["refresh_token"])
+        assert retried.status_code == 200, retried.text
+        assert_error(await refresh(client, lost["refresh_token"]), 401, "invalid_grant")
+        third = await refresh(client, retried.json()["refresh_token"])
+        assert third.status_code == 200
+        # the grandparent is reuse, grace or not
+        assert_error(await refresh(client, first["refresh_token"]), 401, "refresh_reused")
+
+
+async def test_refresh_never_extends_the_session(open_client: OpenClient, wallet: LocalAccount) -> None:
+    async with open_client(refresh_ttl=60, access_ttl=900) as client:
+        tokens = await signed_in(client, wallet)
+        assert tokens["refresh_expires_in"] == 60
+        assert tokens["expires_in"] <= 60  # the access token never outlives the session
+        end = jwt.decode(tokens["access_token"], options={"verify_signature": False})["iat"] + 60
+        await asyncio.sleep(1.1)
+        renewed = (await refresh(client, tokens["refresh_token"])).json()
+        assert renewed["refresh_expires_in"] < 60
+        assert jwt.decode(renewed["access_token"], options={"verify_signature": False})["exp"] <= end
+
+
+async def test_introspection_of_an_active_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    body = await introspect(client, tokens["access_token"])
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert body == {
+        "active": True,
+        "sub": wallet.address,
+        "chain_id": 1,
+        "sid": claims["sid"],
+        "exp": claims["exp"],
+        "iat": claims["iat"],
+        "iss": "http://localhost:8000",
+        "aud": "web3-auth",
+        "token_type": "Bearer",
+    }
+    with_hint = await client.post(
+        "/auth/introspect", data={"token": tokens["access_token"], "token_type_hint": "access_token"}
+    )
+    assert with_hint.json()["active"] is True
+
+
+async def test_introspection_of_anything_else_is_exactly_inactive(client: httpx.AsyncClient) -> None:
+    for token in ["x", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "A" * 5000]:
+        assert await introspect(client, token) == {"active": False}
+    for form in [{}, {"token": ""}]:  # RFC 7662: the token parameter is required
+        assert_error(await client.post("/auth/introspect", data=form), 422, "invalid_request")
+
+
+async def test_introspection_needs_the_caller_credential_when_configured(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    async with open_client(introspect_token="caller-secret-0123456789") as client:
+        tokens = await signed_in(client, wallet)
+        for headers in [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic caller-secret-0123456789"}]:
+            response = await client.post("/auth/introspect", data={"token": tokens["access_token"]}, headers=headers)
+            assert_error(response, 401, "invalid_client")
+            assert response.headers["www-authenticate"].startswith("Bearer")
+        caller = {"Authorization": "Bearer caller-secret-0123456789"}
+        assert (await introspect(client, tokens["access_token"], **caller))["active"] is True
+
+
+async def test_a_token_for_another_audience_or_issuer_is_inactive(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    caller = {"Authorization": "Bearer caller-secret-0123456789"}
+    async with open_client(introspect_token="caller-secret-0123456789") as here:
+        for other_settings in [{"audience": "another-api"}, {"issuer": "https://other.example"}]:
+            # the same signing keys, so only the claims differ
+            async with open_client(**other_settings) as elsewhere:
+                tokens = await signed_in(elsewhere, wallet)
+            assert await introspect(here, tokens["access_token"], **caller) == {"active": False}
+
+
+async def test_forward_auth_answers_every_method_with_the_identity(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    tokens = await signed_in(client, wallet)
+    session_id = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]:
+        response = await forward(client, tokens["access_token"], method)
+        assert response.status_code == 200, (method, response.text)
+        assert response.headers["x-auth-address"] == wallet.address
+        assert response.headers["x-auth-chain-id"] == "1"
+        assert response.headers["x-auth-session"] == session_id
+        assert response.headers["cache-control"] == "no-store"
+        assert response.content == b""
+
+
+async def test_forward_auth_refuses_without_a_valid_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    tokens = await signed_in(client, wallet)
+    for headers in [{}, {"Authorization": "Bearer junk"}, {"Authorization": f"Basic {tokens['access_token']}"}]:
+        response = await client.get("/auth/forward", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert "x-auth-address" not in response.headers
+
+
+async def test_forward_auth_never_reads_the_body(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    """A proxy may pass the client's headers along, a huge Content-Length included."""
+    tokens = await signed_in(client, wallet)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = await client.post("/auth/forward", content=b"x" * 200_000, headers=headers)
+    assert response.status_code == 200
+
+
+async def test_discovery_metadata_and_cacheable_keys(open_client: OpenClient) -> None:
+    async with open_client(issuer="https://auth.example.com") as client:
+        response = await client.get("/.well-known/oauth-authorization-server")
+        metadata = response.json()
+        assert metadata["issuer"] == "https://auth.example.com"
+        assert metadata["jwks_uri"] == "https://auth.example.com/.well-known/jwks.json"
+        assert metadata["introspection_endpoint"] == "https://auth.example.com/auth/introspect"
+        assert metadata["token_endpoint"] == "https://auth.example.com/auth/refresh"
+        assert response.headers["cache-control"].startswith("public, max-age=")
+        keys = await client.get("/.well-known/jwks.json")
+        assert keys.headers["cache-control"] == "public, max-age=300"

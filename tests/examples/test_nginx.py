@@ -1,0 +1,172 @@
+"""examples/nginx/nginx.conf, as shipped, in a real nginx in front of a small upstream and web3-auth."""
+
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.main import create_app
+from tests.support.app import served
+from tests.support.redis_server import free_port
+from tests.support.wallets import new_wallet, sign
+
+CONFIG = Path(__file__).parents[2] / "examples" / "nginx" / "nginx.conf"
+
+
+class Upstream(ThreadingHTTPServer):
+    """The API behind nginx: answers 200 and remembers the headers of every request it saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server naming)
+                upstream.seen.append({name.lower(): value for name, value in self.headers.items()})
+                body = json.dumps({"ok": True}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+@contextmanager
+def upstream_api() -> Iterator[Upstream]:
+    server = Upstream()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def nginx_binary() -> str:
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if binary is None:
+        pytest.fail(
+            "nginx is not installed: the forward-auth example is tested in a real nginx (apt-get install nginx)"
+        )
+    return binary
+
+
+def shipped_config(web3_auth_port: int, api_port: int, listen_port: int) -> str:
+    """The shipped configuration with only its three addresses changed."""
+    text = CONFIG.read_text()
+    for old, new in [
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{web3_auth_port};"),
+        ("server 127.0.0.1:8080;", f"server 127.0.0.1:{api_port};"),
+        ("listen 127.0.0.1:8081;", f"listen 127.0.0.1:{listen_port};"),
+    ]:
+        assert text.count(old) == 1, f"{CONFIG} no longer has exactly one `{old}`"
+        text = text.replace(old, new)
+    return text
+
+
+@contextmanager
+def nginx(config: str, port: int) -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="web3auth-nginx-") as prefix:
+        (Path(prefix) / "nginx.conf").write_text(config)
+        command = [nginx_binary(), "-p", prefix, "-c", "nginx.conf", "-g", f"daemon off; pid {prefix}/nginx.pid;"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz-probe", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        process.kill()
+                        pytest.fail(f"nginx did not start: {process.communicate()[1]}")
+                    time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+
+
+def sign_in_through(base_url: str) -> dict[str, str]:
+    wallet = new_wallet()
+    with httpx.Client(base_url=base_url) as http:
+        message = http.post("/auth/challenge", json={"address": wallet.address}).json()["message"]
+        response = http.post("/auth/verify", json={"message": message, "signature": sign(wallet, message)})
+        assert response.status_code == 200, response.text
+        return {**response.json(), "wallet": wallet.address}
+
+
+def test_nginx_guards_the_api_with_forward_auth() -> None:
+    listen = free_port()
+    with upstream_api() as api, ExitStack() as web3_auth_running:
+        web3_auth = web3_auth_running.enter_context(served(create_app(Settings())))
+        web3_auth_port = int(web3_auth.rsplit(":", 1)[1])
+        with nginx(shipped_config(web3_auth_port, api.port, listen), listen) as proxy:
+            # no token: denied before the API
+            response = httpx.get(f"{proxy}/orders")
+            assert response.status_code == 401
+            assert api.seen == []
+
+            # sign in through the proxy, then call the API
+            tokens = sign_in_through(proxy)
+            bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+            response = httpx.get(f"{proxy}/orders", headers=bearer)
+            assert response.status_code == 200, response.text
+            seen = api.seen[-1]
+            assert seen["x-auth-address"] == tokens["wallet"]
+            assert seen["x-auth-chain-id"] == "1"
+            assert seen["x-auth-session"]
+            assert "authorization" not in seen
+
+            # a client cannot choose its identity: its X-Auth-* headers never reach the API
+            victim = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+            for spoof in [{"X-Auth-Address": victim}, {"x-auth-address": victim}, {"X-Auth-Session": "other"}]:
+                api.seen.clear()
+                assert httpx.get(f"{proxy}/orders", headers={**bearer, **spoof}).status_code == 200
+                assert api.seen[-1]["x-auth-address"] == tokens["wallet"]
+                assert api.seen[-1]["x-auth-session"] != "other"
+                api.seen.clear()
+                assert httpx.get(f"{proxy}/orders", headers=spoof).status_code == 401
+                assert api.seen == []
+
+            # a body is not forwarded to web3-auth, and does not change the decision
+            assert httpx.post(f"{proxy}/orders", headers=bearer, content=b"x" * 100_000).status_code == 200
+
+            # after logout the token is refused
+            assert httpx.post(f"{proxy}/auth/logout", headers=bearer).status_code == 204
+            api.seen.clear()
+            response = httpx.get(f"{proxy}/orders", headers=bearer)
+            assert response.status_code == 401
+            assert 'error="invalid_token"' in response.headers.get("www-authenticate", "")
+            assert api.seen == []
+
+            # web3-auth stops: nginx must deny (it answers 500), never let the request through
+            other = {"Authorization": f"Bearer {sign_in_through(proxy)['access_token']}"}
+            assert httpx.get(f"{proxy}/orders", headers=other).status_code == 200
+            web3_auth_running.close()
+            api.seen.clear()
+            response = httpx.get(f"{proxy}/orders", headers=other)
+            assert response.status_code == 500
+            assert api.seen == []
