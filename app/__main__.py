@@ -56,17 +56,20 @@ def keygen(algorithm: str | None) -> None:
     print(json.dumps({"keys": [private_jwk(generate_private_key(algorithm), algorithm)]}, indent=2))
 
 
-def change_key_file(path: Path, action: str, algorithm: str | None) -> None:
-    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600)."""
+def change_key_file(path: Path, action: str, algorithm: str | None, rollout: int) -> None:
+    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600).
+
+    A key is marked retired when --rotate rewrites the file, but running servers keep signing with it
+    until they restart with the new file: pruning waits `rollout` seconds more than a token lives."""
     import os
     import time
 
     from app.config import Settings, describe_errors
-    from app.domain.keys import KeyFileError, key_set_from_jwks, prune_keys, rotate_keys, stage_key
+    from app.domain.keys import KeyFileError, key_set_from_jwks, prune_keys, rotate_keys, signing_algorithm, stage_key
 
     try:
         document = json.loads(path.read_text())
-        file_algorithm: str = algorithm or document["keys"][0].get("alg", "ES256")
+        file_algorithm = algorithm or signing_algorithm(document)
         now = int(time.time())
         if action == "stage":
             changed = stage_key(document, file_algorithm)
@@ -77,9 +80,9 @@ def change_key_file(path: Path, action: str, algorithm: str | None) -> None:
                 settings = Settings()
             except ValidationError as exc:
                 _fail(describe_errors(exc))
-            changed = prune_keys(document, now, needed_for=settings.access_ttl + settings.clock_skew)
+            changed = prune_keys(document, now, needed_for=settings.access_ttl + settings.clock_skew + rollout)
         keys = key_set_from_jwks(changed, file_algorithm)
-    except (OSError, ValueError, KeyError, IndexError, TypeError, KeyFileError) as exc:
+    except (OSError, ValueError, KeyFileError) as exc:
         _fail(f"{path}: {exc}")
     temporary = path.with_name(path.name + ".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     change = keygen_parser.add_mutually_exclusive_group()
     for action in ("stage", "rotate", "prune"):
         change.add_argument(f"--{action}", type=Path, metavar="FILE")
+    keygen_parser.add_argument("--rollout", type=int, default=3600, metavar="SECONDS", help="with --prune")
     openapi_parser = commands.add_parser("openapi", help="write the OpenAPI schema")
     openapi_parser.add_argument("-o", "--output", default="openapi.json", help="file to write, or - for stdout")
     args = parser.parse_args(argv)
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         if chosen is None:
             keygen(args.alg)
         else:
-            change_key_file(getattr(args, chosen), chosen, args.alg)
+            change_key_file(getattr(args, chosen), chosen, args.alg, args.rollout)
     elif args.command == "openapi":
         openapi(args.output)
     else:

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
     refresh_reuse_grace: Annotated[int, Field(ge=0, le=300)] = 0
-    introspect_token: SecretStr | None = None
+    introspect_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     jwt_alg: JwtAlgorithm = "ES256"
     jwt_keys_file: Path | None = None
     jwt_secret: SecretStr | None = None

@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     for module in (auth, tokens, forward, keys, health):
         app.include_router(module.router)
+    app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     return app

@@ -2,11 +2,14 @@
 deployments of the service (before and after) sharing one Redis."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jwt
+import pytest
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
@@ -16,8 +19,15 @@ ROOT = Path(__file__).parents[1]
 
 
 def keygen(*args: str) -> str:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AUTH_")}
     result = subprocess.run(
-        [sys.executable, "-m", "app", "keygen", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-m", "app", "keygen", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return result.stdout
 
@@ -63,20 +73,36 @@ async def test_tokens_of_the_old_key_stay_valid_and_new_tokens_carry_the_new_kid
         assert jwt.get_unverified_header(refreshed.json()["access_token"])["kid"] == new_kid
 
 
-def test_prune_keeps_keys_that_tokens_still_need(tmp_path: Path) -> None:
+def test_prune_drops_only_keys_retired_long_enough_ago(tmp_path: Path) -> None:
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(keygen())
     keygen("--rotate", str(keys_file))
     keygen("--prune", str(keys_file))  # the old key was retired a moment ago: its tokens still live
     assert len(json.loads(keys_file.read_text())["keys"]) == 2
     assert (keys_file.stat().st_mode & 0o777) == 0o600
+    keygen("--rotate", str(keys_file))
+    document = json.loads(keys_file.read_text())
+    now = int(time.time())
+    # pretend the oldest key was retired two hours ago, the middle one 30 minutes ago
+    document["keys"][2]["web3auth_retired_at"] = now - 7200
+    document["keys"][1]["web3auth_retired_at"] = now - 1800
+    keys_file.write_text(json.dumps(document))
+    keygen("--prune", str(keys_file))  # 900 s tokens + 60 s skew + 3600 s rollout
+    assert [key["kid"] for key in json.loads(keys_file.read_text())["keys"]] == [
+        key["kid"] for key in document["keys"][:2]
+    ]
+    keygen("--prune", str(keys_file), "--rollout", "0")
+    assert len(json.loads(keys_file.read_text())["keys"]) == 1
 
 
-def test_keygen_refuses_a_broken_file_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", ["{}", '{"keys": ["x"]}', '{"keys": [{"alg": "HS512"}]}', "not json", "[]"])
+def test_keygen_refuses_a_broken_file_in_one_line(tmp_path: Path, content: str) -> None:
     keys_file = tmp_path / "keys.json"
-    keys_file.write_text("{}")
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "keygen", "--rotate", str(keys_file)], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
+    keys_file.write_text(content)
+    for action in ["--stage", "--rotate", "--prune"]:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "keygen", action, str(keys_file)], cwd=ROOT, capture_output=True, text=True
+        )
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert keys_file.read_text() == content

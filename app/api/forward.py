@@ -2,44 +2,48 @@
 
 Any method, and the body is never read. A valid access token of an open session -> 200 with the identity
 in X-Auth-* headers; anything else -> 401 with `WWW-Authenticate: Bearer error="invalid_token"`; a store
-outage -> 503, which proxies turn into a denial (fail closed).
+outage -> 503, which proxies turn into a denial (fail closed). Nothing here may be cached.
 """
 
 import time
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from app.api.deps import ServicesDep, bearer_token
+from app.api.deps import bearer_token
 from app.api.handlers import error_responses
 from app.api.schemas import NO_STORE
 from app.domain.sessions import active_claims
+from app.domain.tokens import AccessClaims
 from app.errors import InvalidToken, StoreUnavailable
+from app.lifespan import Services
 
 router = APIRouter(prefix="/auth", tags=["forward-auth"])
 FORWARD_PATH = "/auth/forward"
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DOCUMENTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+IDENTITY_HEADERS: dict[str, tuple[str, Callable[[AccessClaims], str]]] = {
+    "X-Auth-Address": ("the EIP-55 address the token was issued to", lambda claims: claims.subject),
+    "X-Auth-Chain-Id": ("the EIP-155 chain id of the sign-in", lambda claims: str(claims.chain_id)),
+    "X-Auth-Session": ("the session id", lambda claims: claims.session_id),
+}
 
 
-async def forward(request: Request, services: ServicesDep) -> Response:
+def _identity(claims: AccessClaims) -> dict[str, str]:
+    return {name: value(claims) for name, (_, value) in IDENTITY_HEADERS.items()}
+
+
+async def forward(request: Request) -> Response:
     token = bearer_token(request)
     if token is None:
         raise InvalidToken("send the access token as `Authorization: Bearer <token>`")
+    services: Services = request.state.services
     claims = await active_claims(services.store, services.tokens, token, time.time())
-    headers = {
-        "X-Auth-Address": claims.subject,
-        "X-Auth-Chain-Id": str(claims.chain_id),
-        "X-Auth-Session": claims.session_id,
-        **NO_STORE,
-    }
-    return Response(status_code=200, headers=headers)
+    return Response(status_code=200, headers={**_identity(claims), **NO_STORE})
 
 
-_IDENTITY_HEADERS = {
-    "X-Auth-Address": "The EIP-55 address the token was issued to.",
-    "X-Auth-Chain-Id": "The EIP-155 chain id of the sign-in.",
-    "X-Auth-Session": "The session id.",
-}
-for method in METHODS:  # one operation per method, so each has its own operationId
+for method in DOCUMENTED_METHODS:  # one operation per method, so each has its own operationId
     router.add_api_route(
         "/forward",
         forward,
@@ -52,10 +56,23 @@ for method in METHODS:  # one operation per method, so each has its own operatio
                 "description": "The token is valid; empty body.",
                 "headers": {
                     name: {"description": text, "schema": {"type": "string"}}
-                    for name, text in _IDENTITY_HEADERS.items()
+                    for name, (text, _) in IDENTITY_HEADERS.items()
                 },
                 "content": None,
             },
             **error_responses(InvalidToken, StoreUnavailable),
         },
     )
+
+
+class _AnyMethod:
+    """Any other method (WebDAV's PROPFIND, a custom verb) a proxy forwards gets the same answer. An ASGI
+    app, not a function, so that Starlette does not restrict the route to GET."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await forward(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+# Tried after the documented routes above, which match only their own methods.
+any_method_route = Route(FORWARD_PATH, _AnyMethod(), include_in_schema=False)

@@ -29,7 +29,8 @@ _MAX_VALIDATION_PROBLEMS = 3
 
 
 def render(error: AuthError) -> JSONResponse:
-    return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status, headers=error.headers)
+    headers = {"Cache-Control": "no-store", **error.headers}  # no proxy may keep a refusal (or an outage) around
+    return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status, headers=headers)
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -53,7 +54,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
-    return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+    headers = {"Cache-Control": "no-store", **(exc.headers or {})}
+    return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
 
 async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

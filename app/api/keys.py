@@ -27,13 +27,10 @@ async def metadata(services: ServicesDep, response: Response) -> AuthorizationSe
     return AuthorizationServerMetadata(
         issuer=services.settings.issuer,
         jwks_uri=f"{issuer}/.well-known/jwks.json",
-        token_endpoint=f"{issuer}/auth/refresh",
         introspection_endpoint=f"{issuer}/auth/introspect",
-        introspection_endpoint_auth_methods_supported=["bearer"],
-        grant_types_supported=["refresh_token"],
         response_types_supported=[],
-        token_endpoint_auth_methods_supported=["none"],
         siwe_challenge_endpoint=f"{issuer}/auth/challenge",
         siwe_verify_endpoint=f"{issuer}/auth/verify",
+        refresh_endpoint=f"{issuer}/auth/refresh",
         logout_endpoint=f"{issuer}/auth/logout",
     )

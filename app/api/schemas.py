@@ -143,18 +143,17 @@ class Introspection(BaseModel):
 
 
 class AuthorizationServerMetadata(BaseModel):
-    """RFC 8414 metadata, so validators can discover the keys from the issuer."""
+    """RFC 8414 metadata, so validators can discover the keys from the issuer. web3-auth has no OAuth
+    authorization or token endpoint (sign-in is EIP-4361; refresh takes JSON), so none is advertised; its
+    own endpoints are listed under names of their own."""
 
     issuer: str
     jwks_uri: str
-    token_endpoint: str = Field(description="Where refresh tokens are traded (POST /auth/refresh).")
     introspection_endpoint: str
-    introspection_endpoint_auth_methods_supported: list[str]
-    grant_types_supported: list[str]
-    response_types_supported: list[str]
-    token_endpoint_auth_methods_supported: list[str]
+    response_types_supported: list[str] = Field(description="Empty: no OAuth authorization endpoint.")
     siwe_challenge_endpoint: str
     siwe_verify_endpoint: str
+    refresh_endpoint: str
     logout_endpoint: str
 
 

@@ -165,6 +165,14 @@ def _key_entries(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(entry) for entry in entries]
 
 
+def signing_algorithm(document: Mapping[str, Any]) -> str:
+    """The algorithm a keys file is for: its signing key's `alg`, ES256 if it names none."""
+    algorithm = _key_entries(document)[0].get("alg", "ES256")
+    if algorithm not in _ALGORITHM_CLASSES:
+        raise KeyFileError(f"unsupported alg {algorithm!r}")
+    return str(algorithm)
+
+
 def stage_key(document: Mapping[str, Any], algorithm: str) -> dict[str, Any]:
     """A new key in second place: published from the next start, signing only after `rotate_keys`."""
     keys = _key_entries(document)

@@ -58,7 +58,8 @@ def check_challenge(challenge: Challenge | None, message: SiweMessage, clock_ske
         message.domain,
     ):
         raise InvalidNonce()
-    if message.issued_at_seconds < challenge.issued_at - clock_skew:
+    # whole seconds: Issued At may be written with less precision than the clock that issued the nonce
+    if message.issued_at_seconds < int(challenge.issued_at) - clock_skew:
         raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 

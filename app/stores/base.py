@@ -9,7 +9,8 @@ atomic step with these outcomes (RFC 9700 §4.14.2):
     presented hash             outcome    effect
     the current one            ROTATED    the new hash becomes current; the presented one is spent
     the previous one, within   GRACE      the new hash becomes current (the client lost the response that
-      the grace window                    carried the current one); the abandoned current one is forgotten
+      the grace window                    carried the current one); the replaced one is spent, so whoever
+                                          holds it and presents it later triggers reuse detection
     a spent one                REUSED     the session is revoked: every token of it dies
     anything else, or the      INVALID    nothing changes (a forger who knows a session id cannot revoke it)
       session revoked or over

@@ -112,6 +112,7 @@ class MemoryStore:
             family.spent = [presented_hash, *family.spent][:SPENT_KEPT]
             return RotationResult(Rotation.ROTATED, family.session)
         if presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace:
+            family.spent = [family.current, *family.spent][:SPENT_KEPT]
             family.current = new_hash
             return RotationResult(Rotation.GRACE, family.session)
         if presented_hash in family.spent:

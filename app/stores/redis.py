@@ -7,28 +7,31 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:session:{<id>}       hash of the session and its refresh-token hashes, until the session's
                                   absolute end (or, once revoked, as long as its access tokens can live)
 
-Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection, the command
-and one immediate retry on a dropped connection (a pooled connection that a Redis restart killed); past
-it, or on any Redis error, the operation raises StoreUnavailable. Consuming a nonce is a Lua script: one
-atomic step, never a read then a delete.
+Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection and the
+command; past it, or on any Redis error, the operation raises StoreUnavailable. Reads are retried once,
+within that deadline, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
+Redis may have run a script whose reply was lost, and running a rotation twice would find its own token
+spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
+delete.
 """
 
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Self
+from collections.abc import Awaitable, Callable
+from typing import Any, Self, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
 from app.stores.base import RECENT_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 
 MAX_CONNECTIONS = 64
+Result = TypeVar("Result")
 
 # KEYS: challenge, recent-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
 _REDEEM = """
@@ -39,8 +42,8 @@ redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1
 """
 
-# Shared by the scripts below: mark the session revoked and keep it no longer than `keep` seconds.
-_REVOKE_FUNCTION = """
+# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list.
+_FAMILY_FUNCTIONS = """
 local function revoke(key, keep)
   redis.call('HSET', key, 'revoked', '1')
   local ttl = redis.call('TTL', key)
@@ -49,12 +52,20 @@ end
 local function is_spent(spent, hash)
   return string.find(' ' .. spent .. ' ', ' ' .. hash .. ' ', 1, true) ~= nil
 end
+local function spend(spent, hash, kept)  -- `hash` first, then at most kept - 1 of the older ones
+  local list, count = hash, 1
+  for older in string.gmatch(spent, '%S+') do
+    if count >= kept then break end
+    list, count = list .. ' ' .. older, count + 1
+  end
+  return list
+end
 """
 
 # KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, spent_kept.
 # The state machine of app.stores.base, in one atomic step.
 _ROTATE = (
-    _REVOKE_FUNCTION
+    _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'spent', 'expires_at',
                      'address', 'chain_id', 'created_at')
@@ -62,16 +73,13 @@ local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 if not f[1] or f[4] == '1' or now >= tonumber(f[6]) then return {'invalid'} end
 local session = {f[7], f[8], f[9], f[6]}
 if presented == f[1] then
-  local spent, count = presented, 1
-  for hash in string.gmatch(f[5], '%S+') do
-    if count >= tonumber(ARGV[6]) then break end
-    spent, count = spent .. ' ' .. hash, count + 1
-  end
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now, 'spent', spent)
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
+             'spent', spend(f[5], presented, tonumber(ARGV[6])))
   return {'rotated', unpack(session)}
 end
 if presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace then
-  redis.call('HSET', KEYS[1], 'current', ARGV[2])
+  -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'spent', spend(f[5], f[1], tonumber(ARGV[6])))
   return {'grace', unpack(session)}
 end
 if is_spent(f[5], presented) then
@@ -84,7 +92,7 @@ return {'invalid'}
 
 # KEYS: session. ARGV: keep_revoked, and a refresh hash that must belong to the session ('' for none).
 _REVOKE = (
-    _REVOKE_FUNCTION
+    _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'revoked', 'spent')
 if not f[1] then return 0 end
@@ -142,15 +150,20 @@ class RedisStore:
             timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), retries=1),
+            retry=Retry(NoBackoff(), retries=0),
         )
         return cls(Redis(connection_pool=pool), prefix=prefix, timeout=timeout)
 
-    @asynccontextmanager
-    async def _answering(self) -> AsyncIterator[None]:
+    async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
+        """One store operation under the deadline; Redis failures become StoreUnavailable."""
         try:
             async with asyncio.timeout(self._timeout):
-                yield
+                try:
+                    return await operation()
+                except RedisConnectionError:
+                    if not retry_if_dropped:
+                        raise
+                    return await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
 
@@ -162,26 +175,26 @@ class RedisStore:
         return f"{self._prefix}:session:{{{session_id}}}"
 
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        encoded = _challenge_json(challenge)
-        async with self._answering():
-            pipe = self._redis.pipeline(transaction=False)
-            recent = self._key("recent", challenge.address)
-            pipe.set(self._key("challenge", challenge.nonce), encoded, ex=ttl)
-            pipe.lpush(recent, challenge.nonce)
-            pipe.ltrim(recent, 0, RECENT_CHALLENGES - 1)
-            pipe.expire(recent, ttl)
-            await pipe.execute()
+        pipe = self._redis.pipeline(transaction=False)
+        recent = self._key("recent", challenge.address)
+        pipe.set(self._key("challenge", challenge.nonce), _challenge_json(challenge), ex=ttl)
+        pipe.lpush(recent, challenge.nonce)
+        pipe.ltrim(recent, 0, RECENT_CHALLENGES - 1)
+        pipe.expire(recent, ttl)
+        await self._run(pipe.execute)
 
     async def find_challenge(self, nonce: str) -> Challenge | None:
-        async with self._answering():
-            return _challenge(await self._redis.get(self._key("challenge", nonce)))
+        raw = await self._run(lambda: self._redis.get(self._key("challenge", nonce)), retry_if_dropped=True)
+        return _challenge(raw)
 
     async def recent_challenges(self, address: str) -> list[Challenge]:
-        async with self._answering():
+        async def read() -> list[Any]:
             nonces = await self._redis.lrange(self._key("recent", address), 0, -1)
             if not nonces:
                 return []
-            found = await self._redis.mget([self._key("challenge", _text(nonce)) for nonce in nonces])
+            return list(await self._redis.mget([self._key("challenge", _text(nonce)) for nonce in nonces]))
+
+        found = await self._run(read, retry_if_dropped=True)
         return [challenge for raw in found if (challenge := _challenge(raw)) is not None]
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
@@ -202,14 +215,12 @@ class RedisStore:
             "revoked", "0",
         ]  # fmt: skip
         ttl = session.expires_at - session.created_at
-        async with self._answering():
-            return bool(await self._redeem(keys=keys, args=[nonce, ttl, *fields]))
+        return bool(await self._run(lambda: self._redeem(keys=keys, args=[nonce, ttl, *fields])))
 
     async def find_session(self, session_id: str) -> Session | None:
-        async with self._answering():
-            fields = await self._redis.hmget(
-                self._session_key(session_id), ["address", "chain_id", "created_at", "expires_at", "revoked"]
-            )
+        names = ["address", "chain_id", "created_at", "expires_at", "revoked"]
+        key = self._session_key(session_id)
+        fields = await self._run(lambda: self._redis.hmget(key, names), retry_if_dropped=True)
         if fields[0] is None or fields[4] in (b"1", "1"):
             return None
         session = _session(session_id, fields[:4])
@@ -219,19 +230,17 @@ class RedisStore:
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
         arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, SPENT_KEPT]
-        async with self._answering():
-            reply = await self._rotate(keys=[self._session_key(session_id)], args=arguments)
+        reply = await self._run(lambda: self._rotate(keys=[self._session_key(session_id)], args=arguments))
         outcome = Rotation(_text(reply[0]))
         return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)
 
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
-        async with self._answering():
-            revoked = await self._revoke(keys=[self._session_key(session_id)], args=[keep_revoked, refresh_hash or ""])
-        return bool(revoked)
+        key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
+        # Revoking twice is harmless, so a dropped connection may be retried.
+        return bool(await self._run(lambda: self._revoke(keys=[key], args=arguments), retry_if_dropped=True))
 
     async def ping(self) -> None:
-        async with self._answering():
-            await self._redis.ping()
+        await self._run(self._redis.ping, retry_if_dropped=True)
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)

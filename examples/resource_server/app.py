@@ -38,7 +38,7 @@ def create_app(issuer: str, audience: str, jwks_url: str | None = None) -> FastA
                 algorithms=[ALGORITHM],
                 audience=audience,
                 issuer=issuer,
-                leeway=60,
+                leeway=5,  # a few seconds for clocks that differ; PyJWT applies it to exp as well
                 options={"require": ["exp", "iat", "nbf", "sub", "jti"]},
             )
         except jwt.PyJWKClientConnectionError as exc:

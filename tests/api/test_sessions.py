@@ -2,14 +2,19 @@
 other services use (me, introspection, forward-auth) honouring revocation."""
 
 import asyncio
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
+from asgi_lifespan import LifespanManager
 from eth_account.signers.local import LocalAccount
 
+from app.domain.keys import generate_private_key, private_jwk
+from app.main import create_app
 from tests.support.app import signed_in
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -139,11 +144,25 @@ async def test_within_the_grace_window_a_lost_response_can_be_retried(
         lost = (await refresh(client, first["refresh_token"])).json()  # the client never saw this response
         retried = await refresh(client, first["refresh_token"])
         assert retried.status_code == 200, retried.text
-        assert_error(await refresh(client, lost["refresh_token"]), 401, "invalid_grant")
         third = await refresh(client, retried.json()["refresh_token"])
         assert third.status_code == 200
         # the grandparent is reuse, grace or not
         assert_error(await refresh(client, first["refresh_token"]), 401, "refresh_reused")
+        await assert_all_refused(client, [third.json()["access_token"]], [third.json()["refresh_token"]])
+        assert_error(await refresh(client, lost["refresh_token"]), 401, "invalid_grant")  # the session is gone
+
+
+async def test_a_stolen_predecessor_within_the_grace_window_does_not_take_the_session_over(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    async with open_client(refresh_reuse_grace=30) as client:
+        stolen = await signed_in(client, wallet)
+        victim = (await refresh(client, stolen["refresh_token"])).json()  # the victim rotates
+        attacker = await refresh(client, stolen["refresh_token"])  # the thief replays the old token in time
+        assert attacker.status_code == 200
+        # the victim's next refresh is reuse: the session dies for both
+        assert_error(await refresh(client, victim["refresh_token"]), 401, "refresh_reused")
+        await assert_all_refused(client, [attacker.json()["access_token"]], [attacker.json()["refresh_token"]])
 
 
 async def test_refresh_never_extends_the_session(open_client: OpenClient, wallet: LocalAccount) -> None:
@@ -200,13 +219,15 @@ async def test_introspection_needs_the_caller_credential_when_configured(
 
 
 async def test_a_token_for_another_audience_or_issuer_is_inactive(
-    open_client: OpenClient, wallet: LocalAccount
+    open_client: OpenClient, wallet: LocalAccount, tmp_path: Path
 ) -> None:
+    keys_file = tmp_path / "keys.json"  # one key for all: only the claims differ
+    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
     caller = {"Authorization": "Bearer caller-secret-0123456789"}
-    async with open_client(introspect_token="caller-secret-0123456789") as here:
+    async with open_client(introspect_token="caller-secret-0123456789", jwt_keys_file=keys_file) as here:
+        assert (await introspect(here, (await signed_in(here, wallet))["access_token"], **caller))["active"]
         for other_settings in [{"audience": "another-api"}, {"issuer": "https://other.example"}]:
-            # the same signing keys, so only the claims differ
-            async with open_client(**other_settings) as elsewhere:
+            async with open_client(jwt_keys_file=keys_file, **other_settings) as elsewhere:
                 tokens = await signed_in(elsewhere, wallet)
             assert await introspect(here, tokens["access_token"], **caller) == {"active": False}
 
@@ -216,7 +237,7 @@ async def test_forward_auth_answers_every_method_with_the_identity(
 ) -> None:
     tokens = await signed_in(client, wallet)
     session_id = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
-    for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]:
+    for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "PURGE"]:
         response = await forward(client, tokens["access_token"], method)
         assert response.status_code == 200, (method, response.text)
         assert response.headers["x-auth-address"] == wallet.address
@@ -229,18 +250,52 @@ async def test_forward_auth_answers_every_method_with_the_identity(
 async def test_forward_auth_refuses_without_a_valid_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
     tokens = await signed_in(client, wallet)
     for headers in [{}, {"Authorization": "Bearer junk"}, {"Authorization": f"Basic {tokens['access_token']}"}]:
-        response = await client.get("/auth/forward", headers=headers)
-        assert response.status_code == 401
-        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
-        assert "x-auth-address" not in response.headers
+        for method in ["GET", "PROPFIND"]:
+            response = await client.request(method, "/auth/forward", headers=headers)
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+            assert response.headers["cache-control"] == "no-store"
+            assert "x-auth-address" not in response.headers
 
 
-async def test_forward_auth_never_reads_the_body(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
-    """A proxy may pass the client's headers along, a huge Content-Length included."""
-    tokens = await signed_in(client, wallet)
-    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    response = await client.post("/auth/forward", content=b"x" * 200_000, headers=headers)
-    assert response.status_code == 200
+async def test_forward_auth_never_reads_the_body(make_settings: Callable[..., Any], wallet: LocalAccount) -> None:
+    """Driven over raw ASGI with a `receive` that fails the test if anything asks for the body."""
+    app = create_app(make_settings())
+    async with LifespanManager(app) as manager:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as client:
+            tokens = await signed_in(client, wallet)
+
+        async def receive() -> dict[str, Any]:
+            raise AssertionError("forward-auth read the request body")
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        for content_length in ["10", "200000"]:
+            sent.clear()
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/auth/forward",
+                "raw_path": b"/auth/forward",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [
+                    (b"authorization", f"Bearer {tokens['access_token']}".encode()),
+                    (b"content-length", content_length.encode()),
+                    (b"content-type", b"application/json"),
+                ],
+                "client": ("127.0.0.1", 5000),
+                "server": ("t", 80),
+                "state": dict(manager._state),
+            }
+            await manager.app(scope, receive, send)
+            assert sent[0]["status"] == 200
 
 
 async def test_discovery_metadata_and_cacheable_keys(open_client: OpenClient) -> None:
@@ -250,7 +305,8 @@ async def test_discovery_metadata_and_cacheable_keys(open_client: OpenClient) ->
         assert metadata["issuer"] == "https://auth.example.com"
         assert metadata["jwks_uri"] == "https://auth.example.com/.well-known/jwks.json"
         assert metadata["introspection_endpoint"] == "https://auth.example.com/auth/introspect"
-        assert metadata["token_endpoint"] == "https://auth.example.com/auth/refresh"
+        assert metadata["refresh_endpoint"] == "https://auth.example.com/auth/refresh"
+        assert "token_endpoint" not in metadata  # /auth/refresh is not an OAuth token endpoint
         assert response.headers["cache-control"].startswith("public, max-age=")
         keys = await client.get("/.well-known/jwks.json")
         assert keys.headers["cache-control"] == "public, max-age=300"

@@ -289,6 +289,12 @@ async def test_the_address_form_looks_only_at_the_last_few_challenges(
     assert (await verify(client, oldest, sign(wallet, oldest))).status_code == 200  # still valid by its nonce
 
 
+async def test_sign_in_works_without_clock_skew_tolerance(open_client: OpenClient, wallet: LocalAccount) -> None:
+    async with open_client(clock_skew=0) as client:
+        for _ in range(5):
+            await signed_in(client, wallet)
+
+
 async def test_a_message_issued_before_its_nonce(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
     nonce = (await get_challenge(client, wallet))["nonce"]
     message = client_message(wallet, nonce, issued_at=rfc3339(time.time() - 3600))

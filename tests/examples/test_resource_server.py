@@ -1,6 +1,7 @@
 """examples/resource_server against a running web3-auth: real HTTP, a real JWKS fetch."""
 
 import importlib.util
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.domain.keys import generate_private_key, private_jwk
 from app.main import create_app
 from tests.support.app import served
 from tests.support.wallets import new_wallet, sign
@@ -27,8 +29,16 @@ def load_example() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def web3_auth() -> Iterator[str]:
-    with served(create_app(Settings(issuer=ISSUER, audience=AUDIENCE))) as base_url:
+def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One signing key for every web3-auth here, so tokens differ only in their claims."""
+    path = tmp_path_factory.mktemp("keys") / "keys.json"
+    path.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def web3_auth(keys_file: Path) -> Iterator[str]:
+    with served(create_app(Settings(issuer=ISSUER, audience=AUDIENCE, jwt_keys_file=keys_file))) as base_url:
         yield base_url
 
 
@@ -71,11 +81,16 @@ async def test_anything_else_is_refused(resource_server: httpx.AsyncClient, web3
         assert response.status_code == 401, header
 
 
-async def test_a_token_for_another_audience_is_refused(resource_server: httpx.AsyncClient) -> None:
-    with served(create_app(Settings(issuer=ISSUER, audience="another-api"))) as elsewhere:
+@pytest.mark.parametrize("claims", [{"audience": "another-api"}, {"issuer": "https://other.example.test"}])
+async def test_a_token_for_another_audience_or_issuer_is_refused(
+    resource_server: httpx.AsyncClient, keys_file: Path, claims: dict[str, str]
+) -> None:
+    settings = Settings(**{"issuer": ISSUER, "audience": AUDIENCE, **claims}, jwt_keys_file=keys_file)
+    with served(create_app(settings)) as elsewhere:
         tokens = sign_in(elsewhere)
     response = await resource_server.get("/whoami", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert response.status_code == 401
+    assert ("audience" if "audience" in claims else "issuer") in response.json()["detail"].lower()
 
 
 async def test_a_logged_out_token_still_validates_here_until_it_expires(
