@@ -1,7 +1,10 @@
 """Redis replies that get lost: a write whose outcome is unknown is never run a second time."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
+import httpx
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
@@ -9,36 +12,40 @@ from tests.support.app import app_client, signed_challenge, signed_in
 from tests.support.faulty_proxy import ReplyDropper
 
 
+@asynccontextmanager
+async def behind_a_lossy_proxy(redis_url: str, prefix: str) -> AsyncIterator[tuple[httpx.AsyncClient, ReplyDropper]]:
+    """A client of the app, whose Redis connections pass through a proxy that can lose a reply."""
+    upstream = urlparse(redis_url)
+    async with ReplyDropper(upstream.port or 6379).running() as proxy:
+        settings = Settings(redis_url=f"redis://127.0.0.1:{proxy.port}{upstream.path}", redis_prefix=prefix)
+        async with app_client(settings) as client:
+            yield client, proxy
+
+
 async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
     redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
     """Run twice, the rotation would find its own token spent and revoke the session it just renewed."""
-    upstream = urlparse(redis_url)
-    async with ReplyDropper(upstream.port or 6379).running() as proxy:
-        settings = Settings(redis_url=f"redis://127.0.0.1:{proxy.port}{upstream.path}", redis_prefix=redis_prefix)
-        async with app_client(settings) as client:
-            first = await signed_in(client, wallet)
-            second = (await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
-            proxy.drop_reply()
-            lost = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
-            assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
-            # the rotation did happen: the session lives on, and what the client holds is now spent
-            me = await client.get("/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"})
-            assert me.status_code == 200, me.text
+    async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
+        first = await signed_in(client, wallet)
+        second = (await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+        proxy.drop_reply()
+        lost = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+        assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
+        # the rotation did happen: the session lives on, and what the client holds is now spent
+        me = await client.get("/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"})
+        assert me.status_code == 200, me.text
 
 
 async def test_a_redemption_whose_reply_is_lost_is_not_run_again(
     redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
     """Run twice, the redemption would find its nonce gone and refuse a sign-in that in fact succeeded."""
-    upstream = urlparse(redis_url)
-    async with ReplyDropper(upstream.port or 6379).running() as proxy:
-        settings = Settings(redis_url=f"redis://127.0.0.1:{proxy.port}{upstream.path}", redis_prefix=redis_prefix)
-        async with app_client(settings) as client:
-            await signed_in(client, wallet)  # the scripts are loaded
-            body = await signed_challenge(client, wallet)
-            proxy.drop_reply(after=1)  # verify: the nonce look-up's reply arrives, the redemption's is lost
-            lost = await client.post("/auth/verify", json=body)
-            assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
-            again = await client.post("/auth/verify", json=body)
-            assert (again.status_code, again.json()["error"]) == (401, "invalid_nonce")  # it was consumed once
+    async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
+        await signed_in(client, wallet)  # the scripts are loaded
+        body = await signed_challenge(client, wallet)
+        proxy.drop_reply(after=1)  # verify: the nonce look-up's reply arrives, the redemption's is lost
+        lost = await client.post("/auth/verify", json=body)
+        assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
+        again = await client.post("/auth/verify", json=body)
+        assert (again.status_code, again.json()["error"]) == (401, "invalid_nonce")  # it was consumed, once
