@@ -112,7 +112,7 @@ async def sign_in(
 ) -> Grant:
     """Verify a signed message and open a session."""
     message = checked_message(message_text, settings, now)
-    check_challenge(await store.find_challenge(message.nonce), message, settings.clock_skew)
+    check_challenge(await store.find_challenge(message.address, message.nonce), message, settings.clock_skew)
     check_signature(message_text, message, signature)
     return await open_session(store, tokens, settings, message, now)
 
@@ -120,10 +120,10 @@ async def sign_in(
 async def sign_in_with_address(
     store: Store, tokens: TokenService, settings: Settings, *, address: str, signature: str, now: float
 ) -> Grant:
-    """Sign in with one of the last messages issued to `address` (EIP-55), for frontends that sign the
-    challenge's `message` and send back only the signature. Trying the few most recent ones, not just the
-    last, means that someone else asking for a challenge for this address cannot spoil the sign-in."""
-    challenges = await store.recent_challenges(address)
+    """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
+    sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
+    that someone else asking for a challenge for this address cannot spoil the sign-in."""
+    challenges = await store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
     signature_bytes = decode_signature(signature)

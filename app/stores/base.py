@@ -20,7 +20,9 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-RECENT_CHALLENGES = 5  # per address, for the address-only form of /auth/verify
+# Per address: what a challenge flood for one address can make us hold. Issuing one more drops the oldest;
+# the address-only form of /auth/verify tries each of them.
+OUTSTANDING_CHALLENGES = 8
 SPENT_KEPT = 16  # rotated refresh-token hashes remembered per session, to detect their reuse
 
 
@@ -62,13 +64,14 @@ class RotationResult:
 
 class Store(Protocol):
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        """Keep a challenge for `ttl` seconds, and among the RECENT_CHALLENGES last issued to its address."""
+        """Keep a challenge for `ttl` seconds. An address holds at most OUTSTANDING_CHALLENGES: saving one
+        more drops its oldest."""
 
-    async def find_challenge(self, nonce: str) -> Challenge | None:
-        """The challenge with this nonce, if it is still outstanding; consumes nothing."""
+    async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
+        """The challenge with this nonce issued to this address, if it is still outstanding; consumes nothing."""
 
-    async def recent_challenges(self, address: str) -> list[Challenge]:
-        """The outstanding challenges among the last RECENT_CHALLENGES issued to this address, newest first."""
+    async def outstanding_challenges(self, address: str) -> list[Challenge]:
+        """The outstanding challenges of this address (EIP-55), newest first."""
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         """Atomically consume the nonce and open the session, with its first refresh token's hash, until

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from app.stores.base import RECENT_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 
 Value = TypeVar("Value")
 
@@ -71,28 +71,31 @@ class _Family:
 class MemoryStore:
     def __init__(self) -> None:
         self.challenges: _ExpiringMap[Challenge] = _ExpiringMap()
-        self.recent_nonces: _ExpiringMap[list[str]] = _ExpiringMap()  # by address, newest first
+        self.outstanding_nonces: _ExpiringMap[list[str]] = _ExpiringMap()  # by address, newest first
         self.families: _ExpiringMap[_Family] = _ExpiringMap()  # by session id
 
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
         self.challenges.put(challenge.nonce, challenge, ttl)
-        recent = [challenge.nonce, *(self.recent_nonces.get(challenge.address) or [])][:RECENT_CHALLENGES]
-        self.recent_nonces.put(challenge.address, recent, ttl)
+        nonces = [challenge.nonce, *(self.outstanding_nonces.get(challenge.address) or [])]
+        for dropped in nonces[OUTSTANDING_CHALLENGES:]:
+            self.challenges.pop(dropped)
+        self.outstanding_nonces.put(challenge.address, nonces[:OUTSTANDING_CHALLENGES], ttl)
 
-    async def find_challenge(self, nonce: str) -> Challenge | None:
-        return self.challenges.get(nonce)
+    async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
+        challenge = self.challenges.get(nonce)
+        return challenge if challenge is not None and challenge.address == address else None
 
-    async def recent_challenges(self, address: str) -> list[Challenge]:
-        found = (self.challenges.get(nonce) for nonce in self.recent_nonces.get(address) or [])
+    async def outstanding_challenges(self, address: str) -> list[Challenge]:
+        found = (self.challenges.get(nonce) for nonce in self.outstanding_nonces.get(address) or [])
         return [challenge for challenge in found if challenge is not None]
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         challenge = self.challenges.pop(nonce)
         if challenge is None:
             return False
-        recent = self.recent_nonces.get(challenge.address)
-        if recent is not None and nonce in recent:
-            recent.remove(nonce)
+        outstanding = self.outstanding_nonces.get(challenge.address)
+        if outstanding is not None and nonce in outstanding:
+            outstanding.remove(nonce)
         ttl = session.expires_at - session.created_at
         self.families.put(session.session_id, _Family(session, refresh_hash, rotated_at=session.created_at), ttl)
         return True

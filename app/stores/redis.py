@@ -1,11 +1,13 @@
 """The shared store on Redis (redis-py asyncio), for several workers and replicas.
 
 Keys, under AUTH_REDIS_PREFIX:
-    <prefix>:challenge:<nonce>    JSON of the challenge, with the nonce TTL
-    <prefix>:recent:<address>     list of the last RECENT_CHALLENGES nonces issued to that address, newest
-                                  first, with the TTL of the newest
-    <prefix>:session:{<id>}       hash of the session and its refresh-token hashes, until the session's
-                                  absolute end (or, once revoked, as long as its access tokens can live)
+    <prefix>:challenge:{<address>}:<nonce>  JSON of the challenge, with the nonce TTL
+    <prefix>:outstanding:{<address>}        list of the address's outstanding nonces, newest first (at most
+                                            OUTSTANDING_CHALLENGES), with the TTL of the newest
+    <prefix>:session:{<session id>}         hash of the session and its refresh-token hashes, until the
+                                            session's absolute end (or, once revoked, as long as its access
+                                            tokens can live)
+The braces are Redis Cluster hash tags: an address's keys share a slot, and so do a session's.
 
 Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection and the
 command; past it, or on any Redis error, the operation raises StoreUnavailable. Reads are retried once,
@@ -28,12 +30,25 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
-from app.stores.base import RECENT_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 
 MAX_CONNECTIONS = 64
 Result = TypeVar("Result")
 
-# KEYS: challenge, recent-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
+# KEYS: the address's outstanding list. ARGV: nonce, challenge JSON, ttl, cap, the address's challenge-key prefix.
+# Saves the challenge and drops the address's oldest ones beyond the cap, in one step.
+_SAVE = """
+local prefix = ARGV[5]
+redis.call('SET', prefix .. ARGV[1], ARGV[2], 'EX', ARGV[3])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+for _, dropped in ipairs(redis.call('LRANGE', KEYS[1], ARGV[4], -1)) do
+  redis.call('DEL', prefix .. dropped)
+end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+"""
+
+# KEYS: challenge, outstanding-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
 _REDEEM = """
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('LREM', KEYS[2], 0, ARGV[1])
@@ -138,6 +153,7 @@ class RedisStore:
         self._redis = client
         self._prefix = prefix
         self._timeout = timeout
+        self._save = client.register_script(_SAVE)
         self._redeem = client.register_script(_REDEEM)
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
@@ -167,40 +183,45 @@ class RedisStore:
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
 
-    def _key(self, kind: str, name: str) -> str:
-        return f"{self._prefix}:{kind}:{name}"
-
     def _session_key(self, session_id: str) -> str:
-        # The braces are a Redis Cluster hash tag: every key of one session lives in one slot.
         return f"{self._prefix}:session:{{{session_id}}}"
 
+    def _challenge_prefix(self, address: str) -> str:
+        return f"{self._prefix}:challenge:{{{address}}}:"
+
+    def _outstanding_key(self, address: str) -> str:
+        return f"{self._prefix}:outstanding:{{{address}}}"
+
     async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        recent = self._key("recent", challenge.address)
-        pipe.set(self._key("challenge", challenge.nonce), _challenge_json(challenge), ex=ttl)
-        pipe.lpush(recent, challenge.nonce)
-        pipe.ltrim(recent, 0, RECENT_CHALLENGES - 1)
-        pipe.expire(recent, ttl)
-        await self._run(pipe.execute)
+        keys = [self._outstanding_key(challenge.address)]
+        arguments: list[str | int] = [
+            challenge.nonce,
+            _challenge_json(challenge),
+            ttl,
+            OUTSTANDING_CHALLENGES,
+            self._challenge_prefix(challenge.address),
+        ]
+        await self._run(lambda: self._save(keys=keys, args=arguments))
 
-    async def find_challenge(self, nonce: str) -> Challenge | None:
-        raw = await self._run(lambda: self._redis.get(self._key("challenge", nonce)), retry_if_dropped=True)
-        return _challenge(raw)
+    async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
+        key = self._challenge_prefix(address) + nonce
+        return _challenge(await self._run(lambda: self._redis.get(key), retry_if_dropped=True))
 
-    async def recent_challenges(self, address: str) -> list[Challenge]:
+    async def outstanding_challenges(self, address: str) -> list[Challenge]:
         async def read() -> list[Any]:
-            nonces = await self._redis.lrange(self._key("recent", address), 0, -1)
+            nonces = await self._redis.lrange(self._outstanding_key(address), 0, -1)
             if not nonces:
                 return []
-            return list(await self._redis.mget([self._key("challenge", _text(nonce)) for nonce in nonces]))
+            prefix = self._challenge_prefix(address)
+            return list(await self._redis.mget([prefix + _text(nonce) for nonce in nonces]))
 
         found = await self._run(read, retry_if_dropped=True)
         return [challenge for raw in found if (challenge := _challenge(raw)) is not None]
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         keys = [
-            self._key("challenge", nonce),
-            self._key("recent", session.address),
+            self._challenge_prefix(session.address) + nonce,
+            self._outstanding_key(session.address),
             self._session_key(session.session_id),
         ]
         fields: list[Any] = [

@@ -136,7 +136,7 @@ async def verify_vector(case: dict[str, Any]) -> None:
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
     grant = await sign_in(store, tokens, settings, message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
-    assert await store.find_challenge(nonce) is None
+    assert await store.find_challenge(case["address"], nonce) is None
 
 
 # Where our policy is deliberately stricter than the reference libraries, and why.
@@ -204,7 +204,7 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
             signature=case["signature"],
             now=issued_at,
         )
-    assert await store.find_challenge(message.nonce) is not None  # a failed attempt burns nothing
+    assert await store.find_challenge(address, message.nonce) is not None  # a failed attempt burns nothing
 
 
 @pytest.mark.parametrize("name", load("eip1271.json"))

@@ -18,14 +18,15 @@ async def test_every_key_has_a_bounded_ttl_and_no_refresh_token_is_stored(
     try:
         keys = sorted(key.decode() for key in inspector.scan_iter(match=f"{redis_prefix}:*"))
         kinds = sorted(key.split(":")[1] for key in keys)
-        # the pending challenge, the address's recent list (now holding only the pending nonce), the session
-        assert kinds == ["challenge", "recent", "session"]
-        assert inspector.lrange(f"{redis_prefix}:recent:{wallet.address}", 0, -1) == [pending["nonce"].encode()]
+        # the pending challenge, the address's outstanding list (now holding only the pending nonce), the session
+        assert kinds == ["challenge", "outstanding", "session"]
+        outstanding = f"{redis_prefix}:outstanding:{{{wallet.address}}}"
+        assert inspector.lrange(outstanding, 0, -1) == [pending["nonce"].encode()]
         for key in keys:
             ttl = inspector.ttl(key)
             limit = 3600 if ":session:" in key else 120
             assert limit - 5 <= ttl <= limit, (key, ttl)
-        assert f"{redis_prefix}:challenge:{pending['nonce']}" in keys
+        assert f"{redis_prefix}:challenge:{{{wallet.address}}}:{pending['nonce']}" in keys
         dump = b"".join(inspector.dump(key) or b"" for key in keys)
         assert tokens["refresh_token"].encode() not in dump
         assert tokens["refresh_token"].split(".")[1].encode() not in dump

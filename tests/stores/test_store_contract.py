@@ -4,7 +4,7 @@ import asyncio
 import time
 
 from app.domain.tokens import new_id
-from app.stores.base import RECENT_CHALLENGES, Challenge, Session, Store
+from app.stores.base import OUTSTANDING_CHALLENGES, Challenge, Session, Store
 
 
 def a_challenge(nonce: str = "", address: str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") -> Challenge:
@@ -20,37 +20,46 @@ def a_session(address: str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") -> Se
 REFRESH = "ab" * 32
 
 
-async def test_a_saved_challenge_is_found_by_nonce_and_among_the_addresss_recent_ones(store: Store) -> None:
+async def test_a_saved_challenge_is_found_by_address_and_nonce_and_among_the_outstanding_ones(store: Store) -> None:
     challenge = a_challenge()
     await store.save_challenge(challenge, ttl=60)
-    assert await store.find_challenge(challenge.nonce) == challenge
-    assert await store.recent_challenges(challenge.address) == [challenge]
-    assert await store.find_challenge("unknownnonce1234") is None
-    assert await store.recent_challenges("0x" + "0" * 40) == []
+    assert await store.find_challenge(challenge.address, challenge.nonce) == challenge
+    assert await store.outstanding_challenges(challenge.address) == [challenge]
+    assert await store.find_challenge(challenge.address, "unknownnonce1234") is None
+    assert await store.find_challenge("0x" + "1" * 40, challenge.nonce) is None  # issued to another address
+    assert await store.outstanding_challenges("0x" + "0" * 40) == []
 
 
 async def test_looking_a_challenge_up_consumes_nothing(store: Store) -> None:
     challenge = a_challenge()
     await store.save_challenge(challenge, ttl=60)
     for _ in range(3):
-        assert await store.find_challenge(challenge.nonce) == challenge
+        assert await store.find_challenge(challenge.address, challenge.nonce) == challenge
     assert await store.redeem_challenge(challenge.nonce, a_session(), REFRESH)
 
 
-async def test_recent_challenges_are_the_last_few_newest_first(store: Store) -> None:
-    challenges = [a_challenge() for _ in range(RECENT_CHALLENGES + 2)]
+async def test_an_address_holds_at_most_a_few_challenges_and_the_oldest_go_first(store: Store) -> None:
+    challenges = [a_challenge() for _ in range(OUTSTANDING_CHALLENGES + 2)]
     for challenge in challenges:
         await store.save_challenge(challenge, ttl=60)
-    assert await store.recent_challenges(challenges[0].address) == challenges[::-1][:RECENT_CHALLENGES]
-    assert await store.find_challenge(challenges[0].nonce) == challenges[0]  # still outstanding by its nonce
+    assert await store.outstanding_challenges(challenges[0].address) == challenges[::-1][:OUTSTANDING_CHALLENGES]
+    for dropped in challenges[:2]:
+        assert await store.find_challenge(dropped.address, dropped.nonce) is None
+        assert await store.redeem_challenge(dropped.nonce, a_session(), REFRESH) is False
+    kept = challenges[2]
+    assert await store.find_challenge(kept.address, kept.nonce) == kept
+    other = a_challenge(address="0x" + "1" * 40)
+    await store.save_challenge(other, ttl=60)  # other addresses are not affected
+    assert await store.outstanding_challenges(other.address) == [other]
+    assert len(await store.outstanding_challenges(kept.address)) == OUTSTANDING_CHALLENGES
 
 
 async def test_redeeming_consumes_the_nonce_once_and_opens_the_session(store: Store) -> None:
     challenge, session = a_challenge(), a_session()
     await store.save_challenge(challenge, ttl=60)
     assert await store.redeem_challenge(challenge.nonce, session, REFRESH) is True
-    assert await store.find_challenge(challenge.nonce) is None
-    assert await store.recent_challenges(challenge.address) == []
+    assert await store.find_challenge(challenge.address, challenge.nonce) is None
+    assert await store.outstanding_challenges(challenge.address) == []
     assert await store.find_session(session.session_id) == session
     again = a_session()
     assert await store.redeem_challenge(challenge.nonce, again, REFRESH) is False
@@ -62,7 +71,7 @@ async def test_redeeming_one_challenge_leaves_the_others_recent(store: Store) ->
     await store.save_challenge(older, ttl=60)
     await store.save_challenge(newer, ttl=60)
     assert await store.redeem_challenge(older.nonce, a_session(), REFRESH)
-    assert await store.recent_challenges(older.address) == [newer]
+    assert await store.outstanding_challenges(older.address) == [newer]
 
 
 async def test_an_unknown_nonce_cannot_be_redeemed(store: Store) -> None:
@@ -93,8 +102,8 @@ async def test_challenges_and_sessions_expire_after_their_ttl(store: Store) -> N
     await store.save_challenge(other, ttl=60)
     assert await store.redeem_challenge(other.nonce, session, REFRESH)
     await asyncio.sleep(1.2)
-    assert await store.find_challenge(challenge.nonce) is None
-    assert await store.recent_challenges(challenge.address) == []
+    assert await store.find_challenge(challenge.address, challenge.nonce) is None
+    assert await store.outstanding_challenges(challenge.address) == []
     assert await store.find_session(session.session_id) is None
     assert await store.redeem_challenge(challenge.nonce, a_session(), REFRESH) is False
 
