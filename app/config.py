@@ -4,9 +4,11 @@ Invalid settings raise pydantic's ValidationError; `python -m app` turns that in
 (see `describe_errors`) and exits before serving anything.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
+import limits
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -40,12 +42,16 @@ class Settings(BaseSettings):
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
     refresh_reuse_grace: Annotated[int, Field(ge=0, le=300)] = 0
+
+    rate_limit_ip: str = "60/minute"
+    rate_limit_address: str = "10/minute"
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     introspect_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     jwt_alg: JwtAlgorithm = "ES256"
     jwt_keys_file: Path | None = None
     jwt_secret: SecretStr | None = None
 
-    @field_validator("domains", "chain_ids", mode="before")
+    @field_validator("domains", "chain_ids", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -65,6 +71,30 @@ class Settings(BaseSettings):
         for domain in value:
             if grammar.authority_re.fullmatch(domain) is None:
                 raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
+        return value
+
+    @field_validator("rate_limit_ip", "rate_limit_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            item = limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '60/minute' or '10 per 30 seconds'") from None
+        if item.amount < 1:
+            raise ValueError("a rate limit must admit at least one request")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry == "*":
+                raise ValueError("'*' would trust any client's X-Forwarded-For; list the proxies' networks (CIDRs)")
+            if entry != "unix":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP network (CIDR) or 'unix'") from None
         return value
 
     @field_validator("statement")

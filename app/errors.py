@@ -21,6 +21,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── InvalidGrant            401 invalid_grant         a refresh token that is unknown, expired or revoked
     ├── RefreshReused           401 refresh_reused        a rotated refresh token again: the session is revoked
     ├── InvalidClient           401 invalid_client        introspection without the caller credential
+    ├── RateLimited             429 rate_limited          over a per-IP or per-wallet limit; Retry-After says when
     ├── NotFound                404 not_found             no such route
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
@@ -29,6 +30,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
 This module is a leaf: it imports nothing from the application.
 """
 
+import math
 from typing import ClassVar
 
 
@@ -153,6 +155,29 @@ class InvalidClient(AuthError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="introspection"'})
+
+
+class RateLimited(AuthError):
+    """Over a limit. The headers say which and when to come back: Retry-After, the IETF draft's RateLimit-*
+    (seconds until reset) and the X-RateLimit-* that slowapi and most proxies use (reset as a Unix time)."""
+
+    status = 429
+    code = "rate_limited"
+    default_detail = "Too many requests."
+
+    def __init__(self, detail: str, *, limit: int, window: int, remaining: int, reset_at: float, now: float) -> None:
+        retry_after = str(max(1, math.ceil(reset_at - now)))
+        headers = {
+            "Retry-After": retry_after,
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": retry_after,
+            "RateLimit-Policy": f"{limit};w={window}",
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(math.ceil(reset_at)),
+        }
+        super().__init__(detail, headers=headers)
 
 
 class NotFound(AuthError):

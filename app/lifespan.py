@@ -11,8 +11,9 @@ from app.config import Settings
 from app.domain.keys import KeySet, generate_key_set, hmac_key_set, load_key_set
 from app.domain.signatures.eip191 import ensure_fast_backend
 from app.domain.tokens import TokenPolicy, TokenService
-from app.stores import open_store
+from app.stores import open_backends
 from app.stores.base import Store
+from app.stores.limits import RateCounter
 
 logger = logging.getLogger("web3_auth")
 
@@ -21,6 +22,7 @@ logger = logging.getLogger("web3_auth")
 class Services:
     settings: Settings
     store: Store
+    counter: RateCounter
     keys: KeySet
     tokens: TokenService
 
@@ -45,20 +47,25 @@ def load_keys(settings: Settings) -> KeySet:
 def lifespan_for(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
-    """Open the store (unless one is given: its owner closes it) and load the keys for the app's lifetime."""
+    """Open the store and the rate counter, and load the keys, for the app's lifetime. A `store` given here
+    is used instead of AUTH_REDIS_URL's (its owner closes it), with the rate counter in memory."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         ensure_fast_backend()
         keys = load_keys(settings)
         tokens = TokenService(keys, TokenPolicy.from_settings(settings))
-        if store is not None:
-            yield {"services": Services(settings, store, keys, tokens)}
-            return
-        own_store = open_store(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout)
+        if store is None:
+            active_store, counter = open_backends(
+                settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout
+            )
+        else:
+            active_store, counter = store, RateCounter.in_memory(settings.redis_timeout)
         try:
-            yield {"services": Services(settings, own_store, keys, tokens)}
+            yield {"services": Services(settings, active_store, counter, keys, tokens)}
         finally:
-            await own_store.close()
+            await counter.close()
+            if store is None:
+                await active_store.close()
 
     return lifespan

@@ -8,9 +8,13 @@ from app import __version__
 from app.api import auth, forward, health, keys, tokens
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit
+from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
 from app.stores.base import Store
+
+# Called by proxies and services as often as the API they guard, not by browsers: no per-IP limit.
+SERVICE_PATHS = (forward.FORWARD_PATH, "/auth/introspect")
 
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
 for a JWT access token (validated by anyone with the JWKS) and an opaque refresh token.
@@ -27,7 +31,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(module.router)
     app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
+    app.state.rate_limits = RateLimits(settings)
+    # Added last, so it runs first: a client over its budget is refused before anything reads the body.
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
+    app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits, exempt=SERVICE_PATHS)
     return app
 
 

@@ -10,7 +10,7 @@ from eth_account.signers.local import LocalAccount
 from app.config import Settings
 from app.stores import MemoryStore, RedisStore
 from app.stores.base import Store
-from tests.support.app import app_client
+from tests.support.app import GENEROUS_LIMITS, app_client
 from tests.support.redis_server import delete_prefix, test_redis_url
 from tests.support.wallets import new_wallet
 
@@ -41,8 +41,9 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 def settings_overrides(store_kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     """Settings for the parametrised store: Redis gets a namespace of its own."""
     if store_kind == "memory":
-        return {"redis_url": None}
-    return {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": request.getfixturevalue("redis_prefix")}
+        return {"redis_url": None, **GENEROUS_LIMITS}
+    redis = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": request.getfixturevalue("redis_prefix")}
+    return {**redis, **GENEROUS_LIMITS}
 
 
 @pytest.fixture

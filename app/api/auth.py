@@ -4,7 +4,7 @@ import time
 
 from fastapi import APIRouter, Response
 
-from app.api.deps import BearerDep, ServicesDep
+from app.api.deps import BearerDep, RateLimitsDep, ServicesDep, WalletBudgetDep
 from app.api.handlers import error_responses
 from app.api.schemas import NO_STORE, ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
 from app.domain.challenges import issue_challenge, rfc3339
@@ -23,6 +23,7 @@ from app.errors import (
     InvalidToken,
     NotYetValid,
     PayloadTooLarge,
+    RateLimited,
     StoreUnavailable,
 )
 
@@ -32,9 +33,14 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 @router.post(
     "/challenge",
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
-    responses=error_responses(InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, StoreUnavailable),
+    responses=error_responses(
+        InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, RateLimited, StoreUnavailable
+    ),
 )
-async def challenge(body: ChallengeRequest, services: ServicesDep, response: Response) -> ChallengeResponse:
+async def challenge(
+    body: ChallengeRequest, services: ServicesDep, rate_limits: RateLimitsDep, response: Response
+) -> ChallengeResponse:
+    await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address)
     issued = issue_challenge(
         services.settings,
         address=body.address,
@@ -72,18 +78,23 @@ async def challenge(body: ChallengeRequest, services: ServicesDep, response: Res
         InvalidSignature,
         PayloadTooLarge,
         InvalidRequest,
+        RateLimited,
         StoreUnavailable,
     ),
 )
-async def verify(body: VerifyRequest, services: ServicesDep, response: Response) -> TokenResponse:
+async def verify(
+    body: VerifyRequest, services: ServicesDep, budget: WalletBudgetDep, response: Response
+) -> TokenResponse:
     store, tokens, settings, now = services.store, services.tokens, services.settings, time.time()
     grant: Grant
     if body.message is not None:
-        grant = await sign_in(store, tokens, settings, message_text=body.message, signature=body.signature, now=now)
+        grant = await sign_in(
+            store, tokens, settings, budget, message_text=body.message, signature=body.signature, now=now
+        )
     else:
         assert body.address is not None  # the model requires one of the two
         grant = await sign_in_with_address(
-            store, tokens, settings, address=body.address, signature=body.signature, now=now
+            store, tokens, settings, budget, address=body.address, signature=body.signature, now=now
         )
     response.headers.update(NO_STORE)
     return TokenResponse.from_grant(grant)

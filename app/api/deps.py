@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.api.ratelimit import RateLimits, WalletBudget
 from app.errors import MissingToken
 from app.lifespan import Services
 
@@ -28,5 +29,17 @@ async def get_bearer_token(request: Request) -> str:
     return token
 
 
+async def get_rate_limits(request: Request) -> RateLimits:
+    rate_limits: RateLimits = request.app.state.rate_limits
+    return rate_limits
+
+
+async def get_wallet_budget(request: Request) -> WalletBudget:
+    services: Services = request.state.services
+    return WalletBudget(request.app.state.rate_limits, services.counter)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+WalletBudgetDep = Annotated[WalletBudget, Depends(get_wallet_budget)]
 BearerDep = Annotated[str, Depends(get_bearer_token)]

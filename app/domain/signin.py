@@ -4,12 +4,13 @@ The checks run on the exact text that was signed, cheapest first, and the nonce 
 the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
 cryptography unless it names an outstanding nonce:
 
-    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> nonce look-up (consumes
-    nothing) -> EIP-191 signature -> consume the nonce and open the session (one atomic store call)
-    -> mint the tokens
+    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
+    left (counts nothing) -> nonce look-up (consumes nothing) -> EIP-191 signature -> spend the wallet's
+    budget -> consume the nonce and open the session (one atomic store call) -> mint the tokens
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.config import Settings
 from app.domain import policy
@@ -29,6 +30,15 @@ class Grant:
     address: str
     chain_id: int
     session_id: str
+
+
+class SignInBudget(Protocol):
+    """A wallet's sign-in rate limit. Only a request whose signature checked out may spend it, so that
+    forged requests can never lock a wallet out; both methods raise RateLimited when it is spent."""
+
+    async def ensure_available(self, address: str) -> None: ...
+
+    async def spend(self, address: str) -> None: ...
 
 
 def decode_signature(signature: str) -> bytes:
@@ -108,21 +118,38 @@ async def open_session(
 
 
 async def sign_in(
-    store: Store, tokens: TokenService, settings: Settings, *, message_text: str, signature: str, now: float
+    store: Store,
+    tokens: TokenService,
+    settings: Settings,
+    budget: SignInBudget,
+    *,
+    message_text: str,
+    signature: str,
+    now: float,
 ) -> Grant:
     """Verify a signed message and open a session."""
     message = checked_message(message_text, settings, now)
+    await budget.ensure_available(message.address)
     check_challenge(await store.find_challenge(message.address, message.nonce), message, settings.clock_skew)
     check_signature(message_text, message, signature)
+    await budget.spend(message.address)
     return await open_session(store, tokens, settings, message, now)
 
 
 async def sign_in_with_address(
-    store: Store, tokens: TokenService, settings: Settings, *, address: str, signature: str, now: float
+    store: Store,
+    tokens: TokenService,
+    settings: Settings,
+    budget: SignInBudget,
+    *,
+    address: str,
+    signature: str,
+    now: float,
 ) -> Grant:
     """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
     sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
     that someone else asking for a challenge for this address cannot spoil the sign-in."""
+    await budget.ensure_available(address)
     challenges = await store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
@@ -130,5 +157,6 @@ async def sign_in_with_address(
     for challenge in challenges:
         message = checked_message(challenge.message, settings, now)
         if is_signed_by(challenge.message, signature_bytes, address):
+            await budget.spend(address)
             return await open_session(store, tokens, settings, message, now)
     raise InvalidSignature()

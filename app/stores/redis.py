@@ -138,6 +138,18 @@ def _challenge(raw: bytes | str | None) -> Challenge | None:
     return None if raw is None else Challenge(**json.loads(raw))
 
 
+def connection_pool(url: str, timeout: float) -> BlockingConnectionPool:
+    """One pool per process, bounded: a request waits at most `timeout` for a free connection."""
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), retries=0),  # see the module docstring: writes are never re-run
+    )
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -159,16 +171,12 @@ class RedisStore:
         self._revoke = client.register_script(_REVOKE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), retries=0),
-        )
+    def on_pool(cls, pool: BlockingConnectionPool, *, prefix: str, timeout: float) -> Self:
         return cls(Redis(connection_pool=pool), prefix=prefix, timeout=timeout)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
+        return cls.on_pool(connection_pool(url, timeout), prefix=prefix, timeout=timeout)
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
         """One store operation under the deadline; Redis failures become StoreUnavailable."""

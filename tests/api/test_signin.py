@@ -15,7 +15,7 @@ from siwe import SiweMessage as ClientMessage
 from app.config import Settings
 from app.domain.challenges import rfc3339
 from app.stores.base import OUTSTANDING_CHALLENGES, Challenge, Store
-from tests.support.app import app_client, get_challenge, signed_challenge, signed_in
+from tests.support.app import GENEROUS_LIMITS, app_client, get_challenge, signed_challenge, signed_in
 from tests.support.wallets import new_wallet, sign
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -138,7 +138,7 @@ class LookupBarrier:
 async def test_twenty_verifies_that_all_pass_the_look_up_still_give_exactly_one_token(
     store: Store, wallet: LocalAccount
 ) -> None:
-    async with app_client(Settings(), store=LookupBarrier(store, parties=20)) as client:
+    async with app_client(Settings(**GENEROUS_LIMITS), store=LookupBarrier(store, parties=20)) as client:
         body = await signed_challenge(client, wallet)
         responses = await asyncio.gather(*(client.post("/auth/verify", json=body) for _ in range(20)))
     assert sorted(response.status_code for response in responses) == [200] + [401] * 19

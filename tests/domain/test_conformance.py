@@ -29,6 +29,7 @@ from app.errors import (
 )
 from app.stores.base import Challenge
 from app.stores.memory import MemoryStore
+from tests.support.budget import Unlimited
 
 VECTORS = Path(__file__).parents[1] / "conformance" / "siwe-ts"
 SHARED = Path(__file__).parents[3] / "shared" / "conformance" / "siwe-ts"
@@ -134,7 +135,7 @@ async def verify_vector(case: dict[str, Any]) -> None:
     issued = Challenge(nonce, case["address"], case["chainId"], case["domain"], instant(case["issuedAt"]), text)
     await store.save_challenge(issued, ttl=60)
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
-    grant = await sign_in(store, tokens, settings, message_text=text, signature=case["signature"], now=now)
+    grant = await sign_in(store, tokens, settings, Unlimited(), message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
     assert await store.find_challenge(case["address"], nonce) is None
 
@@ -200,6 +201,7 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
             store,
             tokens,
             settings,
+            Unlimited(),
             message_text=case["message"],
             signature=case["signature"],
             now=issued_at,

@@ -1,5 +1,6 @@
 """Redis replies that get lost: a write whose outcome is unknown is never run a second time."""
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlparse
@@ -8,8 +9,13 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
-from tests.support.app import app_client, signed_challenge, signed_in
+from app.stores.redis import _REDEEM, _ROTATE
+from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
 from tests.support.faulty_proxy import ReplyDropper
+
+
+def script_sha(script: str) -> bytes:
+    return hashlib.sha1(script.encode()).hexdigest().encode()  # how Redis names a script (EVALSHA)
 
 
 @asynccontextmanager
@@ -17,7 +23,8 @@ async def behind_a_lossy_proxy(redis_url: str, prefix: str) -> AsyncIterator[tup
     """A client of the app, whose Redis connections pass through a proxy that can lose a reply."""
     upstream = urlparse(redis_url)
     async with ReplyDropper(upstream.port or 6379).running() as proxy:
-        settings = Settings(redis_url=f"redis://127.0.0.1:{proxy.port}{upstream.path}", redis_prefix=prefix)
+        address = f"redis://127.0.0.1:{proxy.port}{upstream.path}"
+        settings = Settings(redis_url=address, redis_prefix=prefix, **GENEROUS_LIMITS)
         async with app_client(settings) as client:
             yield client, proxy
 
@@ -29,7 +36,7 @@ async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
     async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
         first = await signed_in(client, wallet)
         second = (await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
-        proxy.drop_reply()
+        proxy.drop_reply_to(script_sha(_ROTATE))
         lost = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
         assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
         # the rotation did happen: the session lives on, and what the client holds is now spent
@@ -44,7 +51,7 @@ async def test_a_redemption_whose_reply_is_lost_is_not_run_again(
     async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
         await signed_in(client, wallet)  # the scripts are loaded
         body = await signed_challenge(client, wallet)
-        proxy.drop_reply(after=1)  # verify: the nonce look-up's reply arrives, the redemption's is lost
+        proxy.drop_reply_to(script_sha(_REDEEM))
         lost = await client.post("/auth/verify", json=body)
         assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
         again = await client.post("/auth/verify", json=body)

@@ -18,6 +18,9 @@ from app.stores.base import Store
 from tests.support.redis_server import free_port
 from tests.support.wallets import sign
 
+# Tests make many requests from one client and one wallet; the rate-limit tests set their own limits.
+GENEROUS_LIMITS = {"rate_limit_ip": "100000/minute", "rate_limit_address": "100000/minute"}
+
 
 @asynccontextmanager
 async def app_client(settings: Settings, store: Store | None = None) -> AsyncIterator[httpx.AsyncClient]:

@@ -8,35 +8,41 @@ from contextlib import asynccontextmanager
 class ReplyDropper:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
-        self._replies_before_drop: int | None = None
         self.port = 0
+        self._marker: bytes | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def drop_reply(self, after: int = 0) -> None:
-        """Let `after` replies through, then swallow the next one and cut that client connection."""
-        self._replies_before_drop = after
+    def drop_reply_to(self, marker: bytes) -> None:
+        """The reply to the next request that contains `marker` (a script's SHA1, say) is swallowed and that
+        client connection cut: the command runs, the client never hears of it."""
+        self._marker = marker
 
-    async def _pipe_requests(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe_requests(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, doomed: asyncio.Event
+    ) -> None:
         while data := await source.read(65536):
+            if self._marker is not None and self._marker in data:
+                self._marker = None
+                doomed.set()
             sink.write(data)
             await sink.drain()
 
-    async def _pipe_replies(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe_replies(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, doomed: asyncio.Event
+    ) -> None:
         while data := await source.read(65536):
-            if self._replies_before_drop == 0:
-                self._replies_before_drop = None
+            if doomed.is_set():
                 sink.close()
                 return
-            if self._replies_before_drop is not None:
-                self._replies_before_drop -= 1
             sink.write(data)
             await sink.drain()
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         redis_reader, redis_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        doomed = asyncio.Event()
         pipes = [
-            asyncio.create_task(self._pipe_requests(client_reader, redis_writer)),
-            asyncio.create_task(self._pipe_replies(redis_reader, client_writer)),
+            asyncio.create_task(self._pipe_requests(client_reader, redis_writer, doomed)),
+            asyncio.create_task(self._pipe_replies(redis_reader, client_writer, doomed)),
         ]
         await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
         for pipe in pipes:

@@ -1,0 +1,75 @@
+"""Rate-limit counters: `limits`' asyncio storage (in memory, or on Redis through the store's own connection
+pool) with the moving-window strategy, which admits at most N hits in *any* window of the limit's length (a
+fixed window admits up to 2N across a boundary).
+
+Counting never blocks the event loop, and shares the store's deadline: when Redis does not answer, a check
+raises StoreUnavailable (auth endpoints then answer 503: the limiter fails closed, never open).
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Self
+
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import BlockingConnectionPool
+from redis.exceptions import RedisError
+
+from app.errors import StoreUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    checked_at: float
+    remaining: int = 0  # for a refusal: hits left in the window
+    reset_at: float = 0.0  # for a refusal: the Unix time at which the window frees a hit
+
+
+class RateCounter:
+    def __init__(self, storage: Storage, timeout: float) -> None:
+        self._storage = storage
+        self._strategy = MovingWindowRateLimiter(storage)
+        self._timeout = timeout
+
+    @classmethod
+    def in_memory(cls, timeout: float) -> Self:
+        return cls(MemoryStorage(), timeout)
+
+    @classmethod
+    def on_redis(cls, url: str, pool: BlockingConnectionPool, *, prefix: str, timeout: float) -> Self:
+        storage = RedisStorage(
+            url,
+            implementation="redispy",
+            key_prefix=f"{prefix}:limits",
+            wrap_exceptions=True,
+            connection_pool=pool,  # type: ignore[arg-type]  # limits types **options narrowly; it is passed on
+        )
+        return cls(storage, timeout)
+
+    async def close(self) -> None:
+        """Stop the memory storage's expiry task (the Redis pool is closed with the store)."""
+        if isinstance(self._storage, MemoryStorage) and self._storage.timer is not None:
+            self._storage.timer.cancel()
+
+    async def hit(self, limit: RateLimitItem, *key: str) -> Verdict:
+        """Count one hit if the window allows it; the verdict says whether it did."""
+        return await self._run(self._strategy.hit, limit, key)
+
+    async def check(self, limit: RateLimitItem, *key: str) -> Verdict:
+        """Whether a hit would be allowed now, counting nothing."""
+        return await self._run(self._strategy.test, limit, key)
+
+    async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
+        try:
+            async with asyncio.timeout(self._timeout):
+                if await decide(limit, *key):
+                    return Verdict(True, time.time())
+                stats = await self._strategy.get_window_stats(limit, *key)
+        except (StorageError, RedisError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable() from exc
+        return Verdict(False, time.time(), stats.remaining, stats.reset_time)
