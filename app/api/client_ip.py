@@ -33,7 +33,9 @@ def parse_address(text: str) -> IPAddress | None:
     """An IP address from `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]` or `[::1]:80`; None if it is none."""
     text = text.strip().strip('"')
     if text.startswith("["):
-        text = text[1:].partition("]")[0]
+        text, closed, _ = text[1:].partition("]")
+        if not closed:
+            return None
     elif text.count(":") == 1:
         text = text.partition(":")[0]
     try:

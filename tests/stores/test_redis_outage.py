@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from app.config import Settings
 from tests.support.app import app_client, signed_challenge, signed_in
 from tests.support.redis_server import RedisServer, running_redis
+from tests.support.wallets import new_wallet
 
 DEADLINE = 1.0  # seconds: the issue's bound for answering 503 when Redis is gone
 
@@ -65,8 +66,9 @@ async def test_redis_stopped_mid_run_then_restarted(redis_server: RedisServer, w
 
 
 async def test_redis_frozen_then_thawed(redis_server: RedisServer, wallet: LocalAccount) -> None:
-    """A server that accepts connections and never answers (a black hole), then recovers with its data."""
-    async with app_client(Settings(redis_url=redis_server.url)) as client:
+    """A server that accepts connections and never answers (a black hole), then recovers with its data,
+    and the rate limits count again."""
+    async with app_client(Settings(redis_url=redis_server.url, rate_limit_address="3/minute")) as client:
         tokens = await signed_in(client, wallet)
         pending = await signed_challenge(client, wallet)
         redis_server.pause()
@@ -79,3 +81,8 @@ async def test_redis_frozen_then_thawed(redis_server: RedisServer, wallet: Local
         assert response.status_code == 200, response.text
         refreshed = await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         assert refreshed.status_code == 200, refreshed.text
+        fresh = new_wallet()
+        statuses = [
+            (await client.post("/auth/challenge", json={"address": fresh.address})).status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]

@@ -1,0 +1,86 @@
+"""Two `python -m app` processes on one real Redis, as two replicas behind a load balancer."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from app.domain.keys import generate_private_key, private_jwk
+from tests.support.process import serving
+from tests.support.redis_server import delete_prefix
+from tests.support.wallets import new_wallet, sign
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    keys_file = tmp_path_factory.mktemp("keys") / "keys.json"
+    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings = {
+        "AUTH_REDIS_URL": redis_url,
+        "AUTH_REDIS_PREFIX": prefix,
+        "AUTH_JWT_KEYS_FILE": str(keys_file),
+        "AUTH_TRUSTED_PROXIES": "127.0.0.1/32",  # the load balancer
+        "AUTH_RATE_LIMIT_IP": "6/minute",
+        "AUTH_RATE_LIMIT_ADDRESS": "4/minute",
+    }
+    with ExitStack() as running:
+        first = running.enter_context(serving(**settings))
+        second = running.enter_context(serving(**settings))
+        yield first, second
+    delete_prefix(redis_url, prefix)
+
+
+def via(ip: str) -> dict[str, str]:
+    return {"X-Forwarded-For": ip}
+
+
+def test_a_wallets_budget_is_shared_by_the_replicas_and_by_the_spellings_of_its_address(
+    replicas: tuple[str, str],
+) -> None:
+    wallet = new_wallet()
+    spellings = [wallet.address, wallet.address.lower(), "0x" + wallet.address[2:].upper(), wallet.address]
+    for index, spelling in enumerate(spellings):  # alternating replicas, each request from its own IP
+        response = httpx.post(
+            f"{replicas[index % 2]}/auth/challenge", json={"address": spelling}, headers=via(f"198.51.100.{index}")
+        )
+        assert response.status_code == 200, response.text
+    for replica in replicas:
+        response = httpx.post(
+            f"{replica}/auth/challenge", json={"address": wallet.address}, headers=via("198.51.100.9")
+        )
+        assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+
+
+def test_each_client_ip_has_one_budget_across_the_replicas(replicas: tuple[str, str]) -> None:
+    for index in range(6):
+        response = httpx.get(f"{replicas[index % 2]}/auth/me", headers=via("203.0.113.5"))
+        assert response.status_code == 401  # past the limiter; no token
+    for replica in replicas:
+        assert httpx.get(f"{replica}/auth/me", headers=via("203.0.113.5")).status_code == 429
+        assert httpx.get(f"{replica}/auth/me", headers=via("203.0.113.6")).status_code == 401
+
+
+def test_challenge_on_one_replica_sign_in_on_the_other_logout_honoured_by_both(replicas: tuple[str, str]) -> None:
+    first, second = replicas
+    wallet = new_wallet()
+    message = httpx.post(f"{first}/auth/challenge", json={"address": wallet.address}, headers=via("192.0.2.1")).json()[
+        "message"
+    ]
+    response = httpx.post(
+        f"{second}/auth/verify", json={"message": message, "signature": sign(wallet, message)}, headers=via("192.0.2.1")
+    )
+    assert response.status_code == 200, response.text
+    bearer = {"Authorization": f"Bearer {response.json()['access_token']}", **via("192.0.2.1")}
+    assert httpx.get(f"{first}/auth/me", headers=bearer).json()["address"] == wallet.address
+    assert httpx.post(f"{first}/auth/logout", headers=bearer).status_code == 204
+    assert httpx.get(f"{second}/auth/me", headers=bearer).status_code == 401
+    assert httpx.get(f"{second}/auth/forward", headers=bearer).status_code == 401
+
+
+def test_the_replicas_publish_the_same_keys(replicas: tuple[str, str]) -> None:
+    first, second = (httpx.get(f"{replica}/.well-known/jwks.json").json() for replica in replicas)
+    assert first == second
