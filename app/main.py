@@ -8,6 +8,7 @@ from app import __version__
 from app.api import auth, forward, health, keys, tokens
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit
+from app.api.openapi import install_openapi
 from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(module.router)
     app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
+    install_openapi(app)
     app.state.rate_limits = RateLimits(settings)
     # Added last, so it runs first: a client over its budget is refused before anything reads the body.
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import BearerDep, RateLimitsDep, ServicesDep, WalletBudgetDep
 from app.api.handlers import error_responses
+from app.api.openapi import ACCESS_TOKEN, SESSION_LINKS, SIGN_IN_LINK
 from app.api.schemas import NO_STORE, ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
 from app.domain.challenges import issue_challenge, rfc3339
 from app.domain.sessions import active_claims
@@ -33,9 +34,12 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 @router.post(
     "/challenge",
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
-    responses=error_responses(
-        InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, RateLimited, StoreUnavailable
-    ),
+    responses={
+        200: {"description": "The message to sign.", "links": SIGN_IN_LINK},
+        **error_responses(
+            InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, RateLimited, StoreUnavailable
+        ),
+    },
 )
 async def challenge(
     body: ChallengeRequest, services: ServicesDep, rate_limits: RateLimitsDep, response: Response
@@ -68,19 +72,22 @@ async def challenge(
 @router.post(
     "/verify",
     summary="Trade a signed message for an access token and a refresh token",
-    responses=error_responses(
-        InvalidMessage,
-        DomainNotAllowed,
-        ChainNotAllowed,
-        ExpiredMessage,
-        NotYetValid,
-        InvalidNonce,
-        InvalidSignature,
-        PayloadTooLarge,
-        InvalidRequest,
-        RateLimited,
-        StoreUnavailable,
-    ),
+    responses={
+        200: {"description": "Signed in.", "links": SESSION_LINKS},
+        **error_responses(
+            InvalidMessage,
+            DomainNotAllowed,
+            ChainNotAllowed,
+            ExpiredMessage,
+            NotYetValid,
+            InvalidNonce,
+            InvalidSignature,
+            PayloadTooLarge,
+            InvalidRequest,
+            RateLimited,
+            StoreUnavailable,
+        ),
+    },
 )
 async def verify(
     body: VerifyRequest, services: ServicesDep, budget: WalletBudgetDep, response: Response
@@ -103,7 +110,8 @@ async def verify(
 @router.get(
     "/me",
     summary="Who the bearer of an access token is",
-    responses=error_responses(InvalidToken, StoreUnavailable),
+    responses=error_responses(InvalidToken, RateLimited, StoreUnavailable),
+    openapi_extra=ACCESS_TOKEN,
 )
 async def me(token: BearerDep, services: ServicesDep, response: Response) -> MeResponse:
     claims = await active_claims(services.store, services.tokens, token, time.time())

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.api.deps import bearer_token
 from app.api.handlers import error_responses
+from app.api.openapi import ACCESS_TOKEN
 from app.api.schemas import NO_STORE
 from app.domain.sessions import active_claims
 from app.domain.tokens import AccessClaims
@@ -51,6 +52,7 @@ for method in DOCUMENTED_METHODS:  # one operation per method, so each has its o
         operation_id=f"forward_auth_{method.lower()}",
         summary="Forward-auth: 200 with the identity in X-Auth-* headers for a valid access token, else 401",
         response_class=Response,
+        openapi_extra=ACCESS_TOKEN,
         responses={
             200: {
                 "description": "The token is valid; empty body.",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from app.api.deps import ServicesDep, bearer_token
 from app.api.handlers import error_responses
+from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, SESSION_LINKS
 from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse
 from app.domain import sessions
 from app.errors import (
@@ -17,6 +18,7 @@ from app.errors import (
     InvalidToken,
     MissingToken,
     PayloadTooLarge,
+    RateLimited,
     RefreshReused,
     StoreUnavailable,
 )
@@ -27,7 +29,10 @@ router = APIRouter(prefix="/auth", tags=["sessions"])
 @router.post(
     "/refresh",
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
-    responses=error_responses(InvalidGrant, RefreshReused, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+    responses={
+        200: {"description": "New tokens.", "links": SESSION_LINKS},
+        **error_responses(InvalidGrant, RefreshReused, InvalidRequest, PayloadTooLarge, RateLimited, StoreUnavailable),
+    },
 )
 async def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
     grant = await sessions.refresh(
@@ -41,7 +46,10 @@ async def refresh(body: RefreshRequest, services: ServicesDep, response: Respons
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the session: with `Authorization: Bearer <access token>`, or a body {refresh_token}",
-    responses=error_responses(InvalidToken, InvalidGrant, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+    responses=error_responses(
+        InvalidToken, InvalidGrant, InvalidRequest, PayloadTooLarge, RateLimited, StoreUnavailable
+    ),
+    openapi_extra=ACCESS_TOKEN_OR_BODY,
 )
 async def logout(request: Request, services: ServicesDep, body: LogoutRequest | None = None) -> Response:
     access_token = bearer_token(request)
@@ -72,6 +80,7 @@ async def introspection_caller(request: Request, services: ServicesDep) -> None:
     response_model_exclude_none=True,
     dependencies=[Depends(introspection_caller)],
     responses=error_responses(InvalidClient, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+    openapi_extra=INTROSPECTION_CALLER,
 )
 async def introspect(
     token: Annotated[str, Form(max_length=8192)],
