@@ -22,6 +22,7 @@ from app.errors import (
     InvalidRequest,
     InvalidSignature,
     InvalidToken,
+    MalformedRequest,
     NotYetValid,
     PayloadTooLarge,
     RateLimited,
@@ -37,7 +38,13 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
     responses={
         200: {"description": "The message to sign.", "links": SIGN_IN_LINK},
         **error_responses(
-            InvalidRequest, DomainNotOffered, ChainNotOffered, PayloadTooLarge, RateLimited, StoreUnavailable
+            InvalidRequest,
+            MalformedRequest,
+            DomainNotOffered,
+            ChainNotOffered,
+            PayloadTooLarge,
+            RateLimited,
+            StoreUnavailable,
         ),
     },
 )
@@ -84,6 +91,7 @@ async def challenge(
             InvalidSignature,
             PayloadTooLarge,
             InvalidRequest,
+            MalformedRequest,
             RateLimited,
             StoreUnavailable,
         ),

@@ -23,7 +23,7 @@ from app.lifespan import Services
 
 router = APIRouter(prefix="/auth", tags=["forward-auth"])
 FORWARD_PATH = "/auth/forward"
-DOCUMENTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DOCUMENTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]  # all OpenAPI has
 IDENTITY_HEADERS: dict[str, tuple[str, Callable[[AccessClaims], str]]] = {
     "X-Auth-Address": ("the EIP-55 address the token was issued to", lambda claims: claims.subject),
     "X-Auth-Chain-Id": ("the EIP-155 chain id of the sign-in", lambda claims: str(claims.chain_id)),

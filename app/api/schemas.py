@@ -31,7 +31,13 @@ Address = Annotated[
     AfterValidator(normalize_address),
 ]
 ChainId = Annotated[int, Field(strict=True, ge=1, le=MAX_CHAIN_ID, description="EIP-155 chain id.", examples=[1])]
-Uri = Annotated[str, Field(min_length=1, max_length=2048), _matching(grammar.uri_re, "an RFC 3986 URI")]
+Uri = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri"}),
+    _matching(grammar.uri_re, "an RFC 3986 URI"),
+]
+# EIP-4361 statement = *( reserved / unreserved / " " ): printable ASCII without % " < > \ ^ ` { | }
+Statement = Annotated[str, Field(max_length=1024, pattern=r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;= ]*$")]
 Signature = Annotated[
     str,
     Field(
@@ -61,10 +67,7 @@ class ChallengeRequest(Strict):
         None, min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first."
     )
     uri: Uri | None = Field(None, description="The URI in the message; defaults to the domain's origin.")
-    statement: (
-        Annotated[str, Field(max_length=1024), _matching(grammar.statement_re, "a statement (ASCII, no line break)")]
-        | None
-    ) = Field(None, description="Defaults to AUTH_STATEMENT.")
+    statement: Statement | None = Field(None, description="Defaults to AUTH_STATEMENT.")
     resources: list[Uri] | None = Field(None, max_length=32, description="RFC 3986 URIs listed in the message.")
 
 

@@ -16,6 +16,7 @@ from app.errors import (
     InvalidGrant,
     InvalidRequest,
     InvalidToken,
+    MalformedRequest,
     MissingToken,
     PayloadTooLarge,
     RateLimited,
@@ -31,7 +32,15 @@ router = APIRouter(prefix="/auth", tags=["sessions"])
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
     responses={
         200: {"description": "New tokens.", "links": SESSION_LINKS},
-        **error_responses(InvalidGrant, RefreshReused, InvalidRequest, PayloadTooLarge, RateLimited, StoreUnavailable),
+        **error_responses(
+            InvalidGrant,
+            RefreshReused,
+            InvalidRequest,
+            MalformedRequest,
+            PayloadTooLarge,
+            RateLimited,
+            StoreUnavailable,
+        ),
     },
 )
 async def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
@@ -47,7 +56,7 @@ async def refresh(body: RefreshRequest, services: ServicesDep, response: Respons
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the session: with `Authorization: Bearer <access token>`, or a body {refresh_token}",
     responses=error_responses(
-        InvalidToken, InvalidGrant, InvalidRequest, PayloadTooLarge, RateLimited, StoreUnavailable
+        InvalidToken, InvalidGrant, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable
     ),
     openapi_extra=ACCESS_TOKEN_OR_BODY,
 )
@@ -79,7 +88,7 @@ async def introspection_caller(request: Request, services: ServicesDep) -> None:
     summary="RFC 7662 token introspection: is this access token active?",
     response_model_exclude_none=True,
     dependencies=[Depends(introspection_caller)],
-    responses=error_responses(InvalidClient, InvalidRequest, PayloadTooLarge, StoreUnavailable),
+    responses=error_responses(InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, StoreUnavailable),
     openapi_extra=INTROSPECTION_CALLER,
 )
 async def introspect(
