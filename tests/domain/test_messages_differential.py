@@ -135,7 +135,7 @@ STRICTER = {
         FULL_MESSAGE.replace("18:25:24+02:00", "18:25:24+00:60")
     ),
     "over 8 KiB (EIP-4361 asks verifiers to bound term lengths; the ABNF has no bound)": FULL_MESSAGE.replace(
-        "Request ID: some_id", "Request ID: " + "a" * MAX_MESSAGE_BYTES
+        "Nonce: 32891756abcdefAB", "Nonce: " + "a" * MAX_MESSAGE_BYTES
     ),
     "all-lower-case address (not EIP-55; the reference only warns)": FULL_MESSAGE.replace(
         "0xe5A12547fe4E872D192E3eCecb76F2Ce1aeA4946", "0xe5a12547fe4e872d192e3ececb76f2ce1aea4946"
