@@ -7,15 +7,12 @@ from fastapi import FastAPI
 from app import __version__
 from app.api import auth, forward, health, keys, tokens
 from app.api.handlers import install_error_handlers
-from app.api.middleware import BodySizeLimit
+from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
 from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
 from app.stores.base import Store
-
-# Called by proxies and services as often as the API they guard, not by browsers: no per-IP limit.
-SERVICE_PATHS = (forward.FORWARD_PATH, "/auth/introspect")
 
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
 for a JWT access token (validated by anyone with the JWKS) and an opaque refresh token.
@@ -33,10 +30,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
     install_openapi(app)
-    app.state.rate_limits = RateLimits(settings)
-    # Added last, so it runs first: a client over its budget is refused before anything reads the body.
+    app.state.rate_limits = RateLimits(
+        settings, forward_path=forward.FORWARD_PATH, introspect_path=tokens.INTROSPECT_PATH
+    )
+    # The last added runs first: one store deadline for the whole request, then the per-client limit
+    # (before anything reads the body), then the body size limit.
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
-    app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits, exempt=SERVICE_PATHS)
+    app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
+    app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
     return app
 
 

@@ -38,21 +38,42 @@ def via(ip: str) -> dict[str, str]:
     return {"X-Forwarded-For": ip}
 
 
-def test_a_wallets_budget_is_shared_by_the_replicas_and_by_the_spellings_of_its_address(
+def test_a_wallets_sign_in_budget_is_shared_by_the_replicas_whatever_the_ip_or_the_spelling(
     replicas: tuple[str, str],
 ) -> None:
     wallet = new_wallet()
     spellings = [wallet.address, wallet.address.lower(), "0x" + wallet.address[2:].upper(), wallet.address]
-    for index, spelling in enumerate(spellings):  # alternating replicas, each request from its own IP
-        response = httpx.post(
-            f"{replicas[index % 2]}/auth/challenge", json={"address": spelling}, headers=via(f"198.51.100.{index}")
-        )
+    signed = []
+    for index, spelling in enumerate([*spellings, wallet.address]):  # one more challenge than the budget
+        ip = via(f"198.51.100.{index}")
+        issued = httpx.post(f"{replicas[index % 2]}/auth/challenge", json={"address": spelling}, headers=ip)
+        assert issued.status_code == 200, issued.text
+        message = issued.json()["message"]
+        signed.append(({"message": message, "signature": sign(wallet, message)}, ip))
+    for index, (body, ip) in enumerate(signed[:4]):  # alternating replicas, each sign-in from its own IP
+        response = httpx.post(f"{replicas[(index + 1) % 2]}/auth/verify", json=body, headers=ip)
         assert response.status_code == 200, response.text
     for replica in replicas:
-        response = httpx.post(
-            f"{replica}/auth/challenge", json={"address": wallet.address}, headers=via("198.51.100.9")
-        )
+        body, ip = signed[4]
+        response = httpx.post(f"{replica}/auth/verify", json=body, headers=ip)
         assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+
+
+def test_a_clients_challenge_budget_for_a_wallet_is_shared_by_the_replicas_and_the_spellings(
+    replicas: tuple[str, str],
+) -> None:
+    wallet = new_wallet()
+    client = via("198.51.100.20")
+    spellings = [wallet.address, wallet.address.lower(), "0x" + wallet.address[2:].upper(), wallet.address]
+    for index, spelling in enumerate(spellings):
+        response = httpx.post(f"{replicas[index % 2]}/auth/challenge", json={"address": spelling}, headers=client)
+        assert response.status_code == 200, response.text
+    for replica in replicas:
+        response = httpx.post(f"{replica}/auth/challenge", json={"address": wallet.address}, headers=client)
+        assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+    # another client still gets its challenge: a flood from one client cannot lock the wallet out
+    response = httpx.post(f"{replicas[0]}/auth/challenge", json={"address": wallet.address}, headers=via("192.0.2.9"))
+    assert response.status_code == 200, response.text
 
 
 def test_each_client_ip_has_one_budget_across_the_replicas(replicas: tuple[str, str]) -> None:

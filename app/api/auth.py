@@ -2,7 +2,7 @@
 
 import time
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.api.deps import BearerDep, RateLimitsDep, ServicesDep, WalletBudgetDep
 from app.api.handlers import error_responses
@@ -49,20 +49,22 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
     },
 )
 async def challenge(
-    body: ChallengeRequest, services: ServicesDep, rate_limits: RateLimitsDep, response: Response
+    body: ChallengeRequest, request: Request, services: ServicesDep, rate_limits: RateLimitsDep, response: Response
 ) -> ChallengeResponse:
-    await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address)
+    client = rate_limits.client(request.scope)
+    await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address, client)
     issued = issue_challenge(
         services.settings,
         address=body.address,
         now=time.time(),
+        client=client,
         chain_id=body.chain_id,
         domain=body.domain,
         uri=body.uri,
         statement=body.statement,
         resources=body.resources,
     )
-    await services.store.save_challenge(issued.challenge, services.settings.nonce_ttl)
+    await services.store.save_challenge(issued.challenge)
     response.headers.update(NO_STORE)
     record = issued.challenge
     return ChallengeResponse(

@@ -4,8 +4,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.handlers import render
 from app.errors import MalformedRequest, PayloadTooLarge
+from app.stores.deadline import store_deadline
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: without the root_path the app is mounted or served under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class StoreDeadline:
+    """Pure ASGI: give each HTTP request one deadline for all its store calls (app.stores.deadline)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with store_deadline(self.seconds):
+            await self.app(scope, receive, send)
 
 
 class BodySizeLimit:
@@ -22,7 +45,7 @@ class BodySizeLimit:
         self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
+        if scope["type"] != "http" or route_path(scope) in self.exempt:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

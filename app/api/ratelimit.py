@@ -1,19 +1,21 @@
 """Rate limits: declared with slowapi, counted through `limits`' asyncio storage, answered as our own 429.
 
-slowapi's `Limit` is the declaration (the limit, its key function, its scope), but slowapi's enforcement is
-synchronous: with Redis, every check would be a blocking round trip on the event loop, and a Redis that
-drops packets would stall every request for the socket timeout (benchmarks/limiter_blocking.py measures it).
-So the counting goes through app.stores.limits.RateCounter, on the same asyncio Redis pool as the store.
+slowapi's `Limit` is the declaration (the limit, its key function, its scope). slowapi's enforcement is not
+used: it is synchronous, and with Redis every check would be a blocking round trip on the event loop; a Redis
+that drops packets would stall every request for the socket timeout (benchmarks/limiter_blocking.py measures
+it). The counting goes through app.stores.limits.RateCounter instead, on the same asyncio Redis pool as the
+store, within the request's store deadline.
 
-    per client IP     AUTH_RATE_LIMIT_IP, on every /auth/ endpoint a browser calls, before anything is read;
-                      not on forward-auth and introspection, which proxies and services call as often as
-                      the API they guard is called
-    per wallet        AUTH_RATE_LIMIT_ADDRESS, counted separately for challenges (every request) and for
-                      sign-ins (only once the signature checked out: a forged request never spends a wallet's
-                      budget), both keyed by the EIP-55 address, so case variants share one budget
+    per client IP    AUTH_RATE_LIMIT_IP, on every /auth/ endpoint, before the body is read; except
+                     forward-auth (proxies call it for every request of the API they guard) and
+                     introspection calls that present AUTH_INTROSPECT_TOKEN (services, not browsers)
+    per wallet       AUTH_RATE_LIMIT_ADDRESS, keyed by the EIP-55 address (case variants share it), twice:
+                     sign-ins of the wallet, spent only once the signature checked out, so that a forged
+                     request never spends it; and challenges for the wallet asked by one client, so that
+                     no client can use up another's
 """
 
-from collections.abc import Callable
+import hmac
 
 import limits
 from slowapi.wrappers import Limit
@@ -22,35 +24,66 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.client_ip import TrustedProxies, client_key
 from app.api.handlers import render
+from app.api.middleware import route_path
 from app.config import Settings
 from app.errors import AuthError, RateLimited
 from app.lifespan import Services
 from app.stores.limits import RateCounter, Verdict
 
 
-def _declare(value: str, scope: str, key: Callable[..., str]) -> Limit:
-    return Limit(limits.parse(value), key, scope, False, None, None, None, 1, False)
+def _declare(value: str, scope: str, key_func: object) -> Limit:
+    return Limit(
+        limit=limits.parse(value),
+        key_func=key_func,  # type: ignore[arg-type]
+        scope=scope,
+        per_method=False,
+        methods=None,
+        error_message=None,
+        exempt_when=None,
+        cost=1,
+        override_defaults=False,
+    )
 
 
 class RateLimits:
     """The limits of one deployment, and how a hit against each is counted."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, forward_path: str, introspect_path: str) -> None:
+        self.forward_path, self.introspect_path = forward_path, introspect_path
         self.trusted = TrustedProxies(settings.trusted_proxies)
+        self.introspection_credential = settings.introspect_token
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
-        self.per_challenge = _declare(settings.rate_limit_address, "challenge", str)
-        self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", str)
+        self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", lambda address: address)
+        self.per_challenge = _declare(
+            settings.rate_limit_address, "challenge", lambda address, client: f"{address} {client}"
+        )
 
     def client(self, scope: Scope) -> str:
+        """The client a request counts against (app.api.client_ip)."""
         peer = scope.get("client")
         return client_key(peer[0] if peer else None, Headers(scope=scope).getlist("x-forwarded-for"), self.trusted)
 
-    async def spend(self, declared: Limit, counter: RateCounter, key: str) -> None:
+    def counts_against_its_client(self, scope: Scope) -> bool:
+        path = route_path(scope)
+        if not path.startswith("/auth/") or path == self.forward_path:
+            return False
+        return path != self.introspect_path or not self._presents_introspection_credential(scope)
+
+    def _presents_introspection_credential(self, scope: Scope) -> bool:
+        if self.introspection_credential is None:
+            return False
+        presented = Headers(scope=scope).get("authorization", "").encode()
+        expected = b"Bearer " + self.introspection_credential.get_secret_value().encode()
+        return hmac.compare_digest(presented, expected)
+
+    async def spend(self, declared: Limit, counter: RateCounter, *key_parts: object) -> None:
         """Count one hit, or raise RateLimited if the window is full."""
+        key = declared.key_func(*key_parts)
         _raise_if_refused(declared, key, await counter.hit(declared.limit, declared.scope, key))
 
-    async def ensure_available(self, declared: Limit, counter: RateCounter, key: str) -> None:
+    async def ensure_available(self, declared: Limit, counter: RateCounter, *key_parts: object) -> None:
         """Raise RateLimited if a hit would be refused now; count nothing."""
+        key = declared.key_func(*key_parts)
         _raise_if_refused(declared, key, await counter.check(declared.limit, declared.scope, key))
 
 
@@ -83,21 +116,20 @@ class WalletBudget:
 
 
 class PerClientLimit:
-    """Pure ASGI: count each request to a browser-facing /auth/ endpoint against its client's budget, before
-    the body is read or anything else happens."""
+    """Pure ASGI: count each request to a limited /auth/ endpoint against its client's budget, before the
+    body is read or anything else happens."""
 
-    def __init__(self, app: ASGIApp, rate_limits: RateLimits, exempt: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, rate_limits: RateLimits) -> None:
         self.app = app
         self.rate_limits = rate_limits
-        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/auth/") or scope["path"] in self.exempt:
+        if scope["type"] != "http" or not self.rate_limits.counts_against_its_client(scope):
             await self.app(scope, receive, send)
             return
         services: Services = scope["state"]["services"]
         try:
-            await self.rate_limits.spend(self.rate_limits.per_ip, services.counter, self.rate_limits.client(scope))
+            await self.rate_limits.spend(self.rate_limits.per_ip, services.counter, scope)
         except AuthError as error:
             await render(error)(scope, receive, send)
             return

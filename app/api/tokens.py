@@ -25,6 +25,7 @@ from app.errors import (
 )
 
 router = APIRouter(prefix="/auth", tags=["sessions"])
+INTROSPECT_PATH = "/auth/introspect"
 
 
 @router.post(

@@ -39,13 +39,14 @@ def issue_challenge(
     *,
     address: str,
     now: float,
+    client: str,
     chain_id: int | None = None,
     domain: str | None = None,
     uri: str | None = None,
     statement: str | None = None,
     resources: Sequence[str] | None = None,
 ) -> IssuedChallenge:
-    """A challenge for an EIP-55 address; the caller stores it for AUTH_NONCE_TTL seconds."""
+    """A challenge for an EIP-55 address, asked for by `client`; it expires after AUTH_NONCE_TTL seconds."""
     domain = settings.domains[0] if domain is None else domain
     chain_id = settings.chain_ids[0] if chain_id is None else chain_id
     if domain not in settings.domains:
@@ -71,5 +72,5 @@ def issue_challenge(
     text = format_message(message)
     if len(text) > MAX_MESSAGE_BYTES:
         raise InvalidRequest(f"the message would be longer than {MAX_MESSAGE_BYTES} bytes")
-    challenge = Challenge(message.nonce, address, chain_id, domain, now, text)
+    challenge = Challenge(message.nonce, address, chain_id, domain, now, now + settings.nonce_ttl, client, text)
     return IssuedChallenge(challenge, issued_at, expiration_time)

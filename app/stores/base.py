@@ -17,11 +17,12 @@ atomic step with these outcomes (RFC 9700 §4.14.2):
 """
 
 import enum
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
-# Per address: what a challenge flood for one address can make us hold. Issuing one more drops the oldest;
-# the address-only form of /auth/verify tries each of them.
+# Per address: what a flood of challenges for one address can make us hold (dropped_for says which one gives
+# way to a new one); the address-only form of /auth/verify tries each of them.
 OUTSTANDING_CHALLENGES = 8
 SPENT_KEPT = 16  # rotated refresh-token hashes remembered per session, to detect their reuse
 
@@ -35,6 +36,8 @@ class Challenge:
     chain_id: int
     domain: str
     issued_at: float  # Unix seconds
+    expires_at: float  # Unix seconds: the nonce is not outstanding from then on
+    client: str  # who asked for it (the rate-limit client key)
     message: str  # the EIP-4361 text we issued
 
 
@@ -47,6 +50,20 @@ class Session:
     chain_id: int
     created_at: int  # Unix seconds
     expires_at: int  # Unix seconds: the absolute end, whatever refreshes happen
+
+
+def dropped_for(client: str, older: list[Challenge]) -> Challenge:
+    """Which of an address's older challenges (newest first) gives way to a new one from `client`: the oldest
+    of the client holding the most, counting the new one (that client itself on a tie), else the oldest of
+    all. A flood from one client, or from fewer clients than OUTSTANDING_CHALLENGES, only displaces its own."""
+    held = Counter(challenge.client for challenge in older)
+    held[client] += 1
+    most = max(held.values())
+    if held[client] == most:
+        own = [challenge for challenge in older if challenge.client == client]
+        if own:
+            return own[-1]
+    return [challenge for challenge in older if held[challenge.client] == most][-1]
 
 
 class Rotation(enum.Enum):
@@ -63,9 +80,9 @@ class RotationResult:
 
 
 class Store(Protocol):
-    async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        """Keep a challenge for `ttl` seconds. An address holds at most OUTSTANDING_CHALLENGES: saving one
-        more drops its oldest."""
+    async def save_challenge(self, challenge: Challenge) -> None:
+        """Keep a challenge until its expires_at. An address holds at most OUTSTANDING_CHALLENGES: saving one
+        more drops the oldest of the same client, else the oldest of all (see above)."""
 
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
         """The challenge with this nonce issued to this address, if it is still outstanding; consumes nothing."""

@@ -2,8 +2,9 @@
 pool) with the moving-window strategy, which admits at most N hits in *any* window of the limit's length (a
 fixed window admits up to 2N across a boundary).
 
-Counting never blocks the event loop, and shares the store's deadline: when Redis does not answer, a check
-raises StoreUnavailable (auth endpoints then answer 503: the limiter fails closed, never open).
+Counting never blocks the event loop, and shares the request's store deadline (app.stores.deadline): when
+Redis does not answer, a check raises StoreUnavailable (auth endpoints then answer 503: the limiter fails
+closed, never open).
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
+from app.stores.deadline import time_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,11 @@ class RateCounter:
         return await self._run(self._strategy.test, limit, key)
 
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
+        left = time_left(self._timeout)
+        if left <= 0:
+            raise StoreUnavailable("the rate-limit storage did not answer in time")
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(left):
                 if await decide(limit, *key):
                     return Verdict(True, time.time())
                 stats = await self._strategy.get_window_stats(limit, *key)

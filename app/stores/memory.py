@@ -9,7 +9,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.base import (
+    OUTSTANDING_CHALLENGES,
+    SPENT_KEPT,
+    Challenge,
+    Rotation,
+    RotationResult,
+    Session,
+    dropped_for,
+)
 
 Value = TypeVar("Value")
 
@@ -70,32 +78,30 @@ class _Family:
 
 class MemoryStore:
     def __init__(self) -> None:
-        self.challenges: _ExpiringMap[Challenge] = _ExpiringMap()
-        self.outstanding_nonces: _ExpiringMap[list[str]] = _ExpiringMap()  # by address, newest first
+        self.challenges: _ExpiringMap[list[Challenge]] = _ExpiringMap()  # by address, newest first
         self.families: _ExpiringMap[_Family] = _ExpiringMap()  # by session id
 
-    async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        self.challenges.put(challenge.nonce, challenge, ttl)
-        nonces = [challenge.nonce, *(self.outstanding_nonces.get(challenge.address) or [])]
-        for dropped in nonces[OUTSTANDING_CHALLENGES:]:
-            self.challenges.pop(dropped)
-        self.outstanding_nonces.put(challenge.address, nonces[:OUTSTANDING_CHALLENGES], ttl)
+    async def save_challenge(self, challenge: Challenge) -> None:
+        now = time.time()
+        kept = [challenge, *(c for c in self.challenges.get(challenge.address) or [] if c.expires_at > now)]
+        if len(kept) > OUTSTANDING_CHALLENGES:
+            kept.remove(dropped_for(challenge.client, kept[1:]))
+        self.challenges.put(challenge.address, kept, challenge.expires_at - now)
 
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
-        challenge = self.challenges.get(nonce)
-        return challenge if challenge is not None and challenge.address == address else None
+        return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
 
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
-        found = (self.challenges.get(nonce) for nonce in self.outstanding_nonces.get(address) or [])
-        return [challenge for challenge in found if challenge is not None]
+        now = time.time()
+        return [challenge for challenge in self.challenges.get(address) or [] if challenge.expires_at > now]
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        challenge = self.challenges.pop(nonce)
+        outstanding = self.challenges.get(session.address) or []
+        now = time.time()
+        challenge = next((c for c in outstanding if c.nonce == nonce and c.expires_at > now), None)
         if challenge is None:
             return False
-        outstanding = self.outstanding_nonces.get(challenge.address)
-        if outstanding is not None and nonce in outstanding:
-            outstanding.remove(nonce)
+        outstanding.remove(challenge)
         ttl = session.expires_at - session.created_at
         self.families.put(session.session_id, _Family(session, refresh_hash, rotated_at=session.created_at), ttl)
         return True

@@ -1,24 +1,27 @@
 """The shared store on Redis (redis-py asyncio), for several workers and replicas.
 
 Keys, under AUTH_REDIS_PREFIX:
-    <prefix>:challenge:{<address>}:<nonce>  JSON of the challenge, with the nonce TTL
-    <prefix>:outstanding:{<address>}        list of the address's outstanding nonces, newest first (at most
-                                            OUTSTANDING_CHALLENGES), with the TTL of the newest
-    <prefix>:session:{<session id>}         hash of the session and its refresh-token hashes, until the
-                                            session's absolute end (or, once revoked, as long as its access
-                                            tokens can live)
-The braces are Redis Cluster hash tags: an address's keys share a slot, and so do a session's.
+    <prefix>:challenges:{<address>}   list of the address's outstanding challenges as JSON, newest first (at
+                                      most OUTSTANDING_CHALLENGES), kept until the newest expires; each
+                                      entry carries its own expires_at
+    <prefix>:session:{<session id>}   hash of the session and its refresh-token hashes, until the session's
+                                      absolute end (or, once revoked, as long as its access tokens can live)
+The braces are Redis Cluster hash tags; every script declares every key it touches.
 
-Every operation has one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s) covering the connection and the
-command; past it, or on any Redis error, the operation raises StoreUnavailable. Reads are retried once,
-within that deadline, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
+All the operations of one request share one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s, see
+app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
+waits (a free connection, a reply) are bounded by half of it, so a request that started an operation with
+little time left still ends within the deadline even if a cancellation got lost inside redis-py. Reads are
+retried once, within the deadline, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
 Redis may have run a script whose reply was lost, and running a rotation twice would find its own token
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
 delete.
 """
 
 import asyncio
+import dataclasses
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
@@ -31,30 +34,57 @@ from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
 from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.deadline import time_left
 
 MAX_CONNECTIONS = 64
 Result = TypeVar("Result")
 
-# KEYS: the address's outstanding list. ARGV: nonce, challenge JSON, ttl, cap, the address's challenge-key prefix.
-# Saves the challenge and drops the address's oldest ones beyond the cap, in one step.
+# KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
+# Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
+# names (the oldest of the client holding the most), in one step.
 _SAVE = """
-local prefix = ARGV[5]
-redis.call('SET', prefix .. ARGV[1], ARGV[2], 'EX', ARGV[3])
-redis.call('LPUSH', KEYS[1], ARGV[1])
-for _, dropped in ipairs(redis.call('LRANGE', KEYS[1], ARGV[4], -1)) do
-  redis.call('DEL', prefix .. dropped)
+local now = tonumber(ARGV[5])
+for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(entry)['expires_at'] <= now then redis.call('LREM', KEYS[1], 1, entry) end
 end
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+local older = redis.call('LRANGE', KEYS[1], 1, -1)
+if #older >= tonumber(ARGV[3]) then
+  local clients, held = {}, {[ARGV[4]] = 1}
+  for index, entry in ipairs(older) do
+    clients[index] = cjson.decode(entry)['client']
+    held[clients[index]] = (held[clients[index]] or 0) + 1
+  end
+  local most = 0
+  for _, count in pairs(held) do most = math.max(most, count) end
+  local dropped = nil
+  for index = #older, 1, -1 do
+    if held[ARGV[4]] == most and clients[index] == ARGV[4] then dropped = older[index]; break end
+  end
+  if dropped == nil then
+    for index = #older, 1, -1 do
+      if held[clients[index]] == most then dropped = older[index]; break end
+    end
+  end
+  redis.call('LREM', KEYS[1], -1, dropped)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 """
 
-# KEYS: challenge, outstanding-for-address, session. ARGV: nonce, session ttl, then the session's field/value pairs.
+# KEYS: the address's challenge list, the session. ARGV: nonce, now, session ttl, then the session's fields.
+# Consumes the outstanding challenge with that nonce and opens the session, or does nothing and returns 0.
 _REDEEM = """
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
-redis.call('LREM', KEYS[2], 0, ARGV[1])
-redis.call('HSET', KEYS[3], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[3], ARGV[2])
-return 1
+for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local challenge = cjson.decode(entry)
+  if challenge['nonce'] == ARGV[1] then
+    if challenge['expires_at'] <= tonumber(ARGV[2]) then return 0 end
+    redis.call('LREM', KEYS[1], 1, entry)
+    redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    return 1
+  end
+end
+return 0
 """
 
 # Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list.
@@ -121,31 +151,22 @@ return 1
 
 
 def _challenge_json(challenge: Challenge) -> str:
-    return json.dumps(
-        {
-            "nonce": challenge.nonce,
-            "address": challenge.address,
-            "chain_id": challenge.chain_id,
-            "domain": challenge.domain,
-            "issued_at": challenge.issued_at,
-            "message": challenge.message,
-        },
-        separators=(",", ":"),
-    )
+    return json.dumps(dataclasses.asdict(challenge), separators=(",", ":"))
 
 
-def _challenge(raw: bytes | str | None) -> Challenge | None:
-    return None if raw is None else Challenge(**json.loads(raw))
+def _outstanding(entries: list[Any], now: float) -> list[Challenge]:
+    challenges = (Challenge(**json.loads(entry)) for entry in entries)
+    return [challenge for challenge in challenges if challenge.expires_at > now]
 
 
 def connection_pool(url: str, timeout: float) -> BlockingConnectionPool:
-    """One pool per process, bounded: a request waits at most `timeout` for a free connection."""
+    """One pool per process, bounded; its waits take at most half the request deadline each."""
     return BlockingConnectionPool.from_url(
         url,
         max_connections=MAX_CONNECTIONS,
-        timeout=timeout,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
+        timeout=timeout / 2,
+        socket_timeout=timeout / 2,
+        socket_connect_timeout=timeout / 2,
         retry=Retry(NoBackoff(), retries=0),  # see the module docstring: writes are never re-run
     )
 
@@ -179,9 +200,12 @@ class RedisStore:
         return cls.on_pool(connection_pool(url, timeout), prefix=prefix, timeout=timeout)
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
-        """One store operation under the deadline; Redis failures become StoreUnavailable."""
+        """One store operation within the request's deadline; Redis failures become StoreUnavailable."""
+        left = time_left(self._timeout)
+        if left <= 0:
+            raise StoreUnavailable("the store did not answer in time")
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(left):
                 try:
                     return await operation()
                 except RedisConnectionError:
@@ -194,44 +218,32 @@ class RedisStore:
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
 
-    def _challenge_prefix(self, address: str) -> str:
-        return f"{self._prefix}:challenge:{{{address}}}:"
+    def _challenges_key(self, address: str) -> str:
+        return f"{self._prefix}:challenges:{{{address}}}"
 
-    def _outstanding_key(self, address: str) -> str:
-        return f"{self._prefix}:outstanding:{{{address}}}"
-
-    async def save_challenge(self, challenge: Challenge, ttl: int) -> None:
-        keys = [self._outstanding_key(challenge.address)]
-        arguments: list[str | int] = [
-            challenge.nonce,
+    async def save_challenge(self, challenge: Challenge) -> None:
+        now = time.time()
+        ttl = max(1, math.ceil(challenge.expires_at - now))
+        arguments: list[str | int | float] = [
             _challenge_json(challenge),
             ttl,
             OUTSTANDING_CHALLENGES,
-            self._challenge_prefix(challenge.address),
+            challenge.client,
+            now,
         ]
-        await self._run(lambda: self._save(keys=keys, args=arguments))
+        key = self._challenges_key(challenge.address)
+        await self._run(lambda: self._save(keys=[key], args=arguments))
 
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
-        key = self._challenge_prefix(address) + nonce
-        return _challenge(await self._run(lambda: self._redis.get(key), retry_if_dropped=True))
+        return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
 
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
-        async def read() -> list[Any]:
-            nonces = await self._redis.lrange(self._outstanding_key(address), 0, -1)
-            if not nonces:
-                return []
-            prefix = self._challenge_prefix(address)
-            return list(await self._redis.mget([prefix + _text(nonce) for nonce in nonces]))
-
-        found = await self._run(read, retry_if_dropped=True)
-        return [challenge for raw in found if (challenge := _challenge(raw)) is not None]
+        key = self._challenges_key(address)
+        entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
+        return _outstanding(entries, time.time())
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        keys = [
-            self._challenge_prefix(session.address) + nonce,
-            self._outstanding_key(session.address),
-            self._session_key(session.session_id),
-        ]
+        keys = [self._challenges_key(session.address), self._session_key(session.session_id)]
         fields: list[Any] = [
             "address", session.address,
             "chain_id", session.chain_id,
@@ -243,8 +255,8 @@ class RedisStore:
             "spent", "",
             "revoked", "0",
         ]  # fmt: skip
-        ttl = session.expires_at - session.created_at
-        return bool(await self._run(lambda: self._redeem(keys=keys, args=[nonce, ttl, *fields])))
+        arguments = [nonce, time.time(), session.expires_at - session.created_at, *fields]
+        return bool(await self._run(lambda: self._redeem(keys=keys, args=arguments)))
 
     async def find_session(self, session_id: str) -> Session | None:
         names = ["address", "chain_id", "created_at", "expires_at", "revoked"]

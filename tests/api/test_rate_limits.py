@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from app.stores.base import OUTSTANDING_CHALLENGES
 from tests.support.app import get_challenge, signed_challenge
 from tests.support.wallets import new_wallet, sign
 
@@ -50,7 +51,6 @@ async def test_each_client_ip_has_its_own_budget_across_browser_endpoints(
             await client.post("/auth/challenge", json={"address": wallet.address}, headers=other)
         ).status_code == 200
         assert (await client.get("/auth/forward", headers=first)).status_code == 401
-        assert (await client.post("/auth/introspect", data={"token": "x"}, headers=first)).status_code == 200
         assert (await client.get("/healthz", headers=first)).status_code == 200
         assert (await client.get("/.well-known/jwks.json", headers=first)).status_code == 200
 
@@ -68,22 +68,40 @@ async def test_forwarded_for_from_an_untrusted_peer_changes_nothing(
         assert_rate_limited(response, 3, 60)
 
 
-async def test_a_wallet_has_one_challenge_budget_whatever_the_ip_or_the_case(
+async def test_a_client_has_one_challenge_budget_per_wallet_whatever_the_case(
     open_client: OpenClient, wallet: LocalAccount
 ) -> None:
     async with open_client(rate_limit_address="3/minute", **BEHIND_A_PROXY) as client:
+        flooder = from_ip("203.0.113.66")
         spellings = [wallet.address, wallet.address.lower(), "0x" + wallet.address[2:].upper()]
-        for index, spelling in enumerate(spellings):
-            response = await client.post(
-                "/auth/challenge", json={"address": spelling}, headers=from_ip(f"198.51.100.{index}")
-            )
+        for spelling in spellings:
+            response = await client.post("/auth/challenge", json={"address": spelling}, headers=flooder)
             assert response.status_code == 200, response.text
-        response = await client.post(
-            "/auth/challenge", json={"address": wallet.address}, headers=from_ip("198.51.100.99")
-        )
+        response = await client.post("/auth/challenge", json={"address": wallet.address}, headers=flooder)
         assert_rate_limited(response, 3, 60)
         other = new_wallet()
-        assert (await client.post("/auth/challenge", json={"address": other.address})).status_code == 200
+        response = await client.post("/auth/challenge", json={"address": other.address}, headers=flooder)
+        assert response.status_code == 200
+        # the wallet's owner, on another client, is not locked out by the flood and can sign in
+        owner = from_ip("198.51.100.1")
+        body = await signed_challenge(client, wallet, headers=owner)
+        response = await client.post("/auth/verify", json=body, headers=owner)
+        assert response.status_code == 200, response.text
+
+
+async def test_a_challenge_flood_from_many_clients_cannot_evict_the_owners_challenge(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    async with open_client(**BEHIND_A_PROXY) as client:
+        owner = from_ip("198.51.100.1")
+        body = await signed_challenge(client, wallet, headers=owner)
+        for _ in range(5):  # clients fewer than the challenges one address may hold, far more challenges
+            for index in range(OUTSTANDING_CHALLENGES - 1):
+                flooder = from_ip(f"203.0.113.{index}")
+                response = await client.post("/auth/challenge", json={"address": wallet.address}, headers=flooder)
+                assert response.status_code == 200, response.text
+        response = await client.post("/auth/verify", json=body, headers=owner)
+        assert response.status_code == 200, response.text
 
 
 async def test_forged_sign_ins_never_spend_a_wallets_budget(open_client: OpenClient, wallet: LocalAccount) -> None:
@@ -152,3 +170,27 @@ async def test_the_moving_window_admits_no_burst_across_a_window_boundary(open_c
         assert await burst(3.8, 3) == [401, 401, 429]  # the two hits of 1.7 s have aged out
         for index, moment in enumerate(admitted):
             assert len([other for other in admitted[index:] if other - moment < window]) <= limit, admitted
+
+
+async def test_introspection_is_limited_unless_the_caller_presents_the_introspection_credential(
+    open_client: OpenClient,
+) -> None:
+    credential = "a-service-credential-0123456789"
+    async with open_client(rate_limit_ip="2/minute", introspect_token=credential, **BEHIND_A_PROXY) as client:
+        browser = from_ip("198.51.100.7")
+        for _ in range(2):
+            assert (await client.post("/auth/introspect", data={"token": "x"}, headers=browser)).status_code == 401
+        assert_rate_limited(await client.post("/auth/introspect", data={"token": "x"}, headers=browser), 2, 60)
+        service = {**browser, "Authorization": f"Bearer {credential}"}
+        for _ in range(5):
+            response = await client.post("/auth/introspect", data={"token": "x"}, headers=service)
+            assert response.status_code == 200, response.text
+            assert response.json() == {"active": False}
+
+
+async def test_anonymous_introspection_counts_against_the_callers_budget(open_client: OpenClient) -> None:
+    async with open_client(rate_limit_ip="2/minute", **BEHIND_A_PROXY) as client:  # no introspection credential
+        caller = from_ip("198.51.100.8")
+        for _ in range(2):
+            assert (await client.post("/auth/introspect", data={"token": "x"}, headers=caller)).status_code == 200
+        assert_rate_limited(await client.post("/auth/introspect", data={"token": "x"}, headers=caller), 2, 60)

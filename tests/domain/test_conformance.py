@@ -132,8 +132,11 @@ async def verify_vector(case: dict[str, Any]) -> None:
     nonce = case.get("matchNonce", case["nonce"])
     now = instant(case.get("time", case["issuedAt"]))
     # as if this service had issued the nonce at the message's Issued At
-    issued = Challenge(nonce, case["address"], case["chainId"], case["domain"], instant(case["issuedAt"]), text)
-    await store.save_challenge(issued, ttl=60)
+    issued_at = instant(case["issuedAt"])
+    issued = Challenge(
+        nonce, case["address"], case["chainId"], case["domain"], issued_at, time.time() + 60, "test", text
+    )
+    await store.save_challenge(issued)
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
     grant = await sign_in(store, tokens, settings, Unlimited(), message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
@@ -193,7 +196,10 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
     address = message.address
     store = MemoryStore()
     issued_at = message.issued_at_seconds
-    await store.save_challenge(Challenge(message.nonce, address, 1, message.domain, issued_at, case["message"]), ttl=60)
+    challenge = Challenge(
+        message.nonce, address, 1, message.domain, issued_at, time.time() + 60, "test", case["message"]
+    )
+    await store.save_challenge(challenge)
     settings = Settings(domains=[message.domain])
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, 60))
     with pytest.raises(InvalidSignature):

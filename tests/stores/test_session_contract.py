@@ -18,7 +18,7 @@ async def open_session(store: Store, first_hash: str, *, lifetime: int = 3600) -
     now = int(time.time())
     address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
     nonce = new_id().replace("-", "a").replace("_", "b")
-    await store.save_challenge(Challenge(nonce, address, 1, "example.com", now, "message"), ttl=60)
+    await store.save_challenge(Challenge(nonce, address, 1, "example.com", now, now + 60, "client", "message"))
     session = Session(new_id(), address, 1, now, now + lifetime)
     assert await store.redeem_challenge(nonce, session, first_hash)
     return session

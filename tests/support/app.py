@@ -51,16 +51,20 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-async def get_challenge(client: httpx.AsyncClient, wallet: LocalAccount, **fields: Any) -> dict[str, Any]:
-    response = await client.post("/auth/challenge", json={"address": wallet.address, **fields})
+async def get_challenge(
+    client: httpx.AsyncClient, wallet: LocalAccount, *, headers: dict[str, str] | None = None, **fields: Any
+) -> dict[str, Any]:
+    response = await client.post("/auth/challenge", json={"address": wallet.address, **fields}, headers=headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-async def signed_challenge(client: httpx.AsyncClient, wallet: LocalAccount, **fields: Any) -> dict[str, str]:
+async def signed_challenge(
+    client: httpx.AsyncClient, wallet: LocalAccount, *, headers: dict[str, str] | None = None, **fields: Any
+) -> dict[str, str]:
     """A verify body: a fresh challenge's message and the wallet's signature of it."""
-    message = (await get_challenge(client, wallet, **fields))["message"]
+    message = (await get_challenge(client, wallet, headers=headers, **fields))["message"]
     return {"message": message, "signature": sign(wallet, message)}
 
 
