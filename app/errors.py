@@ -46,6 +46,7 @@ class AuthError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     default_detail: ClassVar[str] = "Internal error."
+    header_docs: ClassVar[dict[str, str]] = {}  # the headers it always carries, for the OpenAPI schema
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
         self.detail = detail or self.default_detail
@@ -164,6 +165,16 @@ class RateLimited(AuthError):
     status = 429
     code = "rate_limited"
     default_detail = "Too many requests."
+    header_docs: ClassVar[dict[str, str]] = {
+        "Retry-After": "Seconds until a request can succeed.",
+        "RateLimit-Limit": "Requests the exceeded limit admits per window.",
+        "RateLimit-Remaining": "Requests left in the window (0).",
+        "RateLimit-Reset": "Seconds until the window admits a request again.",
+        "RateLimit-Policy": "The exceeded limit, as `<requests>;w=<window seconds>`.",
+        "X-RateLimit-Limit": "As RateLimit-Limit.",
+        "X-RateLimit-Remaining": "As RateLimit-Remaining.",
+        "X-RateLimit-Reset": "When the window admits a request again, as a Unix time.",
+    }
 
     def __init__(self, detail: str, *, limit: int, window: int, remaining: int, reset_at: float, now: float) -> None:
         retry_after = str(max(1, math.ceil(reset_at - now)))
@@ -196,6 +207,7 @@ class StoreUnavailable(AuthError):
     status = 503
     code = "store_unavailable"
     default_detail = "The session store is unavailable; try again shortly."
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": "1"})

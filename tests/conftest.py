@@ -11,7 +11,7 @@ from app.config import Settings
 from app.stores import MemoryStore, RedisStore
 from app.stores.base import Store
 from tests.support.app import GENEROUS_LIMITS, app_client
-from tests.support.redis_server import delete_prefix, test_redis_url
+from tests.support.redis_server import delete_prefix, redis_url_for_tests
 from tests.support.wallets import new_wallet
 
 STORE_KINDS = ["memory", "redis"]
@@ -19,7 +19,7 @@ STORE_KINDS = ["memory", "redis"]
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    with test_redis_url() as url:
+    with redis_url_for_tests() as url:
         yield url
 
 

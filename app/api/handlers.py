@@ -70,15 +70,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def error_responses(*errors: type[AuthError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: per status, the error codes it can answer with."""
-    codes: dict[int, list[str]] = defaultdict(list)
+    """OpenAPI `responses` for a route: per status, the error codes it can answer with and their headers."""
+    by_status: dict[int, list[type[AuthError]]] = defaultdict(list)
     for error in errors:
-        if error.code not in codes[error.status]:
-            codes[error.status].append(error.code)
-    return {
-        status: {
+        by_status[error.status].append(error)
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, group in sorted(by_status.items()):
+        codes = list(dict.fromkeys(error.code for error in group))
+        response: dict[str, Any] = {
             "model": ErrorBody,
-            "description": "Error codes: " + ", ".join(f"`{code}`" for code in names),
+            "description": "Error codes: " + ", ".join(f"`{code}`" for code in codes),
         }
-        for status, names in sorted(codes.items())
-    }
+        headers = {name: doc for error in group for name, doc in error.header_docs.items()}
+        if headers:
+            response["headers"] = {
+                name: {"description": doc, "schema": {"type": "string"}} for name, doc in headers.items()
+            }
+        responses[status] = response
+    return responses

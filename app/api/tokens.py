@@ -89,7 +89,9 @@ async def introspection_caller(request: Request, services: ServicesDep) -> None:
     summary="RFC 7662 token introspection: is this access token active?",
     response_model_exclude_none=True,
     dependencies=[Depends(introspection_caller)],
-    responses=error_responses(InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, StoreUnavailable),
+    responses=error_responses(
+        InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable
+    ),
     openapi_extra=INTROSPECTION_CALLER,
 )
 async def introspect(

@@ -148,7 +148,8 @@ async def sign_in_with_address(
 ) -> Grant:
     """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
     sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
-    that someone else asking for a challenge for this address cannot spoil the sign-in."""
+    that someone else asking for a challenge for this address does not spoil the sign-in (within the limits
+    of app.stores.base.dropped_for)."""
     await budget.ensure_available(address)
     challenges = await store.outstanding_challenges(address)
     if not challenges:

@@ -9,8 +9,10 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from app.config import Settings
+from app.main import create_app
 from app.stores.base import OUTSTANDING_CHALLENGES
-from tests.support.app import get_challenge, signed_challenge
+from tests.support.app import get_challenge, served, signed_challenge
 from tests.support.wallets import new_wallet, sign
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -194,3 +196,32 @@ async def test_anonymous_introspection_counts_against_the_callers_budget(open_cl
         for _ in range(2):
             assert (await client.post("/auth/introspect", data={"token": "x"}, headers=caller)).status_code == 200
         assert_rate_limited(await client.post("/auth/introspect", data={"token": "x"}, headers=caller), 2, 60)
+
+
+def test_under_a_root_path_the_same_endpoints_are_limited_and_exempt() -> None:
+    """Served under a path prefix (uvicorn --root-path, as behind a proxy that mounts it at /sign-in), the
+    limits apply to the same routes as at the root."""
+    settings = Settings(rate_limit_ip="2/minute")
+    with served(create_app(settings), root_path="/sign-in") as base_url, httpx.Client(base_url=base_url) as client:
+        for _ in range(2):
+            assert client.get("/auth/me").status_code == 401
+        assert_rate_limited(client.get("/auth/me"), 2, 60)
+        assert client.get("/auth/forward").status_code == 401  # forward-auth is not limited
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/.well-known/jwks.json").status_code == 200
+
+
+def test_over_real_http_several_forwarded_for_headers_read_as_one_list() -> None:
+    """Proxies may append their own X-Forwarded-For header instead of extending the client's: HTTP servers pass
+    both on, and the rightmost untrusted entry over all of them is the client, however it was spelled."""
+    settings = Settings(rate_limit_ip="3/minute", **BEHIND_A_PROXY)
+    with served(create_app(settings)) as base_url, httpx.Client(base_url=base_url) as client:
+        spellings = [
+            [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.5")],
+            [("X-Forwarded-For", "6.6.6.6, , 198.51.100.5:4711")],
+            [("X-Forwarded-For", "7.7.7.7,198.51.100.5"), ("X-Forwarded-For", "127.0.0.1")],  # via a 2nd proxy
+        ]
+        for headers in spellings:
+            assert client.get("/auth/me", headers=headers).status_code == 401
+        assert_rate_limited(client.get("/auth/me", headers=[("X-Forwarded-For", "198.51.100.5")]), 3, 60)
+        assert client.get("/auth/me", headers=[("X-Forwarded-For", "198.51.100.6")]).status_code == 401

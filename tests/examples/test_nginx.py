@@ -170,3 +170,24 @@ def test_nginx_guards_the_api_with_forward_auth() -> None:
             response = httpx.get(f"{proxy}/orders", headers=other)
             assert response.status_code == 500
             assert api.seen == []
+
+
+def test_behind_nginx_each_client_ip_has_its_own_budget_and_cannot_forge_another() -> None:
+    """web3-auth trusts nginx (127.0.0.1) and takes the client from the X-Forwarded-For entry nginx appends.
+    The clients connect from other loopback addresses, so nginx sees each one's own address."""
+    listen = free_port()
+    settings = Settings(trusted_proxies=["127.0.0.1/32"], rate_limit_ip="3/minute")
+    with upstream_api() as api, served(create_app(settings)) as web3_auth:
+        web3_auth_port = int(web3_auth.rsplit(":", 1)[1])
+        with nginx(shipped_config(web3_auth_port, api.port, listen), listen) as proxy:
+
+            def client_at(address: str) -> httpx.Client:
+                return httpx.Client(base_url=proxy, transport=httpx.HTTPTransport(local_address=address))
+
+            with client_at("127.0.0.3") as first, client_at("127.0.0.4") as second:
+                for index in range(3):  # whatever it claims to be, the first client spends its own budget
+                    response = first.get("/auth/me", headers={"X-Forwarded-For": f"198.51.100.{index}"})
+                    assert response.status_code == 401
+                response = first.get("/auth/me", headers={"X-Forwarded-For": "127.0.0.4"})
+                assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+                assert second.get("/auth/me").status_code == 401  # the second one's budget is untouched

@@ -1,5 +1,6 @@
 """A real Redis server stopped, frozen and brought back while the service runs."""
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -8,7 +9,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
+from app.stores.redis import MAX_CONNECTIONS
 from tests.support.app import app_client, signed_challenge, signed_in
+from tests.support.process import serving
+from tests.support.raw_http import send
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.wallets import new_wallet
 
@@ -86,3 +90,43 @@ async def test_redis_frozen_then_thawed(redis_server: RedisServer, wallet: Local
             (await client.post("/auth/challenge", json={"address": fresh.address})).status_code for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]
+
+
+async def test_a_crowd_during_a_black_hole_gets_503s_within_the_deadline_while_health_and_keys_stay_fast(
+    redis_server: RedisServer,
+) -> None:
+    """A real server process on a frozen Redis, under more concurrent auth requests than the Redis pool has
+    connections: each answers 503 within the deadline, and meanwhile /healthz and the JWKS, which need no
+    store, keep answering within milliseconds (the event loop is never blocked)."""
+    crowd = 3 * MAX_CONNECTIONS
+    with serving(AUTH_REDIS_URL=redis_server.url, AUTH_RATE_LIMIT_IP="10000/minute") as base_url:
+        assert (await send(base_url, "GET", "/readyz")).status == 200
+        redis_server.pause()
+        try:
+
+            async def poll_health(until: float) -> list[float]:
+                latencies = []
+                while time.monotonic() < until:
+                    for path in ("/healthz", "/.well-known/jwks.json"):
+                        answer = await send(base_url, "GET", path)
+                        assert answer.status == 200
+                        latencies.append(answer.seconds)
+                    await asyncio.sleep(0.01)
+                return latencies
+
+            polling = asyncio.create_task(poll_health(time.monotonic() + 1.5))
+            await asyncio.sleep(0.1)
+            answers = await asyncio.gather(
+                *(send(base_url, "POST", "/auth/challenge", {"address": f"0x{index:040x}"}) for index in range(crowd))
+            )
+            latencies = sorted(await polling)
+        finally:
+            redis_server.resume()
+        assert {answer.status for answer in answers} == {503}
+        slowest = max(answer.seconds for answer in answers)
+        assert slowest < DEADLINE, f"the slowest 503 took {slowest:.2f}s"
+        assert len(latencies) > 20
+        typical = latencies[len(latencies) // 2]
+        assert typical < 0.05, f"/healthz and JWKS took {typical * 1000:.0f} ms (median) during the outage"
+        assert (await send(base_url, "GET", "/readyz")).status == 200
+        assert (await send(base_url, "POST", "/auth/challenge", {"address": "0x" + "ab" * 20})).status == 200

@@ -33,10 +33,12 @@ async def app_client(settings: Settings, store: Store | None = None) -> AsyncIte
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a loopback port in a thread; yields its base URL."""
+def served(app: FastAPI, *, root_path: str = "") -> Iterator[str]:
+    """Serve `app` with uvicorn on a loopback port in a thread; yields its base URL. With a root path, uvicorn
+    acts as behind a proxy that strips that prefix: requests come without it, the app sees it in its scope."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", root_path=root_path)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

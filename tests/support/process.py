@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -34,23 +36,25 @@ def run_app(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def serving(**variables: str) -> Iterator[str]:
-    """`python -m app` in a subprocess; yields its base URL once /healthz answers."""
+    """`python -m app` in a subprocess; yields its base URL once /healthz answers. Its output goes to a file
+    (a pipe nobody reads would fill up and stall the server mid-test), shown if it fails to start."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app"]
     env = clean_env(AUTH_PORT=str(port), **variables)
-    with subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as process:
+    with (
+        tempfile.TemporaryFile("w+") as output,
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True) as process,
+    ):
         try:
-            wait_until_healthy(base_url, process)
+            wait_until_healthy(base_url, process, output)
             yield base_url
         finally:
             process.terminate()
             process.wait(timeout=15)
 
 
-def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]") -> None:
+def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]", output: IO[str]) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -60,6 +64,7 @@ def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]") -> None:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"python -m app did not start:\n{output}")
+            process.wait()
+            output.seek(0)
+            pytest.fail(f"python -m app did not start:\n{output.read()}")
         time.sleep(0.1)

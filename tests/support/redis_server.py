@@ -87,7 +87,7 @@ def running_redis(port: int | None = None) -> Iterator[RedisServer]:
 
 
 @contextmanager
-def test_redis_url() -> Iterator[str]:
+def redis_url_for_tests() -> Iterator[str]:
     """AUTH_TEST_REDIS_URL if set; else the Redis on 127.0.0.1:6379 if one answers; else a private server."""
     url = os.environ.get("AUTH_TEST_REDIS_URL")
     if url:
