@@ -17,7 +17,7 @@ def route_path(scope: Scope) -> str:
 
 
 class StoreDeadline:
-    """Pure ASGI: give each HTTP request one deadline for all its store calls (app.stores.deadline)."""
+    """Pure ASGI: give each HTTP request one time budget for all its store calls (app.stores.deadline)."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app

@@ -1,8 +1,11 @@
-"""One deadline for all the store calls a request makes (AUTH_REDIS_TIMEOUT in total, not per call), so that a
-slow or silent Redis turns into a 503 within that time however many calls the request needed.
+"""One time budget for all the store calls a request makes (AUTH_REDIS_TIMEOUT in total, not per call), so
+that a slow or silent Redis turns into a 503 within that time however many calls the request needed.
 
-The HTTP layer opens a deadline per request (app.api.middleware.StoreDeadline); the store and the rate
-counter ask how much of it is left. Outside a request (tests, scripts) each call gets the whole timeout.
+The budget counts only the time spent waiting for the store: a request that also waits for something else
+(an Ethereum node checking a contract wallet's signature) still has its whole store budget afterwards.
+The HTTP layer opens a budget per request (app.api.middleware.StoreDeadline); the store and the rate
+counter ask how much of it is left and charge what they used. Outside a request (tests, scripts) each call
+gets the whole timeout.
 """
 
 import time
@@ -10,21 +13,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-_deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("store_budget", default=None)
 
 
 @contextmanager
 def store_deadline(seconds: float) -> Iterator[None]:
-    token = _deadline.set(time.monotonic() + seconds)
+    token = _budget.set(_Budget(seconds))
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
 
 
 def time_left(default: float) -> float:
     """Seconds left for store calls in this request (at most `default`); 0 or less means none."""
-    deadline = _deadline.get()
-    if deadline is None:
-        return default
-    return min(default, deadline - time.monotonic())
+    budget = _budget.get()
+    return default if budget is None else min(default, budget.left)
+
+
+@contextmanager
+def charged() -> Iterator[None]:
+    """Charge the time spent inside to the request's budget."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        budget = _budget.get()
+        if budget is not None:
+            budget.left -= time.monotonic() - started

@@ -21,7 +21,7 @@ from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
-from app.stores.deadline import time_left
+from app.stores.deadline import charged, time_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +71,11 @@ class RateCounter:
         if left <= 0:
             raise StoreUnavailable("the rate-limit storage did not answer in time")
         try:
-            async with asyncio.timeout(left):
-                if await decide(limit, *key):
-                    return Verdict(True, time.time())
-                stats = await self._strategy.get_window_stats(limit, *key)
+            with charged():
+                async with asyncio.timeout(left):
+                    if await decide(limit, *key):
+                        return Verdict(True, time.time())
+                    stats = await self._strategy.get_window_stats(limit, *key)
         except (StorageError, RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
         return Verdict(False, time.time(), stats.remaining, stats.reset_time)

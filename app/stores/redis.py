@@ -8,11 +8,11 @@ Keys, under AUTH_REDIS_PREFIX:
                                       absolute end (or, once revoked, as long as its access tokens can live)
 The braces are Redis Cluster hash tags; every script declares every key it touches.
 
-All the operations of one request share one deadline (AUTH_REDIS_TIMEOUT, default 0.5 s, see
+All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
 waits (a free connection, a reply) are bounded by half of it, so a request that started an operation with
-little time left still ends within the deadline even if a cancellation got lost inside redis-py. Reads are
-retried once, within the deadline, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
+little time left still ends within the budget even if a cancellation got lost inside redis-py. Reads are
+retried once, within the budget, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
 Redis may have run a script whose reply was lost, and running a rotation twice would find its own token
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
 delete.
@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
 from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
-from app.stores.deadline import time_left
+from app.stores.deadline import charged, time_left
 
 MAX_CONNECTIONS = 64
 Result = TypeVar("Result")
@@ -205,13 +205,14 @@ class RedisStore:
         if left <= 0:
             raise StoreUnavailable("the store did not answer in time")
         try:
-            async with asyncio.timeout(left):
-                try:
-                    return await operation()
-                except RedisConnectionError:
-                    if not retry_if_dropped:
-                        raise
-                    return await operation()
+            with charged():
+                async with asyncio.timeout(left):
+                    try:
+                        return await operation()
+                    except RedisConnectionError:
+                        if not retry_if_dropped:
+                            raise
+                        return await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
 
