@@ -51,11 +51,47 @@ class Settings(BaseSettings):
     jwt_keys_file: Path | None = None
     jwt_secret: SecretStr | None = None
 
+    # Ethereum nodes per chain id, for smart-contract wallets: `1=https://a|https://b,8453=https://c`
+    rpc_urls: Annotated[dict[int, list[str]], NoDecode] = {}
+    rpc_timeout: Annotated[float, Field(gt=0, le=30)] = 2.0  # one verification's RPC calls, retries included
+    # Gas for one verification call: ample for multisig and passkey (P-256 in Solidity) wallets and for a
+    # counterfactual deployment; a bound on what a wallet that burns all its gas costs a node.
+    rpc_call_gas: Annotated[int, Field(ge=100_000, le=50_000_000)] = 2_000_000
+    rpc_breaker_failures: Annotated[int, Field(ge=1)] = 3
+    rpc_breaker_cooldown: Annotated[float, Field(gt=0)] = 10.0
+    rpc_health_interval: Annotated[float, Field(ge=1)] = 15.0
+
     @field_validator("domains", "chain_ids", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("rpc_urls", mode="before")
+    @classmethod
+    def _nodes_per_chain(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        nodes: dict[int, list[str]] = {}
+        for position, entry in enumerate((item.strip() for item in value.split(",") if item.strip()), 1):
+            chain, separator, urls = entry.partition("=")
+            if not separator or not chain.strip().isdigit():  # never echo the entry: URLs may hold API keys
+                raise ValueError(f"entry {position} is not `<chain id>=<url>|<url>...`")
+            nodes.setdefault(int(chain), []).extend(url.strip() for url in urls.split("|") if url.strip())
+        return nodes
+
+    @field_validator("rpc_urls")
+    @classmethod
+    def _node_urls(cls, value: dict[int, list[str]]) -> dict[int, list[str]]:
+        for chain_id, urls in value.items():
+            if not 1 <= chain_id <= MAX_CHAIN_ID:
+                raise ValueError(f"chain id {chain_id} is out of range")
+            if not urls:
+                raise ValueError(f"chain {chain_id} has no node URL")
+            for url in urls:
+                if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
+                    raise ValueError(f"a node URL of chain {chain_id} is not an http(s) URL")
         return value
 
     @field_validator("redis_url")

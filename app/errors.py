@@ -25,6 +25,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── NotFound                404 not_found             no such route
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
+    ├── RpcUnavailable          503 rpc_unavailable       no Ethereum node answered (contract wallets only)
     └── InternalError           500 internal_error        a bug: never raised on purpose
 
 This module is a leaf: it imports nothing from the application.
@@ -207,6 +208,16 @@ class StoreUnavailable(AuthError):
     status = 503
     code = "store_unavailable"
     default_detail = "The session store is unavailable; try again shortly."
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class RpcUnavailable(AuthError):
+    status = 503
+    code = "rpc_unavailable"
+    default_detail = "No Ethereum node answered in time; try again shortly."
     header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
 
     def __init__(self, detail: str | None = None) -> None:

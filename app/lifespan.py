@@ -1,5 +1,8 @@
-"""What lives as long as the application: the store, the signing keys and the token service."""
+"""What lives as long as the application: the store, the signing keys, the token service and the Ethereum
+nodes (with their health checks)."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -10,7 +13,9 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.domain.keys import KeySet, generate_key_set, hmac_key_set, load_key_set
 from app.domain.signatures.eip191 import ensure_fast_backend
+from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenPolicy, TokenService
+from app.rpc.pool import NodePools
 from app.stores import open_backends
 from app.stores.base import Store
 from app.stores.limits import RateCounter
@@ -25,6 +30,8 @@ class Services:
     counter: RateCounter
     keys: KeySet
     tokens: TokenService
+    nodes: NodePools
+    signatures: SignatureVerifier
 
 
 def load_keys(settings: Settings) -> KeySet:
@@ -61,9 +68,17 @@ def lifespan_for(
             )
         else:
             active_store, counter = store, RateCounter.in_memory(settings.redis_timeout)
+        nodes = NodePools(settings)
+        health_checks = asyncio.create_task(nodes.keep_checking_health()) if nodes.chains else None
+        signatures = SignatureVerifier(nodes, rpc_timeout=settings.rpc_timeout, call_gas=settings.rpc_call_gas)
         try:
-            yield {"services": Services(settings, active_store, counter, keys, tokens)}
+            yield {"services": Services(settings, active_store, counter, keys, tokens, nodes, signatures)}
         finally:
+            if health_checks is not None:
+                health_checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await health_checks
+            await nodes.close()
             await counter.close()
             if store is None:
                 await active_store.close()

@@ -45,6 +45,11 @@ def test_openapi_writes_the_apps_schema(tmp_path: Path) -> None:
         ({"AUTH_RATE_LIMIT_IP": "lots"}, "AUTH_RATE_LIMIT_IP"),
         ({"AUTH_RATE_LIMIT_ADDRESS": "0/minute"}, "AUTH_RATE_LIMIT_ADDRESS"),
         ({"AUTH_TRUSTED_PROXIES": "*"}, "AUTH_TRUSTED_PROXIES"),
+        ({"AUTH_RPC_URLS": "mainnet=https://rpc.example"}, "AUTH_RPC_URLS"),
+        ({"AUTH_RPC_URLS": "1="}, "AUTH_RPC_URLS"),
+        ({"AUTH_RPC_URLS": "0=https://rpc.example"}, "AUTH_RPC_URLS"),
+        ({"AUTH_RPC_TIMEOUT": "0"}, "AUTH_RPC_TIMEOUT"),
+        ({"AUTH_RPC_BREAKER_FAILURES": "0"}, "AUTH_RPC_BREAKER_FAILURES"),
         ({"AUTH_TRUSTED_PROXIES": "10.0.0.0/33"}, "AUTH_TRUSTED_PROXIES"),
         ({"AUTH_INTROSPECT_TOKEN": ""}, "AUTH_INTROSPECT_TOKEN"),
         ({"AUTH_INTROSPECT_TOKEN": "short"}, "AUTH_INTROSPECT_TOKEN"),
@@ -79,3 +84,12 @@ def test_python_m_app_serves_a_complete_sign_in(tmp_path: Path) -> None:
         assert me.json()["address"] == wallet.address
         published = http.get("/.well-known/jwks.json").json()["keys"]
         assert [key["kid"] for key in published] == [json.loads(keys_file.read_text())["keys"][0]["kid"]]
+
+
+def test_a_bad_node_url_is_refused_without_showing_it() -> None:
+    """Providers put API keys in node URLs: an error names the chain, never the URL."""
+    result = run_app(AUTH_RPC_URLS="1=https://rpc.example/v3/secret-key-1,8453=wss://rpc.example/secret-key-2")
+    assert result.returncode == 2
+    assert "AUTH_RPC_URLS" in result.stderr
+    assert "chain 8453" in result.stderr
+    assert "secret-key" not in result.stderr

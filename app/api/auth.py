@@ -26,6 +26,7 @@ from app.errors import (
     NotYetValid,
     PayloadTooLarge,
     RateLimited,
+    RpcUnavailable,
     StoreUnavailable,
 )
 
@@ -96,6 +97,7 @@ async def challenge(
             MalformedRequest,
             RateLimited,
             StoreUnavailable,
+            RpcUnavailable,
         ),
     },
 )
@@ -106,12 +108,26 @@ async def verify(
     grant: Grant
     if body.message is not None:
         grant = await sign_in(
-            store, tokens, settings, budget, message_text=body.message, signature=body.signature, now=now
+            store,
+            tokens,
+            settings,
+            budget,
+            services.signatures,
+            message_text=body.message,
+            signature=body.signature,
+            now=now,
         )
     else:
         assert body.address is not None  # the model requires one of the two
         grant = await sign_in_with_address(
-            store, tokens, settings, budget, address=body.address, signature=body.signature, now=now
+            store,
+            tokens,
+            settings,
+            budget,
+            services.signatures,
+            address=body.address,
+            signature=body.signature,
+            now=now,
         )
     response.headers.update(NO_STORE)
     return TokenResponse.from_grant(grant)

@@ -18,4 +18,5 @@ async def healthz() -> Health:
 @router.get("/readyz", summary="200 when the store answers", responses=error_responses(StoreUnavailable))
 async def readyz(services: ServicesDep) -> Readiness:
     await services.store.ping()
-    return Readiness(status="ready", store="redis" if services.settings.redis_url else "memory")
+    store = "redis" if services.settings.redis_url else "memory"
+    return Readiness.model_validate({"status": "ready", "store": store, "rpc": services.nodes.status()})

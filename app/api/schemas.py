@@ -43,7 +43,9 @@ Signature = Annotated[
     Field(
         pattern=r"^0x([0-9a-fA-F]{2})*$",
         max_length=2 + 2 * 8192,
-        description="0x-prefixed hex. An EOA signature (EIP-191 personal_sign) is 65 bytes r||s||v.",
+        description="0x-prefixed hex, up to 8 KiB. A wallet with a key signs 65 bytes r||s||v (EIP-191 "
+        "personal_sign); a smart-contract wallet whatever its isValidSignature accepts (EIP-1271), even `0x` "
+        "(Safe's on-chain approval), or, not deployed yet, an EIP-6492 envelope.",
     ),
 ]
 
@@ -171,9 +173,22 @@ class Health(BaseModel):
     status: str = Field(examples=["ok"])
 
 
+class NodeStatus(BaseModel):
+    node: str = Field(description="The node's URL without path, query or credentials.")
+    healthy: bool = Field(description="On the right chain, and its circuit breaker closed.")
+    chain: str = Field(description="`verified`, `unverified` (not asked yet) or `wrong_chain` (never used).")
+    breaker: str = Field(description="`closed`, `open` (left alone for a cool-down) or `half_open` (probed).")
+    latency_ms: float | None = Field(description="Moving average of its answers' latency.")
+    last_error: str | None = Field(description="Why its last request failed, if it did.")
+
+
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     store: str = Field(examples=["memory"])
+    rpc: dict[str, list[NodeStatus]] = Field(
+        description="Per chain id (AUTH_RPC_URLS), the state of each node. Informational: readiness depends on "
+        "the store only, since wallets with keys sign in without any node."
+    )
 
 
 class PublicJwk(BaseModel):

@@ -5,8 +5,9 @@ the signature has been verified, so a forged request can neither burn a user's n
 cryptography unless it names an outstanding nonce:
 
     parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
-    left (counts nothing) -> nonce look-up (consumes nothing) -> EIP-191 signature -> spend the wallet's
-    budget -> consume the nonce and open the session (one atomic store call) -> mint the tokens
+    left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191, EIP-1271:
+    app.domain.signatures.verifier; only there may an RPC call happen) -> spend the wallet's budget ->
+    consume the nonce and open the session (one atomic store call) -> mint the tokens
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Protocol
 from app.config import Settings
 from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
-from app.domain.signatures.eip191 import is_signed_by
+from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import InvalidNonce, InvalidSignature
 from app.stores.base import Challenge, Session, Store
@@ -73,8 +74,10 @@ def check_challenge(challenge: Challenge | None, message: SiweMessage, clock_ske
         raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 
-def check_signature(message_text: str, message: SiweMessage, signature: str) -> None:
-    if not is_signed_by(message_text, decode_signature(signature), message.address):
+async def check_signature(verifier: SignatureVerifier, message_text: str, message: SiweMessage, signature: str) -> None:
+    signature_bytes = decode_signature(signature)
+    deadline = verifier.deadline()
+    if not await verifier.is_valid(message_text, message.address, message.chain_id, signature_bytes, deadline):
         raise InvalidSignature()
 
 
@@ -122,6 +125,7 @@ async def sign_in(
     tokens: TokenService,
     settings: Settings,
     budget: SignInBudget,
+    verifier: SignatureVerifier,
     *,
     message_text: str,
     signature: str,
@@ -131,7 +135,7 @@ async def sign_in(
     message = checked_message(message_text, settings, now)
     await budget.ensure_available(message.address)
     check_challenge(await store.find_challenge(message.address, message.nonce), message, settings.clock_skew)
-    check_signature(message_text, message, signature)
+    await check_signature(verifier, message_text, message, signature)
     await budget.spend(message.address)
     return await open_session(store, tokens, settings, message, now)
 
@@ -141,6 +145,7 @@ async def sign_in_with_address(
     tokens: TokenService,
     settings: Settings,
     budget: SignInBudget,
+    verifier: SignatureVerifier,
     *,
     address: str,
     signature: str,
@@ -149,15 +154,27 @@ async def sign_in_with_address(
     """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
     sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
     that someone else asking for a challenge for this address does not spoil the sign-in (within the limits
-    of app.stores.base.dropped_for)."""
+    of app.stores.base.dropped_for). Key signatures are tried on every message first, without any RPC call;
+    then contract wallets, all the calls within one deadline."""
     await budget.ensure_available(address)
     challenges = await store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
     signature_bytes = decode_signature(signature)
-    for challenge in challenges:
-        message = checked_message(challenge.message, settings, now)
-        if is_signed_by(challenge.message, signature_bytes, address):
+    candidates = [(challenge.message, checked_message(challenge.message, settings, now)) for challenge in challenges]
+    for text, message in candidates:
+        if verifier.signed_by_key(text, address, signature_bytes):
             await budget.spend(address)
             return await open_session(store, tokens, settings, message, now)
-    raise InvalidSignature()
+    deadline = verifier.deadline()
+    refusal = InvalidSignature()
+    for text, message in candidates:
+        try:
+            valid = await verifier.is_valid(text, address, message.chain_id, signature_bytes, deadline)
+        except InvalidSignature as exc:  # this message's chain has no node, say; another message may have one
+            refusal = exc
+            continue
+        if valid:
+            await budget.spend(address)
+            return await open_session(store, tokens, settings, message, now)
+    raise refusal

@@ -1,0 +1,69 @@
+"""Whose signature is this? The order of ERC-6492's verifier side:
+
+1. ends with the ERC-6492 magic suffix: unwrap it and ask the deploy-less validator (eip6492), which lets a
+   wallet that is already deployed answer for itself;
+2. 65 bytes that recover exactly the message's address: the key's own signature (an EOA, or an EIP-7702
+   account, which keeps its key). No RPC call at all;
+3. otherwise ask the address, on the message's chain, isValidSignature (eip1271). An address without code
+   answers nothing, which is not the magic word, so no separate eth_getCode round trip is needed;
+4. otherwise not valid.
+
+Every call goes to the nodes of the chain named in the message. All the calls of one verification share one
+deadline (AUTH_RPC_TIMEOUT); a node failure past it is RpcUnavailable (503), never an answer.
+"""
+
+import time
+from typing import Protocol
+
+from app.domain.signatures import eip1271, eip6492
+from app.domain.signatures.eip191 import message_hash, recover_signer
+from app.errors import InvalidSignature
+
+
+class ChainReader(Protocol):
+    """Read-only calls on the chains that have nodes configured (app.rpc.pool.NodePools)."""
+
+    def serves(self, chain_id: int) -> bool: ...
+
+    async def eth_call(self, chain_id: int, *, to: str | None, data: bytes, gas: int, deadline: float) -> bytes | None:
+        """The call's return data at the latest block, or None when its execution failed (a revert, out of
+        gas: the chain's answer). Raises RpcUnavailable when no node answers before `deadline`."""
+        ...
+
+
+class SignatureVerifier:
+    def __init__(self, reader: ChainReader, *, rpc_timeout: float, call_gas: int) -> None:
+        self._reader = reader
+        self._rpc_timeout = rpc_timeout
+        self._call_gas = call_gas
+
+    def deadline(self) -> float:
+        """The deadline (time.monotonic()) for the RPC calls of one verification starting now."""
+        return time.monotonic() + self._rpc_timeout
+
+    @staticmethod
+    def signed_by_key(message_text: str, address: str, signature: bytes) -> bool:
+        """Step 2 alone: the address's key signed it. Never true for an ERC-6492 envelope (step 1 owns it)."""
+        if eip6492.has_magic_suffix(signature):
+            return False
+        return recover_signer(message_hash(message_text), signature) == bytes.fromhex(address[2:])
+
+    async def is_valid(self, message_text: str, address: str, chain_id: int, signature: bytes, deadline: float) -> bool:
+        """Steps 1 to 4. Raises InvalidSignature when the answer needs a chain that has no node configured."""
+        digest = message_hash(message_text)
+        if eip6492.has_magic_suffix(signature):
+            call_data = eip6492.validation_call(address, digest, eip6492.unwrap(signature))
+            answer = await self._call(chain_id, None, call_data, deadline)
+            return answer == eip6492.VALID
+        if recover_signer(digest, signature) == bytes.fromhex(address[2:]):
+            return True
+        answer = await self._call(chain_id, address, eip1271.is_valid_signature_call(digest, signature), deadline)
+        return answer is not None and eip1271.is_magic_word(answer)
+
+    async def _call(self, chain_id: int, to: str | None, data: bytes, deadline: float) -> bytes | None:
+        if not self._reader.serves(chain_id):
+            raise InvalidSignature(
+                f"not signed by the address's key, and no Ethereum node is configured for chain {chain_id} "
+                "(AUTH_RPC_URLS) to ask a smart-contract wallet"
+            )
+        return await self._reader.eth_call(chain_id, to=to, data=data, gas=self._call_gas, deadline=deadline)

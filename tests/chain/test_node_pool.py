@@ -1,0 +1,201 @@
+"""The pool of Ethereum nodes under faults: nodes that hang, fail, drop the connection or serve another chain,
+in front of a real chain, while contract wallets sign in over HTTP."""
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from tests.chain.conftest import CHAIN_ID
+from tests.support.app import GENEROUS_LIMITS, app_client
+from tests.support.chain import CompiledContract, Ganache
+from tests.support.fake_nodes import Behaviour, FakeNode, fake_nodes
+from tests.support.wallets import new_wallet, sign
+
+DEADLINE = 1.0  # AUTH_RPC_TIMEOUT in these tests
+MARGIN = 0.5  # for HTTP and the event loop on a busy machine
+
+
+@pytest.fixture
+def nodes(ganache: Ganache) -> Iterator[list[FakeNode]]:
+    with fake_nodes(ganache.url, 2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def contract_wallet(ganache: Ganache, compiled: dict[str, CompiledContract]) -> tuple[str, Any]:
+    owner = new_wallet()
+    return ganache.deploy(compiled["OwnedWallet"], ("address", owner.address)), owner
+
+
+def settings(nodes: list[FakeNode], **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "chain_ids": [CHAIN_ID],
+        "rpc_urls": {CHAIN_ID: [node.url for node in nodes]},
+        "rpc_timeout": DEADLINE,
+        "rpc_breaker_cooldown": 0.5,
+        "rpc_health_interval": 3600,  # only the check at start-up: the tests decide what happens next
+        **GENEROUS_LIMITS,
+    }
+    return Settings(**{**values, **overrides})
+
+
+async def all_verified(client: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
+    """The nodes' status once the start-up health check has verified `count` of them."""
+    for _ in range(100):
+        statuses: list[dict[str, Any]] = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)]
+        if sum(status["chain"] != "unverified" for status in statuses) >= count:
+            return statuses
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the nodes were not checked: {statuses}")
+
+
+async def signed_body(client: httpx.AsyncClient, wallet: tuple[str, Any]) -> dict[str, str]:
+    address, owner = wallet
+    response = await client.post("/auth/challenge", json={"address": address, "chain_id": CHAIN_ID})
+    message = response.json()["message"]
+    return {"message": message, "signature": sign(owner, message)}
+
+
+async def timed_verify(client: httpx.AsyncClient, body: dict[str, str]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await client.post("/auth/verify", json=body)
+    return response, time.monotonic() - started
+
+
+async def test_with_one_node_hanging_the_other_answers_within_the_deadline(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+) -> None:
+    hanging, healthy = nodes
+    healthy.delay = 0.1  # slower, so the pool prefers the other one
+    async with app_client(settings(nodes)) as client:
+        await all_verified(client, 2)
+        hanging.behave(Behaviour.HANG)
+        for _ in range(3):
+            response, elapsed = await timed_verify(client, await signed_body(client, contract_wallet))
+            assert response.status_code == 200, response.text
+            assert elapsed < DEADLINE, f"{elapsed:.2f}s"
+        assert hanging.count(excluding="eth_chainId") >= 1  # it was asked first, and the pool moved on
+
+
+@pytest.mark.parametrize("fault", [Behaviour.HTTP_500, Behaviour.DROP, Behaviour.HANG])
+async def test_with_every_node_down_a_contract_sign_in_is_503_within_the_deadline_then_works_again(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any], fault: Behaviour
+) -> None:
+    async with app_client(settings(nodes)) as client:
+        await all_verified(client, 2)
+        for node in nodes:
+            node.behave(fault)
+        body = await signed_body(client, contract_wallet)
+        for _ in range(2):
+            response, elapsed = await timed_verify(client, body)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"] == "rpc_unavailable"
+            assert response.headers["retry-after"] == "1"
+            assert elapsed < DEADLINE + MARGIN, f"{elapsed:.2f}s: the deadline is for the whole call"
+        eoa = new_wallet()  # wallets with keys do not notice
+        message = (await client.post("/auth/challenge", json={"address": eoa.address})).json()["message"]
+        assert (
+            await client.post("/auth/verify", json={"message": message, "signature": sign(eoa, message)})
+        ).is_success
+        for node in nodes:
+            node.behave(Behaviour.FORWARD)
+        await asyncio.sleep(0.6)  # the breakers' cool-down
+        response, _ = await timed_verify(client, body)  # the nonce was not spent by the outage
+        assert response.status_code == 200, response.text
+
+
+async def test_a_node_on_another_chain_is_never_sent_anything_but_eth_chain_id(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+) -> None:
+    impostor, honest = nodes
+    impostor.behave(Behaviour.WRONG_CHAIN, chain_id=1)
+    honest.delay = 0.05
+    async with app_client(settings(nodes)) as client:
+        statuses = await all_verified(client, 2)
+        assert [status["chain"] for status in statuses] == ["wrong_chain", "verified"]
+        assert statuses[0]["healthy"] is False
+        for _ in range(3):
+            response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+            assert response.status_code == 200, response.text
+        assert impostor.count() == impostor.requests["eth_chainId"] >= 1
+        assert impostor.count(excluding="eth_chainId") == 0
+
+
+async def test_only_nodes_on_another_chain_is_503(nodes: list[FakeNode], contract_wallet: tuple[str, Any]) -> None:
+    for node in nodes:
+        node.behave(Behaviour.WRONG_CHAIN, chain_id=5)
+    async with app_client(settings(nodes)) as client:
+        await all_verified(client, 2)
+        response, elapsed = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert (response.status_code, response.json()["error"]) == (503, "rpc_unavailable")
+        assert elapsed < DEADLINE + MARGIN
+        assert all(node.count(excluding="eth_chainId") == 0 for node in nodes)
+
+
+async def test_a_breaker_opens_after_the_configured_failures_and_closes_after_recovery(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+) -> None:
+    flaky, steady = nodes
+    steady.delay = 0.1
+    async with app_client(settings(nodes, rpc_breaker_failures=2)) as client:
+        await all_verified(client, 2)
+        flaky.behave(Behaviour.HTTP_500)
+        for _ in range(2):  # each tries the faster node first, fails over to the other
+            response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+            assert response.status_code == 200, response.text
+        status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
+        assert (status["breaker"], status["healthy"]) == ("open", False)
+        assert "HTTP 500" in status["last_error"]
+        asked = flaky.count()
+        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert response.status_code == 200
+        assert flaky.count() == asked  # left alone while open
+
+        flaky.behave(Behaviour.FORWARD)
+        await asyncio.sleep(0.6)  # past the cool-down: the next call probes it
+        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert response.status_code == 200
+        assert flaky.count() > asked
+        status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
+        assert (status["breaker"], status["healthy"], status["last_error"]) == ("closed", True, None)
+
+
+async def test_a_node_error_fails_over_but_an_execution_failure_is_the_chains_answer(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+) -> None:
+    first, second = nodes
+    second.delay = 0.1
+    async with app_client(settings(nodes)) as client:
+        await all_verified(client, 2)
+        first.behave(Behaviour.CALL_ERROR, error={"code": -32000, "message": "header not found"})
+        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert response.status_code == 200, response.text  # a node's own trouble: the other node answered
+        assert second.count(excluding="eth_chainId") == 1
+
+        for error in [
+            {"code": 3, "message": "execution reverted", "data": "0x"},
+            {"code": -32000, "message": "VM Exception while processing transaction: revert"},
+            {"code": -32000, "message": "out of gas"},
+        ]:
+            first.behave(Behaviour.CALL_ERROR, error=error)
+            asked = second.count()
+            response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+            assert (response.status_code, response.json()["error"]) == (401, "invalid_signature"), error
+            assert second.count() == asked  # an answer, not a fault: no other node is asked
+
+
+async def test_node_urls_never_show_their_credentials(ganache: Ganache) -> None:
+    with FakeNode(ganache.url).running() as node:
+        secret_url = node.url.replace("http://", "http://user:hunter2@") + "/v3/0123456789abcdef"
+        async with app_client(settings([], rpc_urls={CHAIN_ID: [secret_url]})) as client:
+            statuses = await all_verified(client, 1)
+            text = (await client.get("/readyz")).text
+        assert statuses[0]["chain"] == "verified"
+        assert "hunter2" not in text
+        assert "0123456789abcdef" not in text
+        assert statuses[0]["node"] == node.url + "/..."
