@@ -7,10 +7,15 @@ python -m app openapi [-o FILE]    write the OpenAPI schema (default openapi.jso
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 PROGRAM = "web3-auth"
 
@@ -21,12 +26,12 @@ def _fail(message: str) -> None:
 
 
 def serve() -> None:
-    import uvicorn
-
     from app.config import Settings, describe_errors
     from app.domain.keys import KeyFileError
     from app.domain.signatures.eip191 import ensure_fast_backend
+    from app.lifecycle import exit_cleanly_after_draining
     from app.lifespan import load_keys
+    from app.observability.logs import configure_logging
 
     try:
         settings = Settings()
@@ -38,15 +43,41 @@ def serve() -> None:
             load_keys(settings)  # a broken keys file stops us here, in one line, not in every worker
     except (RuntimeError, KeyFileError) as exc:
         _fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format)  # the supervisor's own lines, with workers
+    metrics_directory = share_metrics_between_workers() if settings.workers > 1 else None
+    exit_cleanly_after_draining()
+    try:
+        run_uvicorn(settings)
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def run_uvicorn(settings: "Settings") -> None:
+    import uvicorn
+
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's
         server_header=False,
+        timeout_graceful_shutdown=settings.shutdown_grace,
+        log_config=None,  # app.observability.logs configures logging in each worker
+        access_log=False,  # one line per request comes from app.observability.requests
     )
+
+
+def share_metrics_between_workers() -> str:
+    """prometheus-client's multiprocess mode: every worker writes its samples to one fresh directory."""
+    import os
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="web3auth-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 def keygen(algorithm: str | None) -> None:

@@ -7,16 +7,27 @@ Invalid settings raise pydantic's ValidationError; `python -m app` turns that in
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 import limits
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain import grammar
+from app.stores.connections import parse_redis_url
 
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
 MIN_HMAC_SECRET_BYTES = 32
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class Settings(BaseSettings):
@@ -25,6 +36,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     workers: Annotated[int, Field(ge=1)] = 1
+    # On SIGTERM: how long requests in flight may take to finish before they are cut.
+    shutdown_grace: Annotated[int, Field(ge=0, le=600)] = 10
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    metrics_token: Annotated[SecretStr, Field(min_length=16)] | None = None  # GET /metrics then needs it
 
     redis_url: str | None = None
     redis_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")] = "web3auth"
@@ -90,15 +106,15 @@ class Settings(BaseSettings):
             if not urls:
                 raise ValueError(f"chain {chain_id} has no node URL")
             for url in urls:
-                if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
+                if not _is_http_url(url):
                     raise ValueError(f"a node URL of chain {chain_id} is not an http(s) URL")
         return value
 
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if value:
+            parse_redis_url(value)
         return value or None
 
     @field_validator("domains")

@@ -26,6 +26,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
     ├── RpcUnavailable          503 rpc_unavailable       no Ethereum node answered (contract wallets only)
+    ├── ShuttingDown            503 shutting_down         /readyz once a stop signal arrived
     └── InternalError           500 internal_error        a bug: never raised on purpose
 
 This module is a leaf: it imports nothing from the application.
@@ -222,6 +223,12 @@ class RpcUnavailable(AuthError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class ShuttingDown(AuthError):
+    status = 503
+    code = "shutting_down"
+    default_detail = "The process is draining its last requests before it stops."
 
 
 class InternalError(AuthError):

@@ -15,8 +15,9 @@ from app.domain.keys import KeySet, generate_key_set, hmac_key_set, load_key_set
 from app.domain.signatures.eip191 import ensure_fast_backend
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenPolicy, TokenService
+from app.lifecycle import drain_on_stop_signals
 from app.rpc.pool import NodePools
-from app.stores import open_backends
+from app.stores import RedisStore, open_backends
 from app.stores.base import Store
 from app.stores.limits import RateCounter
 
@@ -51,14 +52,30 @@ def load_keys(settings: Settings) -> KeySet:
     return keys
 
 
+async def warn_if_redis_may_evict(store: RedisStore) -> None:
+    """Sessions and revocations must never be evicted: say so at start-up if Redis is allowed to. Runs in the
+    background, so that a Redis that does not answer yet does not hold the start."""
+    policy = await store.eviction_policy()
+    if policy is not None and policy != "noeviction":
+        logger.warning(
+            "Redis maxmemory-policy is %s: under memory pressure Redis may evict sessions and revocations "
+            "(a revoked session would come back); set maxmemory-policy noeviction",
+            policy,
+            extra={"fields": {"maxmemory_policy": policy}},
+        )
+
+
 def lifespan_for(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
     """Open the store and the rate counter, and load the keys, for the app's lifetime. A `store` given here
     is used instead of AUTH_REDIS_URL's (its owner closes it), with the rate counter in memory."""
 
+    background: set[asyncio.Task[None]] = set()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Services]]:
+        drain_on_stop_signals()
         ensure_fast_backend()
         keys = load_keys(settings)
         tokens = TokenService(keys, TokenPolicy.from_settings(settings))
@@ -68,16 +85,39 @@ def lifespan_for(
             )
         else:
             active_store, counter = store, RateCounter.in_memory(settings.redis_timeout)
+        if isinstance(active_store, RedisStore):
+            background.add(asyncio.create_task(warn_if_redis_may_evict(active_store)))
         nodes = NodePools(settings)
+        if settings.rpc_urls and (unserved := sorted(set(settings.chain_ids) - set(settings.rpc_urls))):
+            logger.warning(
+                "no Ethereum node for chain(s) %s (AUTH_RPC_URLS): smart-contract wallets cannot sign in there",
+                ", ".join(map(str, unserved)),
+                extra={"fields": {"chains_without_nodes": unserved}},
+            )
         health_checks = asyncio.create_task(nodes.keep_checking_health()) if nodes.chains else None
         signatures = SignatureVerifier(nodes, rpc_timeout=settings.rpc_timeout, call_gas=settings.rpc_call_gas)
+        logger.info(
+            "serving",
+            extra={
+                "fields": {
+                    "store": "redis" if isinstance(active_store, RedisStore) else "memory",
+                    "domains": settings.domains,
+                    "chain_ids": settings.chain_ids,
+                    "rpc_chains": sorted(settings.rpc_urls),
+                    "jwt_alg": settings.jwt_alg,
+                    "kid": keys.signing.kid,
+                }
+            },
+        )
         try:
             yield {"services": Services(settings, active_store, counter, keys, tokens, nodes, signatures)}
         finally:
             if health_checks is not None:
-                health_checks.cancel()
+                background.add(health_checks)
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await health_checks
+                    await task
             await nodes.close()
             await counter.close()
             if store is None:

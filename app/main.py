@@ -5,13 +5,15 @@ from functools import cache
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, forward, health, keys, tokens
+from app.api import auth, forward, health, keys, metrics, tokens
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
 from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
+from app.observability.logs import configure_logging
+from app.observability.requests import RequestTelemetry
 from app.stores.base import Store
 
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
@@ -25,7 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = FastAPI(
         title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings, store)
     )
-    for module in (auth, tokens, forward, keys, health):
+    for module in (auth, tokens, forward, keys, health, metrics):
         app.include_router(module.router)
     app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
@@ -33,12 +35,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.rate_limits = RateLimits(
         settings, forward_path=forward.FORWARD_PATH, introspect_path=tokens.INTROSPECT_PATH
     )
-    # The last added runs first: one store deadline for the whole request, then the per-client limit
-    # (before anything reads the body), then the body size limit.
+    # The last added runs first: the request's id, log line and metrics around everything; one store
+    # time budget for the whole request; the per-client limit (before anything reads the body); the body
+    # size limit.
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
+    api_paths = frozenset(app.openapi()["paths"])
+    app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """What `python -m app` serves (in each worker): logging as configured, then the app."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 @cache

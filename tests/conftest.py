@@ -11,6 +11,7 @@ from app.config import Settings
 from app.stores import MemoryStore, RedisStore
 from app.stores.base import Store
 from tests.support.app import GENEROUS_LIMITS, app_client
+from tests.support.redis_cluster import RedisClusterNodes, running_cluster
 from tests.support.redis_server import delete_prefix, redis_url_for_tests
 from tests.support.wallets import new_wallet
 
@@ -21,6 +22,13 @@ STORE_KINDS = ["memory", "redis"]
 def redis_url() -> Iterator[str]:
     with redis_url_for_tests() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterNodes]:
+    """A real 3-master Redis Cluster on loopback, started once, for the tests that ask for it."""
+    with running_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture
@@ -42,6 +50,9 @@ def settings_overrides(store_kind: str, request: pytest.FixtureRequest) -> dict[
     """Settings for the parametrised store: Redis gets a namespace of its own."""
     if store_kind == "memory":
         return {"redis_url": None, **GENEROUS_LIMITS}
+    if store_kind == "redis-cluster":
+        cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
+        return {"redis_url": cluster.url, "redis_prefix": f"test-{uuid.uuid4().hex}", **GENEROUS_LIMITS}
     redis = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": request.getfixturevalue("redis_prefix")}
     return {**redis, **GENEROUS_LIMITS}
 
@@ -81,7 +92,10 @@ async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterato
     if store_kind == "memory":
         yield MemoryStore()
         return
-    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    if store_kind == "redis-cluster":
+        url, prefix = request.getfixturevalue("redis_cluster").url, f"test-{uuid.uuid4().hex}"
+    else:
+        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
     redis_store = RedisStore.from_url(url, prefix=prefix, timeout=0.5)
     yield redis_store
     await redis_store.close()

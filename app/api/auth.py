@@ -10,7 +10,7 @@ from app.api.openapi import ACCESS_TOKEN, SESSION_LINKS, SIGN_IN_LINK
 from app.api.schemas import NO_STORE, ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
 from app.domain.challenges import issue_challenge, rfc3339
 from app.domain.sessions import active_claims
-from app.domain.signin import Grant, sign_in, sign_in_with_address
+from app.domain.signin import Grant, SignInContext, sign_in, sign_in_with_address
 from app.errors import (
     ChainNotAllowed,
     ChainNotOffered,
@@ -104,31 +104,14 @@ async def challenge(
 async def verify(
     body: VerifyRequest, services: ServicesDep, budget: WalletBudgetDep, response: Response
 ) -> TokenResponse:
-    store, tokens, settings, now = services.store, services.tokens, services.settings, time.time()
+    context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures)
+    now = time.time()
     grant: Grant
     if body.message is not None:
-        grant = await sign_in(
-            store,
-            tokens,
-            settings,
-            budget,
-            services.signatures,
-            message_text=body.message,
-            signature=body.signature,
-            now=now,
-        )
+        grant = await sign_in(context, message_text=body.message, signature=body.signature, now=now)
     else:
         assert body.address is not None  # the model requires one of the two
-        grant = await sign_in_with_address(
-            store,
-            tokens,
-            settings,
-            budget,
-            services.signatures,
-            address=body.address,
-            signature=body.signature,
-            now=now,
-        )
+        grant = await sign_in_with_address(context, address=body.address, signature=body.signature, now=now)
     response.headers.update(NO_STORE)
     return TokenResponse.from_grant(grant)
 

@@ -18,6 +18,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from app.observability.requests import note_outcome
 
 _CODES_BY_STATUS = {
     400: MalformedRequest.code,
@@ -29,6 +30,7 @@ _MAX_VALIDATION_PROBLEMS = 3
 
 
 def render(error: AuthError) -> JSONResponse:
+    note_outcome(error.code)
     headers = {"Cache-Control": "no-store", **error.headers}  # no proxy may keep a refusal (or an outage) around
     return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status, headers=headers)
 
@@ -54,6 +56,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
+    note_outcome(code)
     headers = {"Cache-Control": "no-store", **(exc.headers or {})}
     return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 

@@ -5,7 +5,8 @@ from fastapi import APIRouter
 from app.api.deps import ServicesDep
 from app.api.handlers import error_responses
 from app.api.schemas import Health, Readiness
-from app.errors import StoreUnavailable
+from app.errors import ShuttingDown, StoreUnavailable
+from app.lifecycle import draining
 
 router = APIRouter(tags=["operations"])
 
@@ -15,8 +16,14 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", summary="200 when the store answers", responses=error_responses(StoreUnavailable))
+@router.get(
+    "/readyz",
+    summary="200 when the store answers and no stop signal arrived",
+    responses=error_responses(StoreUnavailable, ShuttingDown),
+)
 async def readyz(services: ServicesDep) -> Readiness:
+    if draining:
+        raise ShuttingDown()
     await services.store.ping()
     store = "redis" if services.settings.redis_url else "memory"
     return Readiness.model_validate({"status": "ready", "store": store, "rpc": services.nodes.status()})

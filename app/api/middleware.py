@@ -3,17 +3,11 @@
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.handlers import render
+from app.api.paths import route_path
 from app.errors import MalformedRequest, PayloadTooLarge
 from app.stores.deadline import store_deadline
 
 MAX_BODY_BYTES = 64 * 1024
-
-
-def route_path(scope: Scope) -> str:
-    """The path the app routes on: without the root_path the app is mounted or served under."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class StoreDeadline:

@@ -24,10 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.client_ip import TrustedProxies, client_key
 from app.api.handlers import render
-from app.api.middleware import route_path
+from app.api.paths import route_path
 from app.config import Settings
 from app.errors import AuthError, RateLimited
 from app.lifespan import Services
+from app.observability import metrics
 from app.stores.limits import RateCounter, Verdict
 
 
@@ -90,6 +91,7 @@ class RateLimits:
 def _raise_if_refused(declared: Limit, key: str, verdict: Verdict) -> None:
     if verdict.allowed:
         return
+    metrics.RATE_LIMITED.labels(declared.scope).inc()
     item = declared.limit
     raise RateLimited(
         f"over the {declared.scope} limit of {item.amount} per {item.get_expiry()} seconds for {key}",

@@ -7,7 +7,7 @@ cryptography unless it names an outstanding nonce:
     parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
     left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191, EIP-1271:
     app.domain.signatures.verifier; only there may an RPC call happen) -> spend the wallet's budget ->
-    consume the nonce and open the session (one atomic store call) -> mint the tokens
+    consume the nonce and open the session (Store.redeem_challenge) -> mint the tokens
 """
 
 from dataclasses import dataclass
@@ -109,72 +109,65 @@ def grant(session: Session, refresh_token: str, tokens: TokenService, now: float
     )
 
 
-async def open_session(
-    store: Store, tokens: TokenService, settings: Settings, message: SiweMessage, now: float
-) -> Grant:
-    """Consume the message's nonce and open the session in one atomic store call, then mint the tokens."""
-    session = new_session(message, settings, now)
+@dataclass(frozen=True, slots=True)
+class SignInContext:
+    """What a sign-in works with."""
+
+    store: Store
+    tokens: TokenService
+    settings: Settings
+    budget: SignInBudget
+    verifier: SignatureVerifier
+
+
+async def open_session(context: SignInContext, message: SiweMessage, now: float) -> Grant:
+    """Consume the message's nonce and open its session (Store.redeem_challenge), then mint the tokens."""
+    session = new_session(message, context.settings, now)
     refresh_token, refresh_hash = new_refresh_token(session.session_id)
-    if not await store.redeem_challenge(message.nonce, session, refresh_hash):
+    if not await context.store.redeem_challenge(message.nonce, session, refresh_hash):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
-    return grant(session, refresh_token, tokens, now)
+    return grant(session, refresh_token, context.tokens, now)
 
 
-async def sign_in(
-    store: Store,
-    tokens: TokenService,
-    settings: Settings,
-    budget: SignInBudget,
-    verifier: SignatureVerifier,
-    *,
-    message_text: str,
-    signature: str,
-    now: float,
-) -> Grant:
+async def sign_in(context: SignInContext, *, message_text: str, signature: str, now: float) -> Grant:
     """Verify a signed message and open a session."""
-    message = checked_message(message_text, settings, now)
-    await budget.ensure_available(message.address)
-    check_challenge(await store.find_challenge(message.address, message.nonce), message, settings.clock_skew)
-    await check_signature(verifier, message_text, message, signature)
-    await budget.spend(message.address)
-    return await open_session(store, tokens, settings, message, now)
+    message = checked_message(message_text, context.settings, now)
+    await context.budget.ensure_available(message.address)
+    check_challenge(
+        await context.store.find_challenge(message.address, message.nonce), message, context.settings.clock_skew
+    )
+    await check_signature(context.verifier, message_text, message, signature)
+    await context.budget.spend(message.address)
+    return await open_session(context, message, now)
 
 
-async def sign_in_with_address(
-    store: Store,
-    tokens: TokenService,
-    settings: Settings,
-    budget: SignInBudget,
-    verifier: SignatureVerifier,
-    *,
-    address: str,
-    signature: str,
-    now: float,
-) -> Grant:
+async def sign_in_with_address(context: SignInContext, *, address: str, signature: str, now: float) -> Grant:
     """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
     sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
     that someone else asking for a challenge for this address does not spoil the sign-in (within the limits
     of app.stores.base.dropped_for). Key signatures are tried on every message first, without any RPC call;
     then contract wallets, all the calls within one deadline."""
-    await budget.ensure_available(address)
-    challenges = await store.outstanding_challenges(address)
+    await context.budget.ensure_available(address)
+    challenges = await context.store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
     signature_bytes = decode_signature(signature)
-    candidates = [(challenge.message, checked_message(challenge.message, settings, now)) for challenge in challenges]
+    candidates = [
+        (challenge.message, checked_message(challenge.message, context.settings, now)) for challenge in challenges
+    ]
     for text, message in candidates:
-        if verifier.signed_by_key(text, address, signature_bytes):
-            await budget.spend(address)
-            return await open_session(store, tokens, settings, message, now)
-    deadline = verifier.deadline()
+        if context.verifier.signed_by_key(text, address, signature_bytes):
+            await context.budget.spend(address)
+            return await open_session(context, message, now)
+    deadline = context.verifier.deadline()
     refusal = InvalidSignature()
     for text, message in candidates:
         try:
-            valid = await verifier.is_valid(text, address, message.chain_id, signature_bytes, deadline)
+            valid = await context.verifier.is_valid(text, address, message.chain_id, signature_bytes, deadline)
         except InvalidSignature as exc:  # this message's chain has no node, say; another message may have one
             refusal = exc
             continue
         if valid:
-            await budget.spend(address)
-            return await open_session(store, tokens, settings, message, now)
+            await context.budget.spend(address)
+            return await open_session(context, message, now)
     raise refusal

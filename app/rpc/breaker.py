@@ -40,6 +40,10 @@ class CircuitBreaker:
         if self.state is BreakerState.HALF_OPEN:
             self._probing = True
 
+    def release(self) -> None:
+        """The request went nowhere (cancelled): free the probe slot without judging the node."""
+        self._probing = False
+
     def succeeded(self) -> None:
         self._consecutive_failures = 0
         self._opened_at = None

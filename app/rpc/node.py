@@ -19,9 +19,12 @@ class ChainCheck(enum.Enum):
 
 def redacted(url: str) -> str:
     """The URL without what may hold a credential (user info, path, query): providers put API keys there."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    shown = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(unparsable URL)"
+    shown = f"{parts.scheme}://{parts.hostname or '?'}" + (f":{port}" if port else "")
     return shown + ("/..." if parts.path not in ("", "/") or parts.query else "")
 
 

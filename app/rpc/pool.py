@@ -1,21 +1,26 @@
 """The nodes of each configured chain, and how a call finds one that answers.
 
 Selection is least-latency: among the nodes whose breaker lets a request through and that are not on
-another chain, the one with the lowest moving-average latency is asked first (a node whose chain id is
-not verified yet comes after the verified ones, and is asked eth_chainId before anything else). A node
-failure moves on to the next node at once; when every node failed once, the pool waits an exponential
-backoff with jitter and goes round again. All of it within one deadline for the whole call: each attempt
-gets an equal share of what is left among the nodes still to try, so one hanging node cannot use it all.
-When the deadline passes, or no node is usable, the call raises RpcUnavailable.
+another chain, the one with the lowest moving-average latency is asked first (a node whose chain id is not
+verified yet comes after the verified ones, and is asked eth_chainId before anything else). Calls are
+hedged: if the node asked does not answer within a few times its usual latency (at least HEDGE_AFTER), the
+next node is asked too, and the first answer wins; a node failure moves on to the next node at once. When
+every node failed, the pool waits an exponential backoff with jitter and goes round again. All of it within
+one deadline for the whole call; when it passes, or no node is usable, the call raises RpcUnavailable.
+
+Each node's circuit breaker counts at most one failure per call (a retry round must not open the breakers
+of a whole pool at once), and a request cancelled because another node answered first is not a failure.
 
 A background task asks every node eth_chainId every AUTH_RPC_HEALTH_INTERVAL seconds: it verifies the
-chain, measures latency, and probes nodes whose breaker is open. Nothing else is ever sent on its own:
-a sign-in by a wallet with a key makes no RPC call at all.
+chain and measures latency; breakers are judged by real calls only (providers often answer eth_chainId
+from their edge even while eth_call fails). Nothing else is ever sent on its own: a sign-in by a wallet
+with a key makes no RPC call at all.
 """
 
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,32 +29,41 @@ import httpx
 
 from app.config import Settings
 from app.errors import RpcUnavailable
+from app.observability import metrics
 from app.rpc import jsonrpc
-from app.rpc.breaker import CircuitBreaker
+from app.rpc.breaker import BreakerState, CircuitBreaker
 from app.rpc.jsonrpc import ExecutionFailed, NodeFailure
 from app.rpc.node import ChainCheck, Node
 
 logger = logging.getLogger("web3_auth.rpc")
 Result = TypeVar("Result")
+HEDGE_AFTER = 0.2  # seconds: the least a node is given before the next one is asked too
+HEDGE_LATENCIES = 3  # ...or this many times its usual latency
+FAILURE_LATENCY = 1.0  # seconds a failure counts as, so that a node failing fast does not look fast
 _BACKOFF_BASE = 0.05  # seconds before the second round; doubled each round, with jitter
+BREAKER_LEVELS = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+_HEX = re.compile(r"0x[0-9a-fA-F]*")
 
 
 def hex_quantity(value: Any) -> int:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise NodeFailure(f"not a hex quantity: {str(value)[:40]!r}")
-    try:
-        return int(value, 16)
-    except ValueError:
-        raise NodeFailure(f"not a hex quantity: {value[:40]!r}") from None
+    if not isinstance(value, str) or len(value) < 3 or _HEX.fullmatch(value) is None:
+        raise NodeFailure("malformed_reply")
+    return int(value, 16)
 
 
 def hex_data(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise NodeFailure(f"not hex data: {str(value)[:40]!r}")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError:
-        raise NodeFailure(f"not hex data: {value[:40]!r}") from None
+    if not isinstance(value, str) or _HEX.fullmatch(value) is None or len(value) % 2:
+        raise NodeFailure("malformed_reply")
+    return bytes.fromhex(value[2:])
+
+
+class _Call:
+    """The attempts of one call: which nodes were asked, which are still out."""
+
+    def __init__(self) -> None:
+        self.outstanding: dict[asyncio.Task[Any], Node] = {}
+        self.asked_this_round: set[Node] = set()
+        self.charged: set[Node] = set()  # nodes whose breaker already counted a failure of this call
 
 
 class ChainPool:
@@ -70,48 +84,83 @@ class ChainPool:
     async def call(self, method: str, params: list[Any], parse: Callable[[Any], Result], deadline: float) -> Result:
         """`method`'s parsed result from the first node that answers before `deadline` (time.monotonic()).
         Raises ExecutionFailed when the chain's answer is a failed execution, RpcUnavailable otherwise."""
+        attempt = _Call()
         rounds = 0
-        while True:
-            candidates = self.candidates()
-            if not candidates:
-                raise RpcUnavailable(f"no usable Ethereum node for chain {self.chain_id}")
-            for position, node in enumerate(candidates):
+        try:
+            while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    break
-                if not node.usable():  # its breaker opened while this round went on
+                    self._time_out(attempt)
+                    raise RpcUnavailable(f"no Ethereum node for chain {self.chain_id} answered in time")
+                if not attempt.outstanding and not self._ask_next(attempt, method, params, parse):
+                    if not self.candidates():
+                        raise RpcUnavailable(f"no usable Ethereum node for chain {self.chain_id}")
+                    rounds += 1  # every usable node failed: back off, then go round again
+                    attempt.asked_this_round.clear()
+                    await asyncio.sleep(min(left, _BACKOFF_BASE * 2 ** (rounds - 1) * random.uniform(0.5, 1.5)))
                     continue
-                try:
-                    return await self._ask(node, method, params, parse, left / (len(candidates) - position))
-                except NodeFailure:
-                    continue
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RpcUnavailable(f"no Ethereum node for chain {self.chain_id} answered in time")
-            rounds += 1
-            await asyncio.sleep(min(left, _BACKOFF_BASE * 2 ** (rounds - 1) * random.uniform(0.5, 1.5)))
+                done, _ = await asyncio.wait(
+                    attempt.outstanding, timeout=min(left, self._hedge_delay(attempt)), return_when="FIRST_COMPLETED"
+                )
+                for task in done:
+                    attempt.outstanding.pop(task)
+                    if not isinstance(task.exception(), NodeFailure):
+                        answer: Result = task.result()  # or ExecutionFailed, which is an answer too
+                        return answer
+                if not done:  # no answer yet: ask another node as well
+                    self._ask_next(attempt, method, params, parse)
+        finally:
+            for task in attempt.outstanding:
+                task.cancel()
+            await asyncio.gather(*attempt.outstanding, return_exceptions=True)
+
+    def _ask_next(self, attempt: _Call, method: str, params: list[Any], parse: Callable[[Any], Result]) -> bool:
+        busy = set(attempt.outstanding.values())
+        node = next((n for n in self.candidates() if n not in attempt.asked_this_round and n not in busy), None)
+        if node is None:
+            return False
+        attempt.asked_this_round.add(node)
+        charge = node not in attempt.charged
+        attempt.charged.add(node)
+        task = asyncio.create_task(self._ask(node, method, params, parse, charge))
+        attempt.outstanding[task] = node
+        return True
+
+    @staticmethod
+    def _hedge_delay(attempt: _Call) -> float:
+        latest = list(attempt.outstanding.values())[-1]
+        return max(HEDGE_AFTER, HEDGE_LATENCIES * (latest.latency or 0.0))
+
+    def _time_out(self, attempt: _Call) -> None:
+        for node in attempt.outstanding.values():
+            self._failed(node, FAILURE_LATENCY, "timeout", charge=True)
 
     async def _ask(
-        self, node: Node, method: str, params: list[Any], parse: Callable[[Any], Result], timeout: float
+        self, node: Node, method: str, params: list[Any], parse: Callable[[Any], Result], charge: bool
     ) -> Result:
         node.breaker.attempt()
         started = time.monotonic()
         try:
-            async with asyncio.timeout(timeout):
-                if node.check is not ChainCheck.VERIFIED:
-                    await self._check_chain(node)
-                result = parse(await jsonrpc.request(self._client, node.url, method, params))
+            if node.check is not ChainCheck.VERIFIED:
+                await self._check_chain(node)
+            result = parse(await jsonrpc.request(self._client, node.url, method, params))
         except ExecutionFailed:
-            self._answered(node, started)
+            self._answered(node, time.monotonic() - started, "execution_failed")
             raise
-        except (NodeFailure, TimeoutError) as exc:
-            self._failed(node, started, exc)
-            raise NodeFailure(str(exc)) from exc
-        self._answered(node, started)
+        except NodeFailure as failure:
+            self._failed(node, time.monotonic() - started, failure.kind, charge)
+            raise
+        except asyncio.CancelledError:
+            node.breaker.release()
+            raise
+        self._answered(node, time.monotonic() - started, "ok")
         return result
 
     async def _check_chain(self, node: Node) -> None:
-        answered = hex_quantity(await jsonrpc.request(self._client, node.url, "eth_chainId", []))
+        try:
+            answered = hex_quantity(await jsonrpc.request(self._client, node.url, "eth_chainId", []))
+        except ExecutionFailed as exc:  # nothing executes in eth_chainId: the node is confused
+            raise NodeFailure("malformed_reply") from exc
         node.answered_chain_id = answered
         if answered != self.chain_id:
             if node.check is not ChainCheck.WRONG_CHAIN:
@@ -120,38 +169,50 @@ class ChainPool:
                     node.label,
                     answered,
                     self.chain_id,
+                    extra={"fields": {"node": node.label, "chain": self.chain_id, "answered": answered}},
                 )
             node.check = ChainCheck.WRONG_CHAIN
-            raise NodeFailure(f"the node is on chain {answered}, not {self.chain_id}")
+            raise NodeFailure("wrong_chain")
         node.check = ChainCheck.VERIFIED
 
     async def check_health(self, timeout: float) -> None:
-        """Ask every node its chain id (also verifying it), concurrently."""
+        """Ask every node its chain id (verifying it) and measure its latency, concurrently."""
 
         async def check(node: Node) -> None:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(timeout):
                     await self._check_chain(node)
-            except (NodeFailure, ExecutionFailed, TimeoutError) as exc:
-                if node.check is not ChainCheck.WRONG_CHAIN:
-                    self._failed(node, started, exc)
-                return
-            self._answered(node, started)
+            except (NodeFailure, TimeoutError) as exc:
+                node.observe(FAILURE_LATENCY)
+                node.last_error = exc.kind if isinstance(exc, NodeFailure) else "timeout"
+            else:
+                node.observe(time.monotonic() - started)
+            self._report(node)
 
         await asyncio.gather(*(check(node) for node in self.nodes))
 
-    @staticmethod
-    def _answered(node: Node, started: float) -> None:
-        node.observe(time.monotonic() - started)
+    def _answered(self, node: Node, seconds: float, outcome: str) -> None:
+        node.observe(seconds)
         node.breaker.succeeded()
         node.last_error = None
+        metrics.RPC_CALLS.labels(str(self.chain_id), node.label, outcome).inc()
+        self._report(node)
 
-    @staticmethod
-    def _failed(node: Node, started: float, error: BaseException) -> None:
-        node.observe(time.monotonic() - started)
-        node.breaker.failed()
-        node.last_error = str(error) or type(error).__name__
+    def _failed(self, node: Node, seconds: float, kind: str, charge: bool) -> None:
+        node.observe(max(seconds, FAILURE_LATENCY))
+        if charge:
+            node.breaker.failed()
+        else:
+            node.breaker.release()
+        node.last_error = kind
+        metrics.RPC_CALLS.labels(str(self.chain_id), node.label, "node_failure").inc()
+        self._report(node)
+
+    def _report(self, node: Node) -> None:
+        chain, label = str(self.chain_id), node.label
+        metrics.RPC_NODE_HEALTHY.labels(chain, label).set(1 if node.status()["healthy"] else 0)
+        metrics.RPC_BREAKER_STATE.labels(chain, label).set(BREAKER_LEVELS[node.breaker.state])
 
 
 class NodePools:
@@ -164,6 +225,9 @@ class NodePools:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             headers={"Content-Type": "application/json"},
         )
+        # httpx logs every request's full URL at INFO, and node URLs hold API keys.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.chains = {
             chain_id: ChainPool(chain_id, urls, self._client, settings) for chain_id, urls in settings.rpc_urls.items()
         }
@@ -187,7 +251,10 @@ class NodePools:
 
     async def keep_checking_health(self) -> None:
         while True:
-            await self.check_health()
+            try:
+                await self.check_health()
+            except Exception:  # the loop must outlive anything one round meets
+                logger.exception("RPC health check failed")
             await asyncio.sleep(self._settings.rpc_health_interval)
 
     def status(self) -> dict[str, list[dict[str, Any]]]:

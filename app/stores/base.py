@@ -91,10 +91,10 @@ class Store(Protocol):
         """The outstanding challenges of this address (EIP-55), newest first."""
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        """Atomically consume the nonce and open the session, with its first refresh token's hash, until
-        the session's expires_at.
+        """Consume the nonce and open the session, with its first refresh token's hash, until the session's
+        expires_at: once the nonce is consumed, the session exists.
 
-        Returns False, and opens nothing, when the nonce is no longer outstanding: of several concurrent
+        Returns False, and leaves no session, when the nonce is no longer outstanding: of several concurrent
         redemptions of one nonce exactly one returns True.
         """
 

@@ -41,7 +41,8 @@ def time_left(default: float) -> float:
 
 @contextmanager
 def charged() -> Iterator[None]:
-    """Charge the time spent inside to the request's budget."""
+    """Charge the time spent inside to the request's budget. A request makes its store calls one after the
+    other; calls made concurrently would each be charged in full."""
     started = time.monotonic()
     try:
         yield

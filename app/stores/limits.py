@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Self
 
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisSentinelStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import RedisError
 
 from app.errors import StoreUnavailable
+from app.observability.metrics import metered
+from app.stores.connections import close_limits_storage
 from app.stores.deadline import charged, time_left
 
 
@@ -42,26 +43,21 @@ class RateCounter:
     def in_memory(cls, timeout: float) -> Self:
         return cls(MemoryStorage(), timeout)
 
-    @classmethod
-    def on_redis(cls, url: str, pool: BlockingConnectionPool, *, prefix: str, timeout: float) -> Self:
-        storage = RedisStorage(
-            url,
-            implementation="redispy",
-            key_prefix=f"{prefix}:limits",
-            wrap_exceptions=True,
-            connection_pool=pool,  # type: ignore[arg-type]  # limits types **options narrowly; it is passed on
-        )
-        return cls(storage, timeout)
-
     async def close(self) -> None:
-        """Stop the memory storage's expiry task (the Redis pool is closed with the store)."""
-        if isinstance(self._storage, MemoryStorage) and self._storage.timer is not None:
-            self._storage.timer.cancel()
+        """Stop the memory storage's expiry task, or close the clients `limits` opened (on one Redis server
+        the pool is the store's, closed with it)."""
+        if isinstance(self._storage, MemoryStorage):
+            if self._storage.timer is not None:
+                self._storage.timer.cancel()
+        elif isinstance(self._storage, RedisClusterStorage | RedisSentinelStorage):
+            await close_limits_storage(self._storage)
 
+    @metered
     async def hit(self, limit: RateLimitItem, *key: str) -> Verdict:
         """Count one hit if the window allows it; the verdict says whether it did."""
         return await self._run(self._strategy.hit, limit, key)
 
+    @metered
     async def check(self, limit: RateLimitItem, *key: str) -> Verdict:
         """Whether a hit would be allowed now, counting nothing."""
         return await self._run(self._strategy.test, limit, key)

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from app.observability.metrics import metered
 from app.stores.base import (
     OUTSTANDING_CHALLENGES,
     SPENT_KEPT,
@@ -81,6 +82,7 @@ class MemoryStore:
         self.challenges: _ExpiringMap[list[Challenge]] = _ExpiringMap()  # by address, newest first
         self.families: _ExpiringMap[_Family] = _ExpiringMap()  # by session id
 
+    @metered
     async def save_challenge(self, challenge: Challenge) -> None:
         now = time.time()
         kept = [challenge, *(c for c in self.challenges.get(challenge.address) or [] if c.expires_at > now)]
@@ -88,13 +90,16 @@ class MemoryStore:
             kept.remove(dropped_for(challenge.client, kept[1:]))
         self.challenges.put(challenge.address, kept, challenge.expires_at - now)
 
+    @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
         return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
 
+    @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
         now = time.time()
         return [challenge for challenge in self.challenges.get(address) or [] if challenge.expires_at > now]
 
+    @metered
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         outstanding = self.challenges.get(session.address) or []
         now = time.time()
@@ -106,10 +111,12 @@ class MemoryStore:
         self.families.put(session.session_id, _Family(session, refresh_hash, rotated_at=session.created_at), ttl)
         return True
 
+    @metered
     async def find_session(self, session_id: str) -> Session | None:
         family = self._open_family(session_id, time.time())
         return None if family is None else family.session
 
+    @metered
     async def rotate_refresh(
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
@@ -129,6 +136,7 @@ class MemoryStore:
             return RotationResult(Rotation.REUSED)
         return RotationResult(Rotation.INVALID)
 
+    @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         family = self.families.get(session_id)
         if family is None:
@@ -140,6 +148,7 @@ class MemoryStore:
         self._revoke(session_id, family, keep_revoked)
         return True
 
+    @metered
     async def ping(self) -> None:
         return None
 

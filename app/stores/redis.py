@@ -6,7 +6,8 @@ Keys, under AUTH_REDIS_PREFIX:
                                       entry carries its own expires_at
     <prefix>:session:{<session id>}   hash of the session and its refresh-token hashes, until the session's
                                       absolute end (or, once revoked, as long as its access tokens can live)
-The braces are Redis Cluster hash tags; every script declares every key it touches.
+The braces are Redis Cluster hash tags; every script declares every key it touches, and touches one key
+only, so nothing ever crosses slots (see redeem_challenge for the one operation that needs two keys).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
@@ -15,7 +16,8 @@ little time left still ends within the budget even if a cancellation got lost in
 retried once, within the budget, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
 Redis may have run a script whose reply was lost, and running a rotation twice would find its own token
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
-delete.
+delete. (A READONLY reply, from a primary demoted by a Sentinel failover, means the write did not run: the
+pool reconnects to the new primary and it is retried once.)
 """
 
 import asyncio
@@ -26,17 +28,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import ReadOnlyError, RedisError
 
 from app.errors import StoreUnavailable
+from app.observability.metrics import metered
 from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import charged, time_left
 
-MAX_CONNECTIONS = 64
 Result = TypeVar("Result")
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
@@ -71,20 +71,24 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 """
 
-# KEYS: the address's challenge list, the session. ARGV: nonce, now, session ttl, then the session's fields.
-# Consumes the outstanding challenge with that nonce and opens the session, or does nothing and returns 0.
-_REDEEM = """
+# KEYS: the address's challenge list. ARGV: nonce, now. Consumes the outstanding challenge with that nonce
+# (1), or does nothing (0).
+_CONSUME = """
 for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local challenge = cjson.decode(entry)
   if challenge['nonce'] == ARGV[1] then
     if challenge['expires_at'] <= tonumber(ARGV[2]) then return 0 end
     redis.call('LREM', KEYS[1], 1, entry)
-    redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-    redis.call('EXPIRE', KEYS[2], ARGV[3])
     return 1
   end
 end
 return 0
+"""
+
+# KEYS: a new session. ARGV: its ttl, then its fields.
+_OPEN = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 """
 
 # Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list.
@@ -159,18 +163,6 @@ def _outstanding(entries: list[Any], now: float) -> list[Challenge]:
     return [challenge for challenge in challenges if challenge.expires_at > now]
 
 
-def connection_pool(url: str, timeout: float) -> BlockingConnectionPool:
-    """One pool per process, bounded; its waits take at most half the request deadline each."""
-    return BlockingConnectionPool.from_url(
-        url,
-        max_connections=MAX_CONNECTIONS,
-        timeout=timeout / 2,
-        socket_timeout=timeout / 2,
-        socket_connect_timeout=timeout / 2,
-        retry=Retry(NoBackoff(), retries=0),  # see the module docstring: writes are never re-run
-    )
-
-
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -182,22 +174,20 @@ def _session(session_id: str, fields: list[Any]) -> Session:
 
 
 class RedisStore:
-    def __init__(self, client: Redis, *, prefix: str, timeout: float) -> None:
-        self._redis = client
+    def __init__(self, connection: StoreConnection, *, prefix: str, timeout: float) -> None:
+        self._connection = connection
+        self._redis = client = connection.client
         self._prefix = prefix
         self._timeout = timeout
         self._save = client.register_script(_SAVE)
-        self._redeem = client.register_script(_REDEEM)
+        self._consume = client.register_script(_CONSUME)
+        self._open = client.register_script(_OPEN)
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
 
     @classmethod
-    def on_pool(cls, pool: BlockingConnectionPool, *, prefix: str, timeout: float) -> Self:
-        return cls(Redis(connection_pool=pool), prefix=prefix, timeout=timeout)
-
-    @classmethod
     def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
-        return cls.on_pool(connection_pool(url, timeout), prefix=prefix, timeout=timeout)
+        return cls(store_connection(parse_redis_url(url), timeout), prefix=prefix, timeout=timeout)
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
         """One store operation within the request's deadline; Redis failures become StoreUnavailable."""
@@ -209,6 +199,9 @@ class RedisStore:
                 async with asyncio.timeout(left):
                     try:
                         return await operation()
+                    except ReadOnlyError:  # a demoted primary: the write did not run; find the new one
+                        await self._reconnect()
+                        return await operation()
                     except RedisConnectionError:
                         if not retry_if_dropped:
                             raise
@@ -216,12 +209,18 @@ class RedisStore:
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
 
+    async def _reconnect(self) -> None:
+        pool = getattr(self._redis, "connection_pool", None)
+        if pool is not None:
+            await pool.disconnect()
+
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
 
     def _challenges_key(self, address: str) -> str:
         return f"{self._prefix}:challenges:{{{address}}}"
 
+    @metered
     async def save_challenge(self, challenge: Challenge) -> None:
         now = time.time()
         ttl = max(1, math.ceil(challenge.expires_at - now))
@@ -235,16 +234,23 @@ class RedisStore:
         key = self._challenges_key(challenge.address)
         await self._run(lambda: self._save(keys=[key], args=arguments))
 
+    @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
         return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
 
+    @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
         key = self._challenges_key(address)
         entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
         return _outstanding(entries, time.time())
 
+    @metered
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        keys = [self._challenges_key(session.address), self._session_key(session.session_id)]
+        """Two steps, each on one key, so that it works on Redis Cluster (a challenge list and a session hash
+        live in different slots): the session is written first, unreachable until tokens name it; consuming
+        the nonce commits the sign-in. If the nonce is gone, the session is deleted again; if Redis fails in
+        between, the orphan session expires unused. A consumed nonce therefore always has its session."""
+        session_key = self._session_key(session.session_id)
         fields: list[Any] = [
             "address", session.address,
             "chain_id", session.chain_id,
@@ -256,9 +262,16 @@ class RedisStore:
             "spent", "",
             "revoked", "0",
         ]  # fmt: skip
-        arguments = [nonce, time.time(), session.expires_at - session.created_at, *fields]
-        return bool(await self._run(lambda: self._redeem(keys=keys, args=arguments)))
+        ttl = session.expires_at - session.created_at
+        await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
+        challenges_key = self._challenges_key(session.address)
+        consume_arguments: list[str | float] = [nonce, time.time()]
+        if await self._run(lambda: self._consume(keys=[challenges_key], args=consume_arguments)):
+            return True
+        await self._run(lambda: self._redis.delete(session_key))
+        return False
 
+    @metered
     async def find_session(self, session_id: str) -> Session | None:
         names = ["address", "chain_id", "created_at", "expires_at", "revoked"]
         key = self._session_key(session_id)
@@ -268,6 +281,7 @@ class RedisStore:
         session = _session(session_id, fields[:4])
         return session if time.time() < session.expires_at else None
 
+    @metered
     async def rotate_refresh(
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
@@ -276,13 +290,25 @@ class RedisStore:
         outcome = Rotation(_text(reply[0]))
         return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)
 
+    @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
         # Revoking twice is harmless, so a dropped connection may be retried.
         return bool(await self._run(lambda: self._revoke(keys=[key], args=arguments), retry_if_dropped=True))
 
+    @metered
     async def ping(self) -> None:
         await self._run(self._redis.ping, retry_if_dropped=True)
 
+    async def eviction_policy(self) -> str | None:
+        """Redis's maxmemory-policy, or None when it cannot be read (managed services often refuse CONFIG)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                policy = await self._redis.config_get("maxmemory-policy")
+        except (RedisError, OSError, TimeoutError):
+            return None
+        value = policy.get("maxmemory-policy") if isinstance(policy, dict) else None
+        return _text(value) if value is not None else None
+
     async def close(self) -> None:
-        await self._redis.aclose(close_connection_pool=True)
+        await self._connection.close()

@@ -250,3 +250,16 @@ async def test_a_wallet_with_a_key_signs_in_without_any_rpc_call(client: httpx.A
     message = await challenge(client, "0x0000000000000000000000000000000000000004")
     assert_refused(await verify(client, message, "0x"))
     assert node.count(excluding="eth_chainId") == before + 1
+
+
+@pytest.mark.parametrize("factory_kind", ["RevertingWallet", "GasBurningWallet"])
+async def test_an_erc6492_envelope_whose_factory_fails_is_refused_promptly(
+    client: httpx.AsyncClient, ganache: Ganache, compiled: dict[str, CompiledContract], factory_kind: str
+) -> None:
+    broken_factory = ganache.deploy(compiled[factory_kind])
+    owner = new_wallet()
+    wallet = "0x" + "5e" * 20  # no code there, and no working factory to put any
+    message = await challenge(client, to_checksum_address(wallet))
+    burn = encode_call("isValidSignature(bytes32,bytes)", ["bytes32", "bytes"], [bytes(32), b""])
+    envelope = wrap_6492(broken_factory, burn, bytes.fromhex(sign(owner, message)[2:]))
+    assert_refused(await verify(client, message, envelope))

@@ -10,6 +10,9 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.errors import RpcUnavailable
+from app.rpc.breaker import BreakerState
+from app.rpc.pool import ChainPool, hex_quantity
 from tests.chain.conftest import CHAIN_ID
 from tests.support.app import GENEROUS_LIMITS, app_client
 from tests.support.chain import CompiledContract, Ganache
@@ -140,53 +143,79 @@ async def test_only_nodes_on_another_chain_is_503(nodes: list[FakeNode], contrac
 async def test_a_breaker_opens_after_the_configured_failures_and_closes_after_recovery(
     nodes: list[FakeNode], contract_wallet: tuple[str, Any]
 ) -> None:
-    flaky, steady = nodes
-    steady.delay = 0.1
-    async with app_client(settings(nodes, rpc_breaker_failures=2)) as client:
+    cooldown = 1.0
+    async with app_client(settings(nodes, rpc_breaker_failures=2, rpc_breaker_cooldown=cooldown)) as client:
         await all_verified(client, 2)
-        flaky.behave(Behaviour.HTTP_500)
-        for _ in range(2):  # each tries the faster node first, fails over to the other
+        for node in nodes:
+            node.behave(Behaviour.HTTP_500)
+        for _ in range(2):  # each call charges each node's breaker once, however many rounds it makes
             response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
-            assert response.status_code == 200, response.text
-        status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
-        assert (status["breaker"], status["healthy"]) == ("open", False)
-        assert "HTTP 500" in status["last_error"]
-        asked = flaky.count()
+            assert response.status_code == 503
+        opened_at = time.monotonic()
+        statuses = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)]
+        assert [(status["breaker"], status["healthy"], status["last_error"]) for status in statuses] == [
+            ("open", False, "http_500")
+        ] * 2
+        asked = [node.count() for node in nodes]
+        response, elapsed = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert (response.status_code, response.json()["error"]) == (503, "rpc_unavailable")
+        assert elapsed < 0.2  # no usable node: no waiting
+        assert [node.count() for node in nodes] == asked  # left alone while open
+
+        for node in nodes:
+            node.behave(Behaviour.FORWARD)
+        await asyncio.sleep(max(0.0, cooldown + 0.1 - (time.monotonic() - opened_at)))  # the next call probes
         response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
-        assert response.status_code == 200
-        assert flaky.count() == asked  # left alone while open
-
-        flaky.behave(Behaviour.FORWARD)
-        await asyncio.sleep(0.6)  # past the cool-down: the next call probes it
-        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
-        assert response.status_code == 200
-        assert flaky.count() > asked
-        status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
-        assert (status["breaker"], status["healthy"], status["last_error"]) == ("closed", True, None)
+        assert response.status_code == 200, response.text
+        statuses = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)]
+        probed = [status for status in statuses if status["last_error"] is None]
+        assert probed
+        assert all((status["breaker"], status["healthy"]) == ("closed", True) for status in probed)
 
 
-async def test_a_node_error_fails_over_but_an_execution_failure_is_the_chains_answer(
-    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": -32000, "message": "header not found"},
+        {"code": -32000, "message": "context deadline exceeded"},
+        {"code": -32005, "message": "project ID request rate exceeded"},
+        {"code": -32603, "message": "Internal error"},
+    ],
+)
+async def test_a_node_error_fails_over(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any], error: dict[str, Any]
 ) -> None:
     first, second = nodes
-    second.delay = 0.1
+    second.delay = 0.3  # so that the first is asked first
     async with app_client(settings(nodes)) as client:
         await all_verified(client, 2)
-        first.behave(Behaviour.CALL_ERROR, error={"code": -32000, "message": "header not found"})
+        first.behave(Behaviour.CALL_ERROR, error=error)
         response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
-        assert response.status_code == 200, response.text  # a node's own trouble: the other node answered
+        assert response.status_code == 200, response.text  # the other node answered
+        assert first.count(excluding="eth_chainId") == 1
         assert second.count(excluding="eth_chainId") == 1
 
-        for error in [
-            {"code": 3, "message": "execution reverted", "data": "0x"},
-            {"code": -32000, "message": "VM Exception while processing transaction: revert"},
-            {"code": -32000, "message": "out of gas"},
-        ]:
-            first.behave(Behaviour.CALL_ERROR, error=error)
-            asked = second.count()
-            response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
-            assert (response.status_code, response.json()["error"]) == (401, "invalid_signature"), error
-            assert second.count() == asked  # an answer, not a fault: no other node is asked
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": 3, "message": "execution reverted", "data": "0x"},
+        {"code": -32000, "message": "VM Exception while processing transaction: revert"},
+        {"code": -32000, "message": "out of gas"},
+    ],
+)
+async def test_an_execution_failure_is_the_chains_answer(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any], error: dict[str, Any]
+) -> None:
+    first, second = nodes
+    second.delay = 0.3  # so that the first is asked first
+    async with app_client(settings(nodes)) as client:
+        await all_verified(client, 2)
+        first.behave(Behaviour.CALL_ERROR, error=error)
+        asked = second.count()
+        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert (response.status_code, response.json()["error"]) == (401, "invalid_signature")
+        assert second.count() == asked  # an answer, not a fault: no other node is asked
 
 
 async def test_node_urls_never_show_their_credentials(ganache: Ganache) -> None:
@@ -199,3 +228,64 @@ async def test_node_urls_never_show_their_credentials(ganache: Ganache) -> None:
         assert "hunter2" not in text
         assert "0123456789abcdef" not in text
         assert statuses[0]["node"] == node.url + "/..."
+
+
+async def test_calls_are_hedged_so_a_slow_node_behind_two_hanging_ones_still_answers_in_time(
+    ganache: Ganache, contract_wallet: tuple[str, Any]
+) -> None:
+    with fake_nodes(ganache.url, 3) as (first, second, slow):
+        slow.delay = 0.05
+        async with app_client(settings([first, second, slow])) as client:
+            await all_verified(client, 3)
+            first.behave(Behaviour.HANG)
+            second.behave(Behaviour.HANG)
+            slow.delay = 0.3
+            response, elapsed = await timed_verify(client, await signed_body(client, contract_wallet))
+            assert response.status_code == 200, response.text
+            assert elapsed < DEADLINE
+            assert first.count(excluding="eth_chainId") == second.count(excluding="eth_chainId") == 1
+
+
+async def test_a_hostile_reply_is_a_node_failure_and_the_health_checks_survive_it(
+    nodes: list[FakeNode], contract_wallet: tuple[str, Any]
+) -> None:
+    hostile, honest = nodes
+    honest.delay = 0.3
+    async with app_client(settings(nodes, rpc_health_interval=1)) as client:
+        await all_verified(client, 2)
+        hostile.behave(Behaviour.GARBAGE)
+        response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
+        assert response.status_code == 200, response.text
+        status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
+        assert status["last_error"] == "RecursionError"
+        checks = hostile.requests["eth_chainId"]
+        await asyncio.sleep(1.5)  # a health round met the garbage too...
+        hostile.behave(Behaviour.FORWARD)
+        await asyncio.sleep(1.2)  # ...and the loop is still running
+        assert hostile.requests["eth_chainId"] >= checks + 2
+
+
+async def test_a_probe_cancelled_midway_leaves_the_breaker_free_to_probe_again(nodes: list[FakeNode]) -> None:
+    """The pool alone: a node's breaker opens; the call probing it is cancelled (the client went away, the
+    server stops) while the node hangs. The breaker must let the next probe through, not stay stuck."""
+    flaky = nodes[0]
+    settings_ = settings(nodes, rpc_breaker_failures=1, rpc_breaker_cooldown=0.3)
+    async with httpx.AsyncClient() as http:
+        pool = ChainPool(CHAIN_ID, [flaky.url], http, settings_)
+        breaker = pool.nodes[0].breaker
+        flaky.behave(Behaviour.HTTP_500)
+        with pytest.raises(RpcUnavailable):
+            await pool.call("eth_blockNumber", [], hex_quantity, time.monotonic() + DEADLINE)
+        assert breaker.state is BreakerState.OPEN
+        await asyncio.sleep(0.35)
+        flaky.behave(Behaviour.HANG)
+        probing = asyncio.create_task(pool.call("eth_blockNumber", [], hex_quantity, time.monotonic() + 5))
+        await asyncio.sleep(0.2)
+        assert (breaker.state, breaker.allows()) == (BreakerState.HALF_OPEN, False)  # the probe is out
+        probing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probing
+        assert (breaker.state, breaker.allows()) == (BreakerState.HALF_OPEN, True)
+        flaky.behave(Behaviour.FORWARD)
+        assert await pool.call("eth_blockNumber", [], hex_quantity, time.monotonic() + DEADLINE) >= 0
+        assert breaker.state is BreakerState.CLOSED

@@ -1,6 +1,6 @@
 """The ERC-6492 validator the service ships as bytecode is the compiled form of the Solidity beside it."""
 
-from app.domain.signatures.eip6492 import VALIDATOR_CREATION_CODE
+from app.domain.signatures.contract_wallets import VALIDATOR_CREATION_CODE
 from tests.support.chain import CompiledContract
 
 

@@ -16,7 +16,7 @@ from siwe import SiweMessage as ReferenceMessage
 from app.config import Settings
 from app.domain.keys import generate_key_set
 from app.domain.messages import SiweMessage, format_message, parse_message
-from app.domain.signin import sign_in
+from app.domain.signin import SignInContext, sign_in
 from app.domain.tokens import TokenPolicy, TokenService
 from app.errors import (
     AuthError,
@@ -138,9 +138,8 @@ async def verify_vector(case: dict[str, Any]) -> None:
     )
     await store.save_challenge(issued)
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
-    grant = await sign_in(
-        store, tokens, settings, Unlimited(), eoa_only(), message_text=text, signature=case["signature"], now=now
-    )
+    context = SignInContext(store, tokens, settings, Unlimited(), eoa_only())
+    grant = await sign_in(context, message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
     assert await store.find_challenge(case["address"], nonce) is None
 
@@ -206,11 +205,7 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, 60))
     with pytest.raises(InvalidSignature, match="AUTH_RPC_URLS"):
         await sign_in(
-            store,
-            tokens,
-            settings,
-            Unlimited(),
-            eoa_only(),
+            SignInContext(store, tokens, settings, Unlimited(), eoa_only()),
             message_text=case["message"],
             signature=case["signature"],
             now=issued_at,

@@ -9,7 +9,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
-from app.stores.redis import _REDEEM, _ROTATE
+from app.stores.redis import _CONSUME, _OPEN, _ROTATE
 from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
 from tests.support.faulty_proxy import ReplyDropper
 
@@ -44,15 +44,29 @@ async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
         assert me.status_code == 200, me.text
 
 
-async def test_a_redemption_whose_reply_is_lost_is_not_run_again(
+async def test_a_consumption_whose_reply_is_lost_is_not_run_again(
     redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
     """Run twice, the redemption would find its nonce gone and refuse a sign-in that in fact succeeded."""
     async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
         await signed_in(client, wallet)  # the scripts are loaded
         body = await signed_challenge(client, wallet)
-        proxy.drop_reply_to(script_sha(_REDEEM))
+        proxy.drop_reply_to(script_sha(_CONSUME))
         lost = await client.post("/auth/verify", json=body)
         assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
         again = await client.post("/auth/verify", json=body)
         assert (again.status_code, again.json()["error"]) == (401, "invalid_nonce")  # it was consumed, once
+
+
+async def test_when_opening_the_session_fails_the_nonce_is_still_there(
+    redis_url: str, redis_prefix: str, wallet: LocalAccount
+) -> None:
+    """The session is written before the nonce is consumed: a failure there leaves the sign-in retryable."""
+    async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
+        await signed_in(client, wallet)  # the scripts are loaded
+        body = await signed_challenge(client, wallet)
+        proxy.drop_reply_to(script_sha(_OPEN))
+        lost = await client.post("/auth/verify", json=body)
+        assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
+        again = await client.post("/auth/verify", json=body)
+        assert again.status_code == 200, again.text

@@ -9,7 +9,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
-from app.stores.redis import MAX_CONNECTIONS
+from app.stores.connections import MAX_CONNECTIONS
 from tests.support.app import app_client, signed_challenge, signed_in
 from tests.support.process import serving
 from tests.support.raw_http import send

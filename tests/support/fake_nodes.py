@@ -27,6 +27,7 @@ class Behaviour(enum.Enum):
     DROP = "drop"
     WRONG_CHAIN = "wrong_chain"
     CALL_ERROR = "call_error"
+    GARBAGE = "garbage"  # JSON nested deeper than any parser's recursion limit
 
 
 class FakeNode:
@@ -79,6 +80,8 @@ class FakeNode:
             await asyncio.sleep(3600)
         if behaviour is Behaviour.DROP:
             return None
+        if behaviour is Behaviour.GARBAGE:
+            return self._response(200, b"[" * 20_000 + b"]" * 20_000)
         if behaviour is Behaviour.HTTP_500:
             return self._response(500, b'{"message": "upstream exploded"}')
         if behaviour is Behaviour.WRONG_CHAIN and method == "eth_chainId":

@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -34,10 +35,24 @@ def run_app(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@dataclass
+class RunningApp:
+    """A `python -m app` process: its base URL, the process itself, and what it wrote."""
+
+    url: str
+    process: "subprocess.Popen[str]"
+    _output: IO[str]
+
+    def output(self) -> str:
+        self._output.flush()
+        self._output.seek(0)
+        return self._output.read()
+
+
 @contextmanager
-def serving(**variables: str) -> Iterator[str]:
-    """`python -m app` in a subprocess; yields its base URL once /healthz answers. Its output goes to a file
-    (a pipe nobody reads would fill up and stall the server mid-test), shown if it fails to start."""
+def started_app(**variables: str) -> Iterator[RunningApp]:
+    """`python -m app` in a subprocess, once /healthz answers. Its output goes to a file (a pipe nobody reads
+    would fill up and stall the server mid-test), shown if it fails to start. Terminated on exit if it runs."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app"]
@@ -48,10 +63,18 @@ def serving(**variables: str) -> Iterator[str]:
     ):
         try:
             wait_until_healthy(base_url, process, output)
-            yield base_url
+            yield RunningApp(base_url, process, output)
         finally:
-            process.terminate()
-            process.wait(timeout=15)
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def serving(**variables: str) -> Iterator[str]:
+    """started_app(), for tests that only need its base URL."""
+    with started_app(**variables) as running:
+        yield running.url
 
 
 def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]", output: IO[str]) -> None:

@@ -1,12 +1,13 @@
 """Whose signature is this? The order of ERC-6492's verifier side:
 
-1. ends with the ERC-6492 magic suffix: unwrap it and ask the deploy-less validator (eip6492), which lets a
-   wallet that is already deployed answer for itself;
+1. ends with the ERC-6492 magic suffix: unwrap it and ask the wallet, deploying it through the envelope's
+   factory inside the call if it has no code yet (a wallet that is already deployed answers for itself);
 2. 65 bytes that recover exactly the message's address: the key's own signature (an EOA, or an EIP-7702
    account, which keeps its key). No RPC call at all;
-3. otherwise ask the address, on the message's chain, isValidSignature (eip1271). An address without code
-   answers nothing, which is not the magic word, so no separate eth_getCode round trip is needed;
+3. otherwise ask the address isValidSignature (EIP-1271); an address without code is simply not valid;
 4. otherwise not valid.
+
+Steps 1 and 3 are one deploy-less eth_call each (app.domain.signatures.contract_wallets).
 
 Every call goes to the nodes of the chain named in the message. All the calls of one verification share one
 deadline (AUTH_RPC_TIMEOUT); a node failure past it is RpcUnavailable (503), never an answer.
@@ -15,7 +16,7 @@ deadline (AUTH_RPC_TIMEOUT); a node failure past it is RpcUnavailable (503), nev
 import time
 from typing import Protocol
 
-from app.domain.signatures import eip1271, eip6492
+from app.domain.signatures import contract_wallets, eip6492
 from app.domain.signatures.eip191 import message_hash, recover_signer
 from app.errors import InvalidSignature
 
@@ -52,18 +53,20 @@ class SignatureVerifier:
         """Steps 1 to 4. Raises InvalidSignature when the answer needs a chain that has no node configured."""
         digest = message_hash(message_text)
         if eip6492.has_magic_suffix(signature):
-            call_data = eip6492.validation_call(address, digest, eip6492.unwrap(signature))
-            answer = await self._call(chain_id, None, call_data, deadline)
-            return answer == eip6492.VALID
-        if recover_signer(digest, signature) == bytes.fromhex(address[2:]):
+            wrapped = eip6492.unwrap(signature)
+            query = contract_wallets.validation_call(
+                address, digest, wrapped.signature, factory=wrapped.factory, factory_calldata=wrapped.factory_calldata
+            )
+        elif recover_signer(digest, signature) == bytes.fromhex(address[2:]):
             return True
-        answer = await self._call(chain_id, address, eip1271.is_valid_signature_call(digest, signature), deadline)
-        return answer is not None and eip1271.is_magic_word(answer)
+        else:
+            query = contract_wallets.validation_call(address, digest, signature)
+        return await self._call(chain_id, query, deadline) == contract_wallets.VALID
 
-    async def _call(self, chain_id: int, to: str | None, data: bytes, deadline: float) -> bytes | None:
+    async def _call(self, chain_id: int, data: bytes, deadline: float) -> bytes | None:
         if not self._reader.serves(chain_id):
             raise InvalidSignature(
                 f"not signed by the address's key, and no Ethereum node is configured for chain {chain_id} "
                 "(AUTH_RPC_URLS) to ask a smart-contract wallet"
             )
-        return await self._reader.eth_call(chain_id, to=to, data=data, gas=self._call_gas, deadline=deadline)
+        return await self._reader.eth_call(chain_id, to=None, data=data, gas=self._call_gas, deadline=deadline)

@@ -1,0 +1,67 @@
+"""Shutting down without dropping sign-ins.
+
+On SIGTERM (or SIGINT) uvicorn stops accepting connections, lets the requests in flight finish for at most
+AUTH_SHUTDOWN_GRACE seconds, then runs the lifespan's shutdown. From the signal on, /readyz answers 503, so a
+load balancer stops sending traffic even while the last requests finish. `python -m app` then exits with
+status 0 (plain uvicorn re-raises the signal after draining, and the process would die of it).
+"""
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+logger = logging.getLogger("web3_auth")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Draining:
+    """Set once a stop signal arrived; process-wide, like the signal."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def start(self) -> None:
+        self._event.set()
+
+    def __bool__(self) -> bool:
+        return self._event.is_set()
+
+
+draining = Draining()
+
+
+def drain_on_stop_signals() -> None:
+    """Chain a handler in front of the stop signals' current ones (uvicorn's, while it serves), so that the
+    process starts draining, and says so, the moment a signal arrives. Only the main thread may do this;
+    elsewhere (an app embedded in a thread, tests) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for stop_signal in STOP_SIGNALS:
+        previous = signal.getsignal(stop_signal)
+        signal.signal(stop_signal, _draining_then(previous))
+
+
+def _draining_then(
+    previous: Callable[[int, FrameType | None], Any] | int | None,
+) -> Callable[[int, FrameType | None], None]:
+    def handle(received: int, frame: FrameType | None) -> None:
+        if not draining:
+            logger.info("stop signal: draining", extra={"fields": {"signal": signal.Signals(received).name}})
+        draining.start()
+        if callable(previous):
+            previous(received, frame)
+
+    return handle
+
+
+def exit_cleanly_after_draining() -> None:
+    """Make the stop signals, once uvicorn has drained and re-raises them, end the process with status 0."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _exit_zero)
+
+
+def _exit_zero(_received: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)

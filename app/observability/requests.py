@@ -1,0 +1,115 @@
+"""Per request: an id (X-Request-ID if the client sent a sane one, else a new one; echoed back), one log line,
+and the HTTP and business metrics, all from one pure ASGI middleware that wraps everything else.
+
+The outcome of a request is the error code it was answered with (app.api.handlers notes it), or `ok`.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.paths import route_path
+from app.observability import metrics
+
+logger = logging.getLogger("web3_auth.access")
+REQUEST_ID = "X-Request-ID"
+_SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+UNMATCHED = "unmatched"  # the route label of a request no route matched: paths must not become labels
+
+
+@dataclass
+class RequestRecord:
+    request_id: str
+    outcome: str | None = None
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("request_record", default=None)
+
+
+def note_outcome(code: str) -> None:
+    """Record the error code the current request is answered with."""
+    record = _current.get()
+    if record is not None:
+        record.outcome = code
+
+
+def current_request_id() -> str | None:
+    record = _current.get()
+    return None if record is None else record.request_id
+
+
+def _business_events(route: str, outcome: str) -> None:
+    if route == "/auth/verify":
+        metrics.SIGN_INS.labels(outcome).inc()
+        if outcome == "ok":
+            metrics.TOKENS.labels("issued").inc()
+    elif route == "/auth/refresh" and outcome == "ok":
+        metrics.TOKENS.labels("refreshed").inc()
+    elif route == "/auth/refresh" and outcome == "refresh_reused":
+        metrics.TOKENS.labels("reuse_detected").inc()
+    elif route == "/auth/logout" and outcome == "ok":
+        metrics.TOKENS.labels("revoked").inc()
+
+
+class RequestTelemetry:
+    def __init__(self, app: ASGIApp, client_of: Callable[[Scope], str], paths: frozenset[str]) -> None:
+        self.app = app
+        self.client_of = client_of
+        self.paths = paths  # the API's paths (none has parameters: each is its own route template)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get(REQUEST_ID, "")
+        record = RequestRecord(offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex)
+        token = _current.set(record)
+        status = 500  # if nothing is sent, an exception escaped: ServerErrorMiddleware answers 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID, record.request_id)
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _current.reset(token)
+            self._record(scope, record, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, record: RequestRecord, status: int, seconds: float) -> None:
+        route = self._route_of(scope)
+        method = scope["method"]
+        outcome = record.outcome or ("ok" if status < 400 else "internal_error" if status >= 500 else str(status))
+        metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        metrics.HTTP_SECONDS.labels(method, route).observe(seconds)
+        _business_events(route, outcome)
+        fields = {
+            "request_id": record.request_id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client": self.client_of(scope),
+            "outcome": outcome,
+        }
+        logger.log(logging.WARNING if status >= 500 else logging.INFO, "request", extra={"fields": fields})
+
+    def _route_of(self, scope: Scope) -> str:
+        """The template of the route that answered; for a request refused before routing (by a rate limit,
+        say), of the route it was meant for."""
+        path = getattr(scope.get("route"), "path", None)
+        if isinstance(path, str):
+            return path
+        path = route_path(scope)
+        return path if path in self.paths else UNMATCHED

@@ -1,0 +1,72 @@
+"""`python -m app` starting and stopping as an orchestrator drives it: SIGTERM in the middle of a burst of
+sign-ins, and a start while Redis is not there yet."""
+
+import asyncio
+import signal
+import time
+
+import httpx
+
+from tests.support.process import started_app
+from tests.support.raw_http import send
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.wallets import new_wallet, sign
+
+GRACE = 5
+
+
+async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0() -> None:
+    burst = 60
+    with started_app(AUTH_SHUTDOWN_GRACE=str(GRACE), AUTH_RATE_LIMIT_IP="10000/minute") as app:
+        bodies = []
+        async with httpx.AsyncClient(base_url=app.url) as http:
+            for _ in range(burst):
+                wallet = new_wallet()
+                message = (await http.post("/auth/challenge", json={"address": wallet.address})).json()["message"]
+                bodies.append({"message": message, "signature": sign(wallet, message)})
+        assert (await send(app.url, "GET", "/readyz")).status == 200
+
+        sign_ins = [asyncio.create_task(send(app.url, "POST", "/auth/verify", body)) for body in bodies]
+        await asyncio.sleep(0.05)  # the requests are on the wire; the server is busy with them
+        app.process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+
+        readiness: list[int] = []
+        while app.process.poll() is None and time.monotonic() - signalled < GRACE + 5:
+            try:
+                readiness.append((await send(app.url, "GET", "/readyz")).status)
+            except OSError:
+                readiness.append(0)  # no longer accepting connections: fine
+            await asyncio.sleep(0.01)
+        answers = await asyncio.gather(*sign_ins, return_exceptions=True)
+        exit_status = app.process.wait(timeout=GRACE + 5)
+        stopped_after = time.monotonic() - signalled
+        output = app.output()
+
+    assert exit_status == 0, output[-2000:]
+    assert stopped_after < GRACE + 1
+    assert 200 not in readiness, readiness
+    assert all(not isinstance(answer, BaseException) for answer in answers), answers
+    assert [answer.status for answer in answers if not isinstance(answer, BaseException)] == [200] * burst
+    assert "stop signal: draining" in output
+
+
+def test_a_start_without_redis_serves_503_until_redis_answers() -> None:
+    port = free_port()
+    redis_server = RedisServer(port)
+    with started_app(AUTH_REDIS_URL=f"redis://127.0.0.1:{port}/0") as app, httpx.Client(base_url=app.url) as http:
+        assert http.get("/healthz").status_code == 200
+        assert http.get("/readyz").status_code == 503
+        wallet = new_wallet()
+        response = http.post("/auth/challenge", json={"address": wallet.address})
+        assert (response.status_code, response.json()["error"]) == (503, "store_unavailable")
+        redis_server.start()
+        try:
+            deadline = time.monotonic() + 10
+            while http.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "not ready after Redis came up"
+                time.sleep(0.1)
+            response = http.post("/auth/challenge", json={"address": wallet.address})
+            assert response.status_code == 200, response.text
+        finally:
+            redis_server.stop()

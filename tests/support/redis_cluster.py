@@ -1,0 +1,327 @@
+"""Real Redis topologies on loopback for the tests: a Redis Cluster of masters, and a primary, a replica and
+sentinels. Every process writes to a log file in a temporary directory of its own (shown if start-up fails)
+and is stopped, then the directory removed, when the context manager exits."""
+
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pytest
+import redis
+import redis.exceptions
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tests.support.redis_server import free_port, redis_server_binary
+
+HOST = "127.0.0.1"
+SERVICE_NAME = "web3auth"
+# The first sentinel sees a dead primary down after 1 s, and each further one 1 s later: with identical timeouts
+# they start their elections together, each votes for itself, and the failover waits out 2 x failover-timeout
+# (10 s) before a second election (a split vote, seen in 1 run of 5 here).
+DOWN_AFTER_MS, STAGGER_MS = 1000, 1000
+STARTUP_TIMEOUT = 20.0  # seconds, for a whole topology to be ready
+RESERVED_PORTS = frozenset({6379, 26379, 16379})  # the shared Redis (and its conventional sentinel/bus ports)
+POLL_TIMEOUT = 0.5  # seconds, for every connection and answer while polling
+
+
+def loopback_port(taken: set[int]) -> int:
+    """A free loopback port that is neither reserved nor already handed out to this topology."""
+    while True:
+        port = free_port()
+        if port not in RESERVED_PORTS and port not in taken:
+            taken.add(port)
+            return port
+
+
+def log_tail(directory: Path, lines: int = 15) -> str:
+    parts = []
+    for log in sorted(directory.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
+def node_client(port: int) -> redis.Redis:
+    """A client of 127.0.0.1:port (a server or a sentinel) with short timeouts and no retries."""
+    return redis.Redis(
+        host=HOST,
+        port=port,
+        decode_responses=True,
+        socket_timeout=POLL_TIMEOUT,
+        socket_connect_timeout=POLL_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def info_field(port: int, section: str, name: str) -> str | None:
+    """One field of INFO <section> on 127.0.0.1:port, or None if the node does not answer."""
+    client = node_client(port)
+    try:
+        value = client.info(section).get(name)
+        return None if value is None else str(value)
+    except redis.exceptions.RedisError:
+        return None
+    finally:
+        client.close()
+
+
+class Processes:
+    """Redis processes of one topology, keyed by port; output to <directory>/<name>.log."""
+
+    def __init__(self, directory: Path, stack: ExitStack) -> None:
+        self.directory = directory
+        self._stack = stack
+        self.by_port: dict[int, subprocess.Popen[bytes]] = {}
+        stack.callback(self.stop_all)
+
+    def start(self, name: str, port: int, arguments: list[str]) -> subprocess.Popen[bytes]:
+        log = self._stack.enter_context((self.directory / f"{name}.log").open("wb"))
+        command = [redis_server_binary(), *arguments]
+        process = subprocess.Popen(command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT)
+        self.by_port[port] = process
+        return process
+
+    def stop_all(self) -> None:
+        """Terminate everything, then kill what is still running 5 s later."""
+        for process in self.by_port.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 5
+        for process in self.by_port.values():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def wait_until(self, ready: Callable[[], bool], what: str, deadline: float) -> None:
+        """Poll `ready` until it holds; pytest.fail with the logs' tails on timeout or if a process died."""
+        while not ready():
+            dead = [port for port, process in self.by_port.items() if process.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                reason = f"process on port(s) {dead} exited" if dead else "timed out"
+                pytest.fail(f"Redis topology: waiting for {what}: {reason}\n{log_tail(self.directory)}")
+            time.sleep(0.05)
+
+
+@contextmanager
+def topology_directory(prefix: str) -> Iterator[tuple[Path, ExitStack]]:
+    with ExitStack() as stack:
+        directory = Path(tempfile.mkdtemp(prefix=prefix))
+        stack.callback(shutil.rmtree, directory, ignore_errors=True)  # runs last: after the processes stop
+        yield directory, stack
+
+
+def answers(port: int) -> Callable[[], bool]:
+    return lambda: info_field(port, "server", "tcp_port") is not None
+
+
+def in_sync(replica_port: int) -> Callable[[], bool]:
+    return lambda: info_field(replica_port, "replication", "master_link_status") == "up"
+
+
+# --- Redis Cluster ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedisClusterNodes:
+    ports: list[int]
+    directory: Path  # the nodes' files and logs
+
+    @property
+    def url(self) -> str:
+        """The form the service accepts: redis+cluster://host:port,host:port,..."""
+        return "redis+cluster://" + ",".join(f"{HOST}:{port}" for port in self.ports)
+
+    @property
+    def startup_nodes(self) -> list[tuple[str, int]]:
+        return [(HOST, port) for port in self.ports]
+
+    @property
+    def node_urls(self) -> list[str]:
+        """A plain redis:// URL per node, to look at one node alone."""
+        return [f"redis://{HOST}:{port}" for port in self.ports]
+
+
+def cluster_state_ok(port: int) -> bool:
+    client = node_client(port)
+    try:
+        info = client.execute_command("CLUSTER INFO")  # type: ignore[no-untyped-call]  # a dict, parsed by redis-py
+        return isinstance(info, dict) and info.get("cluster_state") == "ok"
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+@contextmanager
+def running_cluster(masters: int = 3) -> Iterator[RedisClusterNodes]:
+    """`masters` cluster-enabled redis-servers (no replicas), joined with `redis-cli --cluster create` and
+    each reporting cluster_state:ok. The cluster bus port of each node is a free port of its own
+    (--cluster-port), not port + 10000, which may be taken or above 65535."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with topology_directory("web3auth-cluster-") as (directory, stack):
+        processes = Processes(directory, stack)
+        taken: set[int] = set()
+        ports = [loopback_port(taken) for _ in range(masters)]
+        for port in ports:
+            arguments = ["--port", str(port), "--bind", HOST, "--cluster-enabled", "yes"]
+            arguments += ["--cluster-config-file", f"nodes-{port}.conf", "--cluster-node-timeout", "2000"]
+            arguments += ["--cluster-port", str(loopback_port(taken)), "--save", "", "--appendonly", "no"]
+            arguments += ["--dir", str(directory), "--daemonize", "no"]
+            processes.start(f"node-{port}", port, arguments)
+        for port in ports:
+            processes.wait_until(answers(port), f"cluster node {port} to answer", deadline)
+        create_cluster(ports, directory, deadline)
+        for port in ports:
+            processes.wait_until(partial(cluster_state_ok, port), f"cluster_state:ok on {port}", deadline)
+        yield RedisClusterNodes(ports, directory)
+
+
+def create_cluster(ports: list[int], directory: Path, deadline: float) -> None:
+    redis_cli = shutil.which("redis-cli")
+    if redis_cli is None:
+        pytest.fail("redis-cli is not installed: the cluster tests need it (apt-get install redis-tools)")
+    command = [redis_cli, "--cluster", "create", *(f"{HOST}:{port}" for port in ports)]
+    command += ["--cluster-replicas", "0", "--cluster-yes"]
+    with (directory / "cluster-create.log").open("wb") as log:
+        try:
+            returncode = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, timeout=max(deadline - time.monotonic(), 1)
+            ).returncode
+        except subprocess.TimeoutExpired:
+            returncode = -1
+    if returncode != 0:
+        pytest.fail(f"redis-cli --cluster create failed ({returncode})\n{log_tail(directory, 40)}")
+
+
+# --- Sentinel ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SentinelSetup:
+    primary_port: int
+    replica_port: int
+    sentinel_ports: list[int]
+    processes: Processes
+    service_name: str = SERVICE_NAME
+    killed_port: int | None = None  # the primary kill_primary() killed last
+
+    @property
+    def url(self) -> str:
+        """redis+sentinel://host:port,host:port/service_name"""
+        hosts = ",".join(f"{HOST}:{port}" for port in self.sentinel_ports)
+        return f"redis+sentinel://{hosts}/{self.service_name}"
+
+    @property
+    def sentinel_nodes(self) -> list[tuple[str, int]]:
+        return [(HOST, port) for port in self.sentinel_ports]
+
+    def current_primary_port(self) -> int:
+        """The primary's port according to the first sentinel that answers."""
+        for port in self.sentinel_ports:
+            address = master_address(port)
+            if address is not None:
+                return address
+        raise RuntimeError("no sentinel answers")
+
+    def kill_primary(self) -> int:
+        """SIGKILL the current primary process (as a crash would); returns its port."""
+        port = self.current_primary_port()
+        process = self.processes.by_port[port]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        self.killed_port = port
+        return port
+
+    def wait_for_failover(self, timeout: float = 20) -> int:
+        """Wait until the first sentinel names another primary than the one killed (by kill_primary) and that node
+        reports role:master; returns its port."""
+        killed = self.killed_port
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            address = master_address(self.sentinel_ports[0])
+            if address is not None and address != killed and info_field(address, "replication", "role") == "master":
+                return address
+            time.sleep(0.05)
+        pytest.fail(f"no failover within {timeout} s\n{log_tail(self.processes.directory)}")
+
+
+def master_address(sentinel_port: int) -> int | None:
+    client = node_client(sentinel_port)
+    try:
+        address = client.sentinel_get_master_addr_by_name(SERVICE_NAME)
+        return int(address[1]) if isinstance(address, tuple | list) else None
+    except redis.exceptions.RedisError:
+        return None
+    finally:
+        client.close()
+
+
+def sentinel_knows(sentinel_port: int, primary_port: int, replica_port: int, sentinels: int) -> bool:
+    """The sentinel monitors the primary, sees the replica, and knows every other sentinel."""
+    client = node_client(sentinel_port)
+    try:
+        if master_address(sentinel_port) != primary_port:
+            return False
+        replicas = client.sentinel_slaves(SERVICE_NAME)  # SENTINEL REPLICAS, parsed into dicts
+        others = client.sentinel_sentinels(SERVICE_NAME)
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+    seen = {entry["port"] for entry in replicas if not entry.get("is_disconnected")}
+    return replica_port in seen and isinstance(others, list) and len(others) == sentinels - 1
+
+
+def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: int) -> str:
+    return "\n".join(
+        [
+            f"port {port}",
+            f"bind {HOST}",
+            f"dir {directory}",
+            "sentinel resolve-hostnames no",
+            "sentinel announce-hostnames no",
+            f"sentinel announce-ip {HOST}",  # what the sentinels tell each other (and clients) about themselves
+            f"sentinel monitor {SERVICE_NAME} {HOST} {primary_port} 1",
+            f"sentinel down-after-milliseconds {SERVICE_NAME} {down_after_ms}",
+            f"sentinel failover-timeout {SERVICE_NAME} 5000",
+            f"sentinel parallel-syncs {SERVICE_NAME} 1",
+            "",
+        ]
+    )
+
+
+@contextmanager
+def running_sentinel(sentinels: int = 1) -> Iterator[SentinelSetup]:
+    """A primary, one replica in sync with it, and `sentinels` sentinels (quorum 1) monitoring "web3auth"."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with topology_directory("web3auth-sentinel-") as (directory, stack):
+        processes = Processes(directory, stack)
+        taken: set[int] = set()
+        primary_port, replica_port = loopback_port(taken), loopback_port(taken)
+        sentinel_ports = [loopback_port(taken) for _ in range(sentinels)]
+        common = ["--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(directory), "--daemonize", "no"]
+        common += ["--repl-diskless-sync-delay", "0"]  # a full sync at once, not after the default 5 s
+        processes.start("primary", primary_port, ["--port", str(primary_port), *common])
+        # the replica only once the primary answers: a refused first connection delays the sync by a second
+        processes.wait_until(answers(primary_port), "the primary to answer", deadline)
+        replica_arguments = ["--port", str(replica_port), "--replicaof", HOST, str(primary_port), *common]
+        processes.start("replica", replica_port, replica_arguments)
+        processes.wait_until(in_sync(replica_port), "the replica to sync", deadline)
+        for index, port in enumerate(sentinel_ports):
+            conf = directory / f"sentinel-{port}.conf"
+            conf.write_text(sentinel_conf(port, primary_port, directory, DOWN_AFTER_MS + index * STAGGER_MS))
+            processes.start(f"sentinel-{port}", port, [str(conf), "--sentinel"])
+        for port in sentinel_ports:
+            knows = partial(sentinel_knows, port, primary_port, replica_port, sentinels)
+            processes.wait_until(knows, f"sentinel {port} to see primary, replica and sentinels", deadline)
+        yield SentinelSetup(primary_port, replica_port, sentinel_ports, processes)
