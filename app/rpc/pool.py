@@ -65,6 +65,12 @@ class _Call:
         self.asked_this_round: set[Node] = set()
         self.charged: set[Node] = set()  # nodes whose breaker already counted a failure of this call
 
+    def first_failure_of(self, node: Node) -> bool:
+        """Whether this failure of `node` is the first of this call (and so counts for its breaker)."""
+        first = node not in self.charged
+        self.charged.add(node)
+        return first
+
 
 class ChainPool:
     """The nodes of one chain."""
@@ -120,9 +126,7 @@ class ChainPool:
         if node is None:
             return False
         attempt.asked_this_round.add(node)
-        charge = node not in attempt.charged
-        attempt.charged.add(node)
-        task = asyncio.create_task(self._ask(node, method, params, parse, charge))
+        task = asyncio.create_task(self._ask(node, method, params, parse, attempt))
         attempt.outstanding[task] = node
         return True
 
@@ -133,10 +137,10 @@ class ChainPool:
 
     def _time_out(self, attempt: _Call) -> None:
         for node in attempt.outstanding.values():
-            self._failed(node, FAILURE_LATENCY, "timeout", charge=True)
+            self._failed(node, FAILURE_LATENCY, "timeout", attempt.first_failure_of(node))
 
     async def _ask(
-        self, node: Node, method: str, params: list[Any], parse: Callable[[Any], Result], charge: bool
+        self, node: Node, method: str, params: list[Any], parse: Callable[[Any], Result], attempt: _Call
     ) -> Result:
         node.breaker.attempt()
         started = time.monotonic()
@@ -148,7 +152,7 @@ class ChainPool:
             self._answered(node, time.monotonic() - started, "execution_failed")
             raise
         except NodeFailure as failure:
-            self._failed(node, time.monotonic() - started, failure.kind, charge)
+            self._failed(node, time.monotonic() - started, failure.kind, attempt.first_failure_of(node))
             raise
         except asyncio.CancelledError:
             node.breaker.release()

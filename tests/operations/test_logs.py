@@ -50,6 +50,7 @@ def test_a_full_flow_logs_each_request_once_and_no_credential_ever(
         assert http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_CREDENTIAL}"}).is_success
         generated = http.get("/healthz").headers["x-request-id"]
         requests_made = 11
+        assert app.stop() == 0
         output = app.output()
 
     records = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line is JSON
@@ -82,6 +83,7 @@ def test_a_full_flow_logs_each_request_once_and_no_credential_ever(
 def test_text_logs_for_a_terminal() -> None:
     with started_app(AUTH_LOG_FORMAT="text") as app:
         httpx.get(f"{app.url}/healthz", headers={"X-Request-ID": "text-format-check"})
+        assert app.stop() == 0
         output = app.output()
     line = next(line for line in output.splitlines() if "text-format-check" in line)
     assert "web3_auth.access: request" in line

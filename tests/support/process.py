@@ -43,6 +43,12 @@ class RunningApp:
     process: "subprocess.Popen[str]"
     _output: IO[str]
 
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, then its exit status once it has drained (and written its last lines)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=timeout)
+
     def output(self) -> str:
         self._output.flush()
         self._output.seek(0)
