@@ -85,6 +85,7 @@ class TokenService:
         self._keys = keys
         self._policy = policy
         self._algorithm = keys.signing.algorithm
+        self._verified = VerifiedTokens()
 
     def mint_access(self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int) -> tuple[str, int]:
         """A signed access token and its lifetime in seconds; it never outlives `not_after` (the session)."""
@@ -105,7 +106,19 @@ class TokenService:
         return token, expires_at - now
 
     def validate_access(self, token: str, now: float) -> AccessClaims:
-        """The claims of a valid access token; raises InvalidToken for anything else."""
+        """The claims of a valid access token; raises InvalidToken for anything else. A token whose signature
+        was verified before is not verified again (a sidecar sees the same token at every API call), but its
+        time is checked every time."""
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._verify(token)
+            self._verified.put(token, verified)
+        claims, not_before = verified
+        _check_time(claims, not_before, now, self._policy.clock_skew)
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessClaims, int]:
+        """The claims of a token whose signature and claims check out, and its nbf; times are not checked."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("the token is too long")
         try:
@@ -126,10 +139,29 @@ class TokenService:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"the token is not valid: {exc}") from None
-        return _claims(decoded["payload"], now, self._policy.clock_skew)
+        return _claims(decoded["payload"])
 
 
-def _claims(payload: dict[str, Any], now: float, clock_skew: float) -> AccessClaims:
+class VerifiedTokens:
+    """Access tokens whose signature and claims checked out, with their claims, until they expire: at most
+    CAPACITY of them, the oldest forgotten first (a forgotten one is simply verified again). Keyed by the
+    exact token text, so only the very token that was verified can be found here."""
+
+    CAPACITY = 10_000
+
+    def __init__(self) -> None:
+        self._claims: dict[str, tuple[AccessClaims, int]] = {}
+
+    def get(self, token: str) -> tuple[AccessClaims, int] | None:
+        return self._claims.get(token)
+
+    def put(self, token: str, verified: tuple[AccessClaims, int]) -> None:
+        if len(self._claims) >= self.CAPACITY:
+            del self._claims[next(iter(self._claims))]
+        self._claims[token] = verified
+
+
+def _claims(payload: dict[str, Any]) -> tuple[AccessClaims, int]:
     subject, chain_id, session_id, token_id = (
         payload["sub"],
         payload.get("chain_id"),
@@ -141,8 +173,11 @@ def _claims(payload: dict[str, Any], now: float, clock_skew: float) -> AccessCla
         raise InvalidToken("the token's sub, sid and jti must be strings")
     if type(chain_id) is not int or not all(type(value) is int for value in (issued_at, not_before, expires_at)):
         raise InvalidToken("the token's chain_id, iat, nbf and exp must be integers")
-    if expires_at <= now:
+    return AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at), not_before
+
+
+def _check_time(claims: AccessClaims, not_before: int, now: float, clock_skew: float) -> None:
+    if claims.expires_at <= now:
         raise InvalidToken("the token has expired")
-    if not_before > now + clock_skew or issued_at > now + clock_skew:
+    if not_before > now + clock_skew or claims.issued_at > now + clock_skew:
         raise InvalidToken("the token is not valid yet")
-    return AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at)

@@ -6,11 +6,13 @@ and request ids are fine). uvicorn's own access log is off: app.observability.re
 request instead.
 """
 
+import atexit
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -46,9 +48,47 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class BatchingHandler(logging.Handler):
+    """Formats each record at once but writes them in batches, every FLUSH_INTERVAL seconds (from a thread of
+    its own) or at once for warnings and worse: a write and a flush per request would cost more than
+    the rest of the log line. Flushed at exit."""
+
+    FLUSH_INTERVAL = 0.1
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._pending: list[str] = []
+        self._wake = threading.Event()
+        threading.Thread(target=self._flush_periodically, name="log-writer", daemon=True).start()
+        atexit.register(self.flush)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self._pending.append(line)  # list.append is atomic under the GIL
+        if record.levelno >= logging.WARNING:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # Handler.createLock() made it
+            if not self._pending:
+                return
+            lines, self._pending = self._pending, []
+            self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
+
+    def _flush_periodically(self) -> None:
+        while not self._wake.wait(self.FLUSH_INTERVAL):
+            self.flush()
+
+
 def configure_logging(level: str, log_format: str) -> None:
     """Send every log record, uvicorn's included, through one stdout handler in the chosen format."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = BatchingHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers = [handler]

@@ -69,6 +69,7 @@ R = TypeVar("R")
 def metered(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Time a store operation (named after the method) and count its failures."""
     operation = method.__name__
+    seconds = functools.cache(lambda: STORE_SECONDS.labels(operation))  # a child per label set, made once
 
     @functools.wraps(method)
     async def timed(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -80,7 +81,7 @@ def metered(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutin
                 STORE_ERRORS.labels(operation).inc()
             raise
         finally:
-            STORE_SECONDS.labels(operation).observe(time.perf_counter() - started)
+            seconds().observe(time.perf_counter() - started)
 
     return timed
 

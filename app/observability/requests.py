@@ -4,6 +4,7 @@ and the HTTP and business metrics, all from one pure ASGI middleware that wraps 
 The outcome of a request is the error code it was answered with (app.api.handlers notes it), or `ok`.
 """
 
+import functools
 import logging
 import re
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +24,8 @@ logger = logging.getLogger("web3_auth.access")
 REQUEST_ID = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 UNMATCHED = "unmatched"  # the route label of a request no route matched: paths must not become labels
+# Forward-auth answers any method, and a client may invent one per request: only these become labels.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 @dataclass
@@ -43,6 +47,11 @@ def note_outcome(code: str) -> None:
 def current_request_id() -> str | None:
     record = _current.get()
     return None if record is None else record.request_id
+
+
+@functools.lru_cache(maxsize=1024)  # method, route and status take few values: their children, made once
+def _request_metrics(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    return metrics.HTTP_REQUESTS.labels(method, route, str(status)), metrics.HTTP_SECONDS.labels(method, route)
 
 
 def _business_events(route: str, outcome: str) -> None:
@@ -89,10 +98,11 @@ class RequestTelemetry:
 
     def _record(self, scope: Scope, record: RequestRecord, status: int, seconds: float) -> None:
         route = self._route_of(scope)
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
         outcome = record.outcome or ("ok" if status < 400 else "internal_error" if status >= 500 else str(status))
-        metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        metrics.HTTP_SECONDS.labels(method, route).observe(seconds)
+        counted, timed = _request_metrics(method, route, status)
+        counted.inc()
+        timed.observe(seconds)
         _business_events(route, outcome)
         fields = {
             "request_id": record.request_id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Self
 
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisSentinelStorage, Storage
+from limits.aio.storage import RedisClusterStorage, RedisSentinelStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
@@ -23,6 +23,7 @@ from app.errors import StoreUnavailable
 from app.observability.metrics import metered
 from app.stores.connections import close_limits_storage
 from app.stores.deadline import charged, time_left
+from app.stores.moving_window import InProcessMovingWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +42,12 @@ class RateCounter:
 
     @classmethod
     def in_memory(cls, timeout: float) -> Self:
-        return cls(MemoryStorage(), timeout)
+        return cls(InProcessMovingWindow(), timeout)
 
     async def close(self) -> None:
-        """Stop the memory storage's expiry task, or close the clients `limits` opened (on one Redis server
-        the pool is the store's, closed with it)."""
-        if isinstance(self._storage, MemoryStorage):
-            if self._storage.timer is not None:
-                self._storage.timer.cancel()
-        elif isinstance(self._storage, RedisClusterStorage | RedisSentinelStorage):
+        """Close the clients `limits` opened for a cluster or a sentinel set (on one Redis server the pool is
+        the store's, closed with it; in memory there is nothing to close)."""
+        if isinstance(self._storage, RedisClusterStorage | RedisSentinelStorage):
             await close_limits_storage(self._storage)
 
     @metered

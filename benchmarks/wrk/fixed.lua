@@ -10,6 +10,7 @@ wrk.headers["Authorization"] = os.getenv("BENCH_AUTHORIZATION")
 
 local expect = os.getenv("BENCH_EXPECT")
 unexpected = 0
+stat_names = { "thread_index", "unexpected" }
 
 setup = lib.setup
 
@@ -22,5 +23,5 @@ if expect ~= nil then
 end
 
 function done(_summary, _latency, _requests)
-   lib.done({ "thread_index", "unexpected" })
+   lib.done(stat_names)
 end

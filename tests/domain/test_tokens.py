@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.domain.keys import KeySet, generate_key_set, hmac_key_set
-from app.domain.tokens import AccessClaims, TokenPolicy, TokenService, new_refresh_token, refresh_token_hash
+from app.domain.tokens import (
+    AccessClaims,
+    TokenPolicy,
+    TokenService,
+    VerifiedTokens,
+    new_refresh_token,
+    refresh_token_hash,
+)
 from app.errors import InvalidToken
 
 ISSUER, AUDIENCE = "https://auth.example.com", "web3-auth"
@@ -290,3 +297,22 @@ def test_refresh_tokens_carry_the_session_and_256_random_bits() -> None:
     assert digest == refresh_token_hash(token) != token
     assert new_refresh_token("session-id")[0] != token
     refused(token)  # a refresh token is not an access token
+
+
+def test_verified_tokens_are_remembered_up_to_a_bound_oldest_forgotten_first() -> None:
+    remembered = VerifiedTokens()
+    first = signed(claims())
+    SERVICE.validate_access(first, now())
+    verified = SERVICE._verified.get(first)  # the service's own memory: the next call skips the signature
+    assert verified is not None
+    for index in range(VerifiedTokens.CAPACITY + 1):
+        remembered.put(f"token-{index}", verified)
+    assert remembered.get("token-0") is None
+    assert remembered.get(f"token-{VerifiedTokens.CAPACITY}") == verified
+
+
+def test_a_remembered_token_is_still_refused_once_expired() -> None:
+    issued = now()
+    token = signed(claims(iat=issued, nbf=issued, exp=issued + 10))
+    assert SERVICE.validate_access(token, issued + 1).token_id
+    refused(token, at=issued + 10)

@@ -107,3 +107,16 @@ def test_with_two_workers_the_metrics_add_up_across_them(redis_url: str, keys_fi
                 assert value(page, "web3auth_http_requests_total", route="/auth/challenge", status="200") == sign_ins
     finally:
         delete_prefix(redis_url, prefix)
+
+
+async def test_invented_methods_and_paths_do_not_become_labels() -> None:
+    async with app_client(Settings(**GENEROUS_LIMITS)) as client:
+        for index in range(20):
+            await client.request(f"BREW{index}", "/auth/forward")
+            await client.get(f"/auth/made-up-{index}")
+        page = await metrics_page(client)
+    labels = {dict(sample_labels).get("method") for (name, sample_labels) in page if name.startswith("web3auth_http")}
+    routes = {dict(sample_labels).get("route") for (name, sample_labels) in page if name.startswith("web3auth_http")}
+    assert not any(str(method).startswith("BREW") for method in labels)
+    assert "other" in labels
+    assert not any("made-up" in str(route) for route in routes)

@@ -1,0 +1,104 @@
+"""`limits`' moving window, in this process, at O(1) per hit.
+
+limits' own MemoryStorage keeps each key's hits in a list it inserts at the front of (O(hits in the window)
+per hit), and after every hit schedules a sweep task that visits every key through asyncio.to_thread: with
+many clients and wallets, the event loop spends its time sweeping. This storage keeps, per key, only the
+last `limit` hit times (a bounded deque), and sweeps a few idle keys at each hit: keys are kept in order of
+their last hit, so the idle ones are at the front and a sweep stops at the first key still in use.
+
+Same semantics as limits' storage (the tests of the limits run on it): a hit is admitted when fewer than
+`limit` hits lie in the last `expiry` seconds.
+"""
+
+import time
+from collections import deque
+from typing import Any
+
+from limits.aio.storage import MovingWindowSupport, Storage
+
+_SWEPT_PER_HIT = 8  # idle keys examined at each hit: enough to keep up, little enough to be free
+
+
+class _Hits:
+    __slots__ = ("expiry", "times")
+
+    def __init__(self, limit: int, expiry: int) -> None:
+        self.times: deque[float] = deque(maxlen=limit)
+        self.expiry = expiry
+
+
+class InProcessMovingWindow(Storage, MovingWindowSupport):
+    STORAGE_SCHEME = ["async+web3auth-moving-window"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._keys: dict[str, _Hits] = {}  # in order of last hit, idle first
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ValueError
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        self._sweep(now)
+        hits = self._keys.pop(key, None)
+        if hits is None or hits.times.maxlen != limit:
+            hits = _Hits(limit, expiry)
+        self._keys[key] = hits  # now the most recently hit
+        times = hits.times
+        # admitted unless the (limit - amount + 1)-th newest hit is still inside the window
+        depth = limit - amount + 1
+        if len(times) >= depth and times[-depth] >= now - expiry:
+            return False
+        times.extend([now] * amount)
+        return True
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:  # noqa: ARG002
+        """The time of the oldest hit inside the window, and how many hits it holds."""
+        now = time.time()
+        hits = self._keys.get(key)
+        start, count = now, 0
+        if hits is not None:
+            for hit in reversed(hits.times):
+                if hit <= now - expiry:
+                    break
+                start, count = hit, count + 1
+        return start, count
+
+    def _sweep(self, now: float) -> None:
+        for _ in range(_SWEPT_PER_HIT):
+            key = next(iter(self._keys), None)
+            if key is None:
+                return
+            hits = self._keys[key]
+            if hits.times and hits.times[-1] >= now - hits.expiry:
+                return  # the least recently hit key is still in use, so are all the others
+            del self._keys[key]
+
+    # The rest of limits' Storage interface, which the moving window does not use.
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        raise NotImplementedError("only the moving window is stored here")
+
+    async def get(self, key: str) -> int:
+        hits = self._keys.get(key)
+        return 0 if hits is None else len(hits.times)
+
+    async def get_expiry(self, key: str) -> float:
+        hits = self._keys.get(key)
+        return time.time() if hits is None or not hits.times else hits.times[-1] + hits.expiry
+
+    async def check(self) -> bool:
+        return True
+
+    async def reset(self) -> int | None:
+        count = len(self._keys)
+        self._keys.clear()
+        return count
+
+    async def clear(self, key: str) -> None:
+        self._keys.pop(key, None)

@@ -1,0 +1,827 @@
+"""Load benchmark: web3-auth over HTTP beside the framework's own ceiling, in one run.
+
+    .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32] [--stores memory,redis]
+                                        [--threads 2] [--json benchmarks/results/latest.json] [--skip-rate-test]
+
+What runs, one measurement after another, each --duration seconds of wrk (closed loop, --connections connections):
+  1. the ceiling: benchmarks/ceiling.py, a bare FastAPI app on the server settings of `python -m app`:
+     GET /hello and POST /parse (a {message, signature} body read into a pydantic model);
+  2. per store (memory, Redis), `python -m app` in a subprocess with one worker, ES256 keys from
+     `python -m app keygen`, rate limits counted but never refusing, request logging on (to a file):
+       challenge   POST /auth/challenge, each request for a different address (pre-generated secp256k1 keys);
+       verify      POST /auth/verify, each collected challenge signed (EIP-191) by its key and sent once;
+       refresh     POST /auth/refresh, each refresh token from verify sent once;
+       me, forward GET /auth/me and GET /auth/forward with one valid access token, repeated;
+       introspect  POST /auth/introspect (form token=<access token>, with the introspection credential).
+     Once-only lists end a measurement early when they run out (the note column says when); the rate is then
+     over the time the measurement really took.
+  3. unless --skip-rate-test, with the memory store: verify and forward held at 80 % of the rate measured for
+     them in 2, paced by wrk's delay() (benchmarks/wrk/paced.lua says how, and why `late` bounds its error).
+
+How to read it: req/s counts only the expected answers (2xx; an introspection must say active); non-2xx are
+counted apart (and should be 0). p50/p99 are wrk's latency distribution (closed loop: at full load they are
+mostly queueing behind --connections requests). "ratio" is req/s over the ceiling GET /hello of the same run:
+on a shared machine absolute figures drift from run to run, ratios much less. The server's own view (route,
+status, server-side duration from its request log) is printed per store, and everything goes to --json.
+
+Why wrk with one schedule per thread for the fixed-rate test rather than an open-loop client: on this 2-core
+machine Node's HTTP clients (node:http, undici) cost ~175 us of CPU per request, a third of a core at 2,000/s
+taken from the server under test, and autocannon's overallRate gives each connection a quota that a 1 s timer
+refills (bursts, closed loop); wrk costs ~20 us per request. wrk runs with --threads 2 by default: with 32
+connections on this machine -t2 gave 10-40 % more requests/s on the ceiling than -t1.
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import redis
+import uvicorn
+from coincurve import PrivateKey
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+WRK_SCRIPTS = BENCHMARKS / "wrk"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+NEVER_REFUSE = "1000000000/minute"
+RATE_TEST_SHARE = 0.8
+# Connections free to take the next slot when it is due: a stall of the server up to ~connections / rate seconds
+# delays no send (see benchmarks/wrk/paced.lua), so wrk's latency, measured from the send, misses nothing.
+RATE_TEST_CONNECTIONS = 256
+MIN_WALLETS = 2000
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One wrk measurement: the expected answers per second and wrk's latency distribution."""
+
+    endpoint: str
+    store: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    seconds: float
+    expected: int
+    ratio_to_ceiling: float | None = None
+    note: str = ""
+
+
+@dataclass
+class RateTest:
+    endpoint: str
+    store: str
+    target_rate: float
+    achieved_rate: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    late: int
+    max_lag_ms: float
+    slots: int
+    bodies: int | None
+    note: str = ""
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    settings: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    rate_tests: list[RateTest] = field(default_factory=list)
+    server_logs: dict[str, Any] = field(default_factory=dict)
+    total_seconds: float = 0.0
+
+
+# ---------------------------------------------------------------- wrk
+
+
+@dataclass
+class WrkRun:
+    requests: int
+    seconds: float
+    non_2xx: int
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    threads: list[dict[str, Any]]  # the Lua script's counters, one object per wrk thread
+    output: str
+
+    def total(self, name: str) -> int:
+        return sum(int(thread.get(name, 0)) for thread in self.threads)
+
+    def sent_by_thread(self) -> dict[int, int]:
+        return {int(thread["thread_index"]): int(thread.get("sent", 0)) for thread in self.threads}
+
+    @property
+    def exhausted(self) -> bool:
+        return any(thread.get("exhausted") for thread in self.threads)
+
+
+_TIME_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _milliseconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match[1]) * _TIME_UNITS[match[2]]
+
+
+def parse_wrk(output: str) -> tuple[int, float, int, int, dict[int, float]]:
+    """requests, seconds, non-2xx, socket errors and the --latency percentiles (ms) of wrk's report."""
+    done = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if done is None or rate is None:
+        raise RuntimeError(f"wrk printed no result:\n{output}")
+    requests = int(done[1])
+    seconds = requests / float(rate[1]) if float(rate[1]) > 0 else _milliseconds(done[2]) / 1000
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    distribution = output.split("Latency Distribution", 1)[-1]
+    percentiles = {int(p): _milliseconds(value) for p, value in re.findall(r"^\s+(\d+)%\s+(\S+)$", distribution, re.M)}
+    return (
+        requests,
+        seconds,
+        int(non_2xx[1]) if non_2xx else 0,
+        sum(int(n) for n in errors.groups()) if errors else 0,
+        percentiles,
+    )
+
+
+@dataclass
+class Wrk:
+    binary: str
+    threads: int
+    connections: int
+    duration: int
+    workdir: Path
+    runs: int = 0
+
+    def run(self, url: str, script: str, env: dict[str, str], *, connections: int | None = None) -> WrkRun:
+        self.runs += 1
+        stats = self.workdir / f"wrk-stats-{self.runs}.json"
+        connections = connections or self.connections
+        command = [self.binary, f"-t{self.threads}", f"-c{connections}", f"-d{self.duration}s", "--latency"]
+        command += ["-s", str(WRK_SCRIPTS / script), url]
+        variables = {"BENCH_WRK_DIR": str(WRK_SCRIPTS), "BENCH_THREADS": str(self.threads), "BENCH_STATS": str(stats)}
+        completed = subprocess.run(
+            command,
+            env={**os.environ, **variables, **env},
+            capture_output=True,
+            text=True,
+            timeout=self.duration * 3 + 60,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}{completed.stdout}")
+        requests, seconds, non_2xx, socket_errors, percentiles = parse_wrk(completed.stdout)
+        threads = json.loads(stats.read_text()) if stats.exists() else []
+        stats.unlink(missing_ok=True)
+        return WrkRun(
+            requests, seconds, non_2xx, socket_errors, percentiles[50], percentiles[99], threads, completed.stdout
+        )
+
+
+def fixed_env(
+    method: str, *, body: str | None = None, content_type: str | None = None, authorization: str | None = None
+) -> dict[str, str]:
+    env = {"BENCH_METHOD": method}
+    for name, value in (("BODY", body), ("CONTENT_TYPE", content_type), ("AUTHORIZATION", authorization)):
+        if value is not None:
+            env[f"BENCH_{name}"] = value
+    return env
+
+
+def once_env(path: str, lines: Path, save: Path, *, wrap_address: bool = False) -> dict[str, str]:
+    env = {"BENCH_PATH": path, "BENCH_LINES": str(lines), "BENCH_SAVE": str(save)}
+    if wrap_address:
+        env["BENCH_WRAP"] = "address"
+    return env
+
+
+def saved_lines(save: Path, threads: int) -> list[str]:
+    lines: list[str] = []
+    for index in range(threads):
+        part = save.with_name(f"{save.name}.{index}")
+        if part.exists():
+            lines += [line for line in part.read_text().splitlines() if line]
+            part.unlink()
+    return lines
+
+
+def unsent(lines: Sequence[str], sent_by_thread: dict[int, int], threads: int) -> list[str]:
+    """The lines no wrk thread took: thread k of n sends lines k, k+n, k+2n, ... (from 0) in order."""
+    left: list[str] = []
+    for index in range(threads):
+        left += list(lines[index::threads])[sent_by_thread.get(index, 0) :]
+    return left
+
+
+def row_from(endpoint: str, store: str, run: WrkRun, *, saved: int | None = None, note: str = "") -> Row:
+    """Only the expected answers count: 2xx, minus the ones a Lua check found wrong (`unexpected`)."""
+    non_2xx = run.non_2xx - run.total("filler_answers")  # 404s to the filler request sent after a list ran out
+    expected = run.requests - non_2xx - run.total("filler_answers") - run.total("unexpected")
+    if saved is not None:
+        expected = saved
+    notes = [note] if note else []
+    if run.exhausted:
+        notes.append(f"list ran out after {run.seconds:.1f} s")
+    if run.total("unexpected"):
+        notes.append(f"{run.total('unexpected')} 200s with an unexpected body")
+    return Row(
+        endpoint=endpoint,
+        store=store,
+        requests_per_second=expected / run.seconds,
+        p50_ms=run.p50_ms,
+        p99_ms=run.p99_ms,
+        non_2xx=non_2xx,
+        socket_errors=run.socket_errors,
+        seconds=run.seconds,
+        expected=expected,
+        note="; ".join(notes),
+    )
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}, **variables}
+
+
+def wait_until_answering(url: str, process: "subprocess.Popen[bytes]", log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer; the server wrote:\n{log.read_text()[-4000:]}")
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def serving(command: list[str], env: dict[str, str], health_url: str, log: Path) -> Iterator[None]:
+    """A server in a subprocess, its output in `log` (a file: a pipe nobody reads would stall it), until exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            wait_until_answering(health_url, process, log)
+            yield
+        finally:
+            stop(process)
+
+
+# ---------------------------------------------------------------- wallets and signatures
+
+
+class Wallets:
+    """secp256k1 keys by EIP-55 address, generated on demand; `addresses` keeps their order."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, PrivateKey] = {}
+        self.addresses: list[str] = []
+
+    def grow_to(self, count: int) -> None:
+        while len(self.addresses) < count:
+            key = PrivateKey()
+            address = to_checksum_address(keccak(key.public_key.format(compressed=False)[1:])[-20:])
+            self.keys[address] = key
+            self.addresses.append(address)
+
+
+def personal_sign(key: PrivateKey, message: str) -> str:
+    """EIP-191 personal_sign: r || s || v with v = 27 + recovery id, as 0x-hex."""
+    data = message.encode()
+    digest = keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data)
+    signature = key.sign_recoverable(digest, hasher=None)
+    return "0x" + (signature[:64] + bytes((signature[64] + 27,))).hex()
+
+
+def signed_bodies(challenges: list[str], wallets: Wallets) -> list[str]:
+    """One verify body per challenge JSON, signed by the key of its address; the first is checked by eth-account."""
+    bodies = []
+    for index, line in enumerate(challenges):
+        challenge = json.loads(line)
+        message, address = challenge["message"], challenge["address"]
+        signature = personal_sign(wallets.keys[address], message)
+        if index == 0 and Account.recover_message(encode_defunct(text=message), signature=signature) != address:
+            raise RuntimeError("personal_sign disagrees with eth-account")
+        bodies.append(json.dumps({"message": message, "signature": signature}, separators=(",", ":")))
+    return bodies
+
+
+def write_lines(path: Path, lines: Sequence[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+# ---------------------------------------------------------------- the server's own view
+
+
+def summarize_log(log: Path) -> dict[str, Any]:
+    """Per route: requests, statuses, outcomes other than ok, server-side p50/p99 (ms); plus warnings, errors
+    and lines that are not JSON (tracebacks)."""
+    durations: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, Counter[str]] = defaultdict(Counter)
+    outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+    levels: Counter[str] = Counter()
+    problems: Counter[str] = Counter()
+    with log.open(errors="replace") as lines:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                problems[f"not JSON: {line.strip()[:160]}"] += 1
+                continue
+            levels[entry.get("level", "?")] += 1
+            if entry.get("message") == "request" and "route" in entry:
+                route = f"{entry['method']} {entry['route']}"
+                durations[route].append(float(entry["duration_ms"]))
+                statuses[route][str(entry["status"])] += 1
+                if entry.get("outcome") != "ok":
+                    outcomes[route][str(entry.get("outcome"))] += 1
+            elif entry.get("level") in ("warning", "error", "critical"):
+                problems[f"{entry['level']}: {entry.get('logger')}: {entry.get('message')}"[:200]] += 1
+    routes = {
+        route: {
+            "requests": len(values),
+            "server_p50_ms": statistics.median(values),
+            "server_p99_ms": statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0],
+            "server_max_ms": max(values),
+            "over_50_ms": sum(value > 50 for value in values),
+            "statuses": dict(statuses[route]),
+            "outcomes_not_ok": dict(outcomes[route]),
+        }
+        for route, values in durations.items()
+    }
+    return {"levels": dict(levels), "routes": routes, "problems": dict(problems.most_common(10))}
+
+
+# ---------------------------------------------------------------- the benchmark
+
+
+@dataclass
+class Bench:
+    wrk: Wrk
+    wallets: Wallets
+    report: Report
+    workdir: Path
+    keys_file: Path
+    rate_test: bool
+
+    def path(self, name: str) -> Path:
+        return self.workdir / name
+
+
+@contextlib.contextmanager
+def ceiling_server(bench: Bench) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, str(BENCHMARKS / "ceiling.py"), "--port", str(port)]
+    with serving(command, clean_env(), f"{url}/hello", bench.path("ceiling.log")):
+        yield url
+
+
+def measure_ceiling(bench: Bench) -> tuple[float, float]:
+    """GET /hello and POST /parse: their requests/s."""
+    with ceiling_server(bench) as url:
+        hello = row_from("ceiling GET /hello", "-", bench.wrk.run(f"{url}/hello", "fixed.lua", fixed_env("GET")))
+        body = json.dumps({"message": "x" * 400, "signature": "0x" + "ab" * 65})
+        parse_env = fixed_env("POST", body=body, content_type="application/json")
+        parse = row_from("ceiling POST /parse", "-", bench.wrk.run(f"{url}/parse", "fixed.lua", parse_env))
+    for row in (hello, parse):
+        row.ratio_to_ceiling = row.requests_per_second / hello.requests_per_second
+        add_row(bench, row)
+    return hello.requests_per_second, parse.requests_per_second
+
+
+def measure_ceiling_again(bench: Bench, ceiling: float) -> None:
+    """GET /hello once more at the end: how far the machine drifted during the run."""
+    with ceiling_server(bench) as url:
+        run = bench.wrk.run(f"{url}/hello", "fixed.lua", fixed_env("GET"))
+    row = row_from("ceiling GET /hello", "-", run, note="again, at the end: the drift of the machine")
+    row.ratio_to_ceiling = row.requests_per_second / ceiling
+    add_row(bench, row)
+
+
+def add_row(bench: Bench, row: Row) -> None:
+    bench.report.rows.append(row)
+    progress(format_row(row))
+
+
+def collect_challenges(bench: Bench, url: str, addresses: Sequence[str], name: str) -> tuple[list[str], WrkRun]:
+    save = bench.path(f"{name}.out")
+    lines = write_lines(bench.path(f"{name}.addresses"), addresses)
+    run = bench.wrk.run(
+        f"{url}/auth/challenge", "once.lua", once_env("/auth/challenge", lines, save, wrap_address=True)
+    )
+    return saved_lines(save, bench.wrk.threads), run
+
+
+def send_once(
+    bench: Bench, url: str, path: str, bodies: Sequence[str], name: str, chain: str | None = None
+) -> tuple[list[str], WrkRun]:
+    save = bench.path(f"{name}.out")
+    lines = write_lines(bench.path(f"{name}.bodies"), bodies)
+    env = once_env(path, lines, save)
+    if chain is not None:
+        env["BENCH_CHAIN"] = chain
+    run = bench.wrk.run(f"{url}{path}", "once.lua", env)
+    return saved_lines(save, bench.wrk.threads), run
+
+
+@dataclass
+class Served:
+    """A running web3-auth: where it is, and what the rate test needs from the measurements."""
+
+    store: str
+    url: str
+    introspect_token: str
+    rows: list[Row] = field(default_factory=list)
+    leftover_bodies: list[str] = field(default_factory=list)  # signed verify bodies no request used
+    access_token: str = ""
+
+    def rate_of(self, endpoint: str) -> float:
+        return next(row.requests_per_second for row in self.rows if row.endpoint == endpoint)
+
+
+def app_env(bench: Bench, port: int, introspect_token: str) -> dict[str, str]:
+    return clean_env(
+        AUTH_PORT=str(port),
+        AUTH_WORKERS="1",
+        AUTH_RATE_LIMIT_IP=NEVER_REFUSE,
+        AUTH_RATE_LIMIT_ADDRESS=NEVER_REFUSE,
+        AUTH_INTROSPECT_TOKEN=introspect_token,
+        AUTH_JWT_KEYS_FILE=str(bench.keys_file),
+        AUTH_NONCE_TTL="3600",
+    )
+
+
+def measure_store(bench: Bench, store: str, ceiling: float) -> None:
+    port = free_port()
+    served = Served(store, f"http://127.0.0.1:{port}", secrets.token_urlsafe(24))
+    env = app_env(bench, port, served.introspect_token)
+    log = bench.path(f"web3-auth-{store}.log")
+    with contextlib.ExitStack() as stack:
+        if store == "redis":
+            prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
+            env.update(AUTH_REDIS_URL=REDIS_URL, AUTH_REDIS_PREFIX=prefix)
+            stack.callback(delete_redis_keys, prefix)
+        stack.callback(lambda: bench.report.server_logs.update({store: summarize_log(log)}))  # once it has stopped
+        stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{served.url}/healthz", log))
+        for measure in (measure_sign_in, measure_tokens):
+            for row in measure(bench, served):
+                row.ratio_to_ceiling = row.requests_per_second / ceiling
+                served.rows.append(row)
+                add_row(bench, row)
+        if bench.rate_test and store == "memory":
+            run_rate_tests(bench, served)
+
+
+def measure_sign_in(bench: Bench, served: Served) -> Iterator[Row]:
+    """challenge, verify and refresh, each request with its own address, signed message or refresh token."""
+    store, url, threads = served.store, served.url, bench.wrk.threads
+    challenges, run = collect_challenges(bench, url, bench.wallets.addresses, f"{store}-challenge")
+    yield row_from("POST /auth/challenge", store, run, saved=len(challenges))
+    bodies = signed_bodies(challenges, bench.wallets)
+    grants, run = send_once(bench, url, "/auth/verify", bodies, f"{store}-verify")
+    served.leftover_bodies = unsent(bodies, run.sent_by_thread(), threads)
+    used = len(bodies) - len(served.leftover_bodies)
+    note = f"used {used} of the {len(bodies)} signed challenges"
+    yield row_from("POST /auth/verify", store, run, saved=len(grants), note=note)
+    refresh_bodies = [json.dumps({"refresh_token": json.loads(grant)["refresh_token"]}) for grant in grants]
+    refreshed, run = send_once(bench, url, "/auth/refresh", refresh_bodies, f"{store}-refresh", chain="refresh_token")
+    note = f"{len(grants)} refresh tokens, then their successors"
+    yield row_from("POST /auth/refresh", store, run, saved=len(refreshed), note=note)
+    served.access_token = json.loads((refreshed or grants)[-1])["access_token"]
+
+
+def measure_tokens(bench: Bench, served: Served) -> Iterator[Row]:
+    """me, forward and introspect with one valid access token, repeated."""
+    active = check_access_token(served)
+    bearer = f"Bearer {served.access_token}"
+    for endpoint, env in (
+        ("GET /auth/me", fixed_env("GET", authorization=bearer)),
+        ("GET /auth/forward", fixed_env("GET", authorization=bearer)),
+        ("POST /auth/introspect", {**introspect_env(served), "BENCH_EXPECT": active}),
+    ):
+        path = endpoint.split(" ")[1]
+        yield row_from(endpoint, served.store, bench.wrk.run(f"{served.url}{path}", "fixed.lua", env))
+
+
+def introspect_env(served: Served) -> dict[str, str]:
+    form = urlencode({"token": served.access_token})
+    authorization = f"Bearer {served.introspect_token}"
+    return fixed_env("POST", body=form, content_type="application/x-www-form-urlencoded", authorization=authorization)
+
+
+def check_access_token(served: Served) -> str:
+    """Fail unless /auth/me accepts the token and introspection calls it active; returns the text that says so."""
+    me = httpx.get(f"{served.url}/auth/me", headers={"Authorization": f"Bearer {served.access_token}"})
+    introspection = httpx.post(
+        f"{served.url}/auth/introspect",
+        data={"token": served.access_token},
+        headers={"Authorization": f"Bearer {served.introspect_token}"},
+    )
+    if me.status_code != 200 or introspection.json().get("active") is not True:
+        raise RuntimeError(f"the access token is refused: /auth/me {me.status_code}, introspect {introspection.text}")
+    return '"active":true' if '"active":true' in introspection.text else '"active": true'
+
+
+# ---------------------------------------------------------------- fixed rate
+
+
+def run_rate_tests(bench: Bench, served: Served) -> None:
+    verify_rate = RATE_TEST_SHARE * served.rate_of("POST /auth/verify")
+    bodies = verify_bodies_for(bench, served, verify_rate)
+    bodies_file = write_lines(bench.path("rate-verify.bodies"), bodies)
+    save = bench.path("rate-verify.out")
+    verify_env = {**once_env("/auth/verify", bodies_file, save), "BENCH_BASE": "once"}
+    test = paced(bench, served, "POST /auth/verify", verify_rate, verify_env, len(bodies))
+    saved_lines(save, bench.wrk.threads)
+    forward_rate = RATE_TEST_SHARE * served.rate_of("GET /auth/forward")
+    forward_env = {**fixed_env("GET", authorization=f"Bearer {served.access_token}"), "BENCH_BASE": "fixed"}
+    for result in (test, paced(bench, served, "GET /auth/forward", forward_rate, forward_env)):
+        bench.report.rate_tests.append(result)
+        progress(format_rate_test(result))
+
+
+def verify_bodies_for(bench: Bench, served: Served, rate: float) -> list[str]:
+    """Signed bodies for `rate` over --duration: the ones verify left, topped up with new challenges if short."""
+    needed = math.ceil(rate * bench.wrk.duration * 1.05) + 10 * bench.wrk.threads
+    bodies = served.leftover_bodies
+    missing = needed - len(bodies)
+    if missing > 0:
+        first = len(bench.wallets.addresses)
+        bench.wallets.grow_to(first + math.ceil(missing * 1.05) + 2 * bench.wrk.connections)
+        fresh = bench.wallets.addresses[first:]  # more than missing: requests in flight at the end are lost
+        challenges, _ = collect_challenges(bench, served.url, fresh, f"{served.store}-rate-challenge")
+        bodies = bodies + signed_bodies(challenges, bench.wallets)
+        progress(f"  (rate test: {missing} more challenges collected for verify)")
+    return bodies[:needed]
+
+
+def paced(
+    bench: Bench, served: Served, endpoint: str, rate: float, env: dict[str, str], bodies: int | None = None
+) -> RateTest:
+    path = endpoint.split(" ")[1]
+    connections = RATE_TEST_CONNECTIONS
+    run = bench.wrk.run(
+        f"{served.url}{path}", "paced.lua", {**env, "BENCH_RATE": f"{rate:.3f}"}, connections=connections
+    )
+    row = row_from(endpoint, served.store, run)
+    late = run.total("late")
+    return RateTest(
+        endpoint=endpoint,
+        store=served.store,
+        target_rate=rate,
+        achieved_rate=row.requests_per_second,
+        p50_ms=run.p50_ms,
+        p99_ms=run.p99_ms,
+        non_2xx=row.non_2xx,
+        socket_errors=run.socket_errors,
+        late=late,
+        max_lag_ms=max((float(t.get("max_lag_us", 0)) for t in run.threads), default=0.0) / 1000,
+        slots=run.total("slots"),
+        bodies=bodies,
+        note=row.note,
+    )
+
+
+# ---------------------------------------------------------------- Redis, machine, output
+
+
+def redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def delete_redis_keys(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    batch: list[bytes] = []
+    deleted = 0
+    for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            deleted += int(client.delete(*batch))
+            batch = []
+    if batch:
+        deleted += int(client.delete(*batch))
+    progress(f"  (Redis: deleted the run's {deleted} keys under {prefix})")
+
+
+def command_output(*command: str) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine_info(wrk: str) -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    return {
+        "cpu": model[1] if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "uvicorn": uvicorn.__version__,
+        "wrk": command_output(wrk, "--version").splitlines()[0:1],
+        "kernel": platform.release(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": command_output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        "work_tree_changed": bool(command_output("git", "-C", str(ROOT), "status", "--porcelain", "app")),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+HEADER = f"{'endpoint':<22} {'store':<6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6}  note"
+
+
+def format_row(row: Row) -> str:
+    ratio = f"{row.ratio_to_ceiling:6.3f}" if row.ratio_to_ceiling is not None else f"{'':6}"
+    errors = f"; {row.socket_errors} socket errors" if row.socket_errors else ""
+    return (
+        f"{row.endpoint:<22} {row.store:<6} {row.requests_per_second:8.0f} {row.p50_ms:8.2f} {row.p99_ms:8.2f} "
+        f"{row.non_2xx:8d} {ratio}  {row.note}{errors}"
+    )
+
+
+def format_rate_test(test: RateTest) -> str:
+    return (
+        f"fixed rate: {test.endpoint} ({test.store}) target {test.target_rate:.0f}/s, achieved "
+        f"{test.achieved_rate:.0f}/s, p50 {test.p50_ms:.2f} ms, p99 {test.p99_ms:.2f} ms, non-2xx {test.non_2xx}, "
+        f"sent late {test.late} of {test.slots} (worst {test.max_lag_ms:.1f} ms){'; ' + test.note if test.note else ''}"
+    )
+
+
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def print_server_log(store: str, summary: dict[str, Any]) -> None:
+    print(f"\nweb3-auth's request log ({store}; server-side durations): levels {summary['levels']}")
+    for route, figures in sorted(summary["routes"].items()):
+        not_ok = f", not ok {figures['outcomes_not_ok']}" if figures["outcomes_not_ok"] else ""
+        print(
+            f"  {route:<22} {figures['requests']:>7} requests, p50 {figures['server_p50_ms']:.2f} ms, "
+            f"p99 {figures['server_p99_ms']:.2f} ms, max {figures['server_max_ms']:.0f} ms, "
+            f"{figures['over_50_ms']} over 50 ms, statuses {figures['statuses']}{not_ok}"
+        )
+    for problem, count in summary["problems"].items():
+        print(f"  {count} x {problem}")
+
+
+def print_machine(machine: dict[str, Any]) -> None:
+    changed = " (app/ has uncommitted changes)" if machine["work_tree_changed"] else ""
+    load = " ".join(f"{value:.2f}" for value in machine["load_average_at_start"])
+    print(
+        f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"uvicorn {machine['uvicorn']}, {' '.join(machine['wrk'])}, {machine['date']}, "
+        f"commit {machine['commit']}{changed}, load average at start {load}"
+    )
+
+
+def print_report(report: Report) -> None:
+    print("\n" + HEADER)
+    for row in report.rows:
+        print(format_row(row))
+    for test in report.rate_tests:
+        print(format_rate_test(test))
+    for store, summary in report.server_logs.items():
+        print_server_log(store, summary)
+    if report.machine:
+        print_machine(report.machine)
+    print(f"total time: {report.total_seconds:.0f} s", flush=True)
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(report), indent=2) + "\n")
+    print(f"results: {path}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--stores", default="memory,redis", help="comma list of memory, redis (default both)")
+    parser.add_argument("--json", type=Path, default=BENCHMARKS / "results" / "latest.json", help="results file")
+    parser.add_argument("--skip-rate-test", action="store_true", help="no fixed-rate test")
+    args = parser.parse_args()
+    args.stores = [store.strip() for store in args.stores.split(",") if store.strip()]
+    if not set(args.stores) <= {"memory", "redis"}:
+        parser.error("--stores takes memory and/or redis")
+    return args
+
+
+def make_keys_file(path: Path) -> Path:
+    keys = subprocess.run(
+        [sys.executable, "-m", "app", "keygen", "--alg", "ES256"],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path.write_text(keys.stdout)
+    path.chmod(0o600)
+    return path
+
+
+def stop_on_sigterm() -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
+    wrk_binary = shutil.which("wrk")
+    if wrk_binary is None:
+        raise SystemExit("load.py needs wrk: apt-get install -y wrk")
+    report.machine = machine_info(wrk_binary)
+    wrk = Wrk(wrk_binary, args.threads, args.connections, args.duration, workdir)
+    bench = Bench(wrk, Wallets(), report, workdir, make_keys_file(workdir / "keys.json"), not args.skip_rate_test)
+    progress(HEADER)
+    ceiling, parse_rate = measure_ceiling(bench)
+    # Enough addresses for a challenge phase as fast as the ceiling's POST: challenge cannot outrun it.
+    bench.wallets.grow_to(max(MIN_WALLETS, math.ceil(parse_rate * args.duration * 1.1)))
+    for store in args.stores:
+        if store == "redis" and not redis_answers():
+            progress(f"redis: skipped, nothing answers on {REDIS_URL}")
+            continue
+        measure_store(bench, store, ceiling)
+    measure_ceiling_again(bench, ceiling)
+
+
+def main() -> None:
+    args = parse_args()
+    started = time.monotonic()
+    stop_on_sigterm()
+    report = Report(machine={}, settings={key: value for key, value in vars(args).items() if key != "json"})
+    report.settings["json"] = str(args.json)
+    with tempfile.TemporaryDirectory(prefix="web3auth-load-") as workdir:
+        try:
+            run(args, report, Path(workdir))
+        finally:
+            report.total_seconds = time.monotonic() - started
+            print_report(report)
+    write_json(report, args.json)
+
+
+if __name__ == "__main__":
+    main()
