@@ -16,6 +16,11 @@ class Answer:
 
 async def send(base_url: str, method: str, path: str, body: object | None = None) -> Answer:
     """One request on its own connection (Connection: close), timed from connect to the last byte."""
+    return await (await written(base_url, method, path, body))
+
+
+async def written(base_url: str, method: str, path: str, body: object | None = None) -> "asyncio.Future[Answer]":
+    """Connects and writes the whole request; the returned task reads the answer."""
     url = urlsplit(base_url)
     payload = b"" if body is None else json.dumps(body).encode()
     head = (
@@ -27,10 +32,18 @@ async def send(base_url: str, method: str, path: str, body: object | None = None
     try:
         writer.write(head.encode() + payload)
         await writer.drain()
+    except BaseException:
+        writer.close()
+        raise
+    return asyncio.ensure_future(_answer(reader, writer, started, f"{method} {path}"))
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, started: float, request: str) -> Answer:
+    try:
         response = await reader.read()
     finally:
         writer.close()
     status_line = response.split(b"\r\n", 1)[0].split()
     if len(status_line) < 2:
-        raise ConnectionError(f"no HTTP response to {method} {path}: {response[:80]!r}")
+        raise ConnectionError(f"no HTTP response to {request}: {response[:80]!r}")
     return Answer(int(status_line[1]), time.monotonic() - started)
