@@ -1,7 +1,10 @@
 """Load benchmark: web3-auth over HTTP beside the framework's own ceiling, in one run.
 
-    .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32] [--stores memory,redis]
-                                        [--threads 2] [--json benchmarks/results/latest.json] [--skip-rate-test]
+    .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32] [--threads 2] [--stores memory,redis]
+                                        [--json benchmarks/results/latest.json] [--skip-rate-test] [--keep-logs DIR]
+
+Needs wrk (Debian: apt-get install wrk) and, for the Redis store, a Redis on 127.0.0.1:6379 (keys under a
+prefix of their own, deleted at the end). Installs nothing.
 
 What runs, one measurement after another, each --duration seconds of wrk (closed loop, --connections connections):
   1. the ceiling: benchmarks/ceiling.py, a bare FastAPI app on the server settings of `python -m app`:
@@ -10,25 +13,27 @@ What runs, one measurement after another, each --duration seconds of wrk (closed
      `python -m app keygen`, rate limits counted but never refusing, request logging on (to a file):
        challenge   POST /auth/challenge, each request for a different address (pre-generated secp256k1 keys);
        verify      POST /auth/verify, each collected challenge signed (EIP-191) by its key and sent once;
-       refresh     POST /auth/refresh, each refresh token from verify sent once;
+       refresh     POST /auth/refresh, each refresh token from verify sent once, then each successor once;
        me, forward GET /auth/me and GET /auth/forward with one valid access token, repeated;
-       introspect  POST /auth/introspect (form token=<access token>, with the introspection credential).
-     Once-only lists end a measurement early when they run out (the note column says when); the rate is then
-     over the time the measurement really took.
+       introspect  POST /auth/introspect (form token=<access token>, with the introspection credential);
   3. unless --skip-rate-test, with the memory store: verify and forward held at 80 % of the rate measured for
-     them in 2, paced by wrk's delay() (benchmarks/wrk/paced.lua says how, and why `late` bounds its error).
+     them in 2, paced by wrk's delay() (benchmarks/wrk/paced.lua says how, and what `late` means);
+  4. the ceiling GET /hello again: how much the machine drifted during the run.
+A once-only list that runs out ends its measurement early (the note says when); the rate is then over the
+time the measurement really took. Every wrk script is in benchmarks/wrk/.
 
 How to read it: req/s counts only the expected answers (2xx; an introspection must say active); non-2xx are
 counted apart (and should be 0). p50/p99 are wrk's latency distribution (closed loop: at full load they are
-mostly queueing behind --connections requests). "ratio" is req/s over the ceiling GET /hello of the same run:
-on a shared machine absolute figures drift from run to run, ratios much less. The server's own view (route,
-status, server-side duration from its request log) is printed per store, and everything goes to --json.
+mostly queueing behind --connections requests). "ratio" is req/s over the first ceiling GET /hello of the same
+run: on a shared machine absolute figures drift, ratios less. The server's own view per route (statuses, and
+durations inside the app, which at full load include waiting for the event loop) comes from its request log;
+everything goes to --json.
 
-Why wrk with one schedule per thread for the fixed-rate test rather than an open-loop client: on this 2-core
-machine Node's HTTP clients (node:http, undici) cost ~175 us of CPU per request, a third of a core at 2,000/s
-taken from the server under test, and autocannon's overallRate gives each connection a quota that a 1 s timer
-refills (bursts, closed loop); wrk costs ~20 us per request. wrk runs with --threads 2 by default: with 32
-connections on this machine -t2 gave 10-40 % more requests/s on the ceiling than -t1.
+The fixed-rate test uses wrk with a schedule per thread rather than an open-loop client: on this 2-core machine
+Node's HTTP clients (node:http, undici) cost ~175 us of CPU per request, a third of a core at 2,000/s taken from
+the server under test, and autocannon's overallRate gives each connection a per-second quota refilled by a 1 s
+timer (bursts, closed loop); wrk costs 20-40 us per request. wrk runs with --threads 2 by default: with 32
+connections -t2 gave 2-50 % more requests/s on the ceiling than -t1 here (seven alternating pairs).
 """
 
 import argparse
@@ -366,6 +371,12 @@ def write_lines(path: Path, lines: Sequence[str]) -> Path:
 # ---------------------------------------------------------------- the server's own view
 
 
+def keep_log(log: Path, directory: Path | None) -> None:
+    if directory is not None and log.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, directory / log.name)
+
+
 def summarize_log(log: Path) -> dict[str, Any]:
     """Per route: requests, statuses, outcomes other than ok, server-side p50/p99 (ms); plus warnings, errors
     and lines that are not JSON (tracebacks)."""
@@ -416,6 +427,7 @@ class Bench:
     workdir: Path
     keys_file: Path
     rate_test: bool
+    keep_logs: Path | None
 
     def path(self, name: str) -> Path:
         return self.workdir / name
@@ -515,7 +527,8 @@ def measure_store(bench: Bench, store: str, ceiling: float) -> None:
             prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
             env.update(AUTH_REDIS_URL=REDIS_URL, AUTH_REDIS_PREFIX=prefix)
             stack.callback(delete_redis_keys, prefix)
-        stack.callback(lambda: bench.report.server_logs.update({store: summarize_log(log)}))  # once it has stopped
+        stack.callback(keep_log, log, bench.keep_logs)  # callbacks run once the server has stopped
+        stack.callback(lambda: bench.report.server_logs.update({store: summarize_log(log)}))
         stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{served.url}/healthz", log))
         for measure in (measure_sign_in, measure_tokens):
             for row in measure(bench, served):
@@ -581,12 +594,14 @@ def check_access_token(served: Served) -> str:
 
 def run_rate_tests(bench: Bench, served: Served) -> None:
     verify_rate = RATE_TEST_SHARE * served.rate_of("POST /auth/verify")
-    bodies = verify_bodies_for(bench, served, verify_rate)
+    bodies, extra = verify_bodies_for(bench, served, verify_rate)
     bodies_file = write_lines(bench.path("rate-verify.bodies"), bodies)
     save = bench.path("rate-verify.out")
     verify_env = {**once_env("/auth/verify", bodies_file, save), "BENCH_BASE": "once"}
     test = paced(bench, served, "POST /auth/verify", verify_rate, verify_env, len(bodies))
     saved_lines(save, bench.wrk.threads)
+    source = f"{len(bodies)} signed bodies, {extra} from challenges collected for it"
+    test.note = f"{source}; {test.note}" if test.note else source
     forward_rate = RATE_TEST_SHARE * served.rate_of("GET /auth/forward")
     forward_env = {**fixed_env("GET", authorization=f"Bearer {served.access_token}"), "BENCH_BASE": "fixed"}
     for result in (test, paced(bench, served, "GET /auth/forward", forward_rate, forward_env)):
@@ -594,8 +609,9 @@ def run_rate_tests(bench: Bench, served: Served) -> None:
         progress(format_rate_test(result))
 
 
-def verify_bodies_for(bench: Bench, served: Served, rate: float) -> list[str]:
-    """Signed bodies for `rate` over --duration: the ones verify left, topped up with new challenges if short."""
+def verify_bodies_for(bench: Bench, served: Served, rate: float) -> tuple[list[str], int]:
+    """Signed bodies for `rate` over --duration: the ones verify left, topped up with new challenges if short;
+    and how many of them are new."""
     needed = math.ceil(rate * bench.wrk.duration * 1.05) + 10 * bench.wrk.threads
     bodies = served.leftover_bodies
     missing = needed - len(bodies)
@@ -605,8 +621,7 @@ def verify_bodies_for(bench: Bench, served: Served, rate: float) -> list[str]:
         fresh = bench.wallets.addresses[first:]  # more than missing: requests in flight at the end are lost
         challenges, _ = collect_challenges(bench, served.url, fresh, f"{served.store}-rate-challenge")
         bodies = bodies + signed_bodies(challenges, bench.wallets)
-        progress(f"  (rate test: {missing} more challenges collected for verify)")
-    return bodies[:needed]
+    return bodies[:needed], max(0, min(needed, len(bodies)) - len(served.leftover_bodies))
 
 
 def paced(
@@ -761,6 +776,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stores", default="memory,redis", help="comma list of memory, redis (default both)")
     parser.add_argument("--json", type=Path, default=BENCHMARKS / "results" / "latest.json", help="results file")
     parser.add_argument("--skip-rate-test", action="store_true", help="no fixed-rate test")
+    parser.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy web3-auth's logs there")
     args = parser.parse_args()
     args.stores = [store.strip() for store in args.stores.split(",") if store.strip()]
     if not set(args.stores) <= {"memory", "redis"}:
@@ -795,7 +811,8 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
         raise SystemExit("load.py needs wrk: apt-get install -y wrk")
     report.machine = machine_info(wrk_binary)
     wrk = Wrk(wrk_binary, args.threads, args.connections, args.duration, workdir)
-    bench = Bench(wrk, Wallets(), report, workdir, make_keys_file(workdir / "keys.json"), not args.skip_rate_test)
+    keys_file = make_keys_file(workdir / "keys.json")
+    bench = Bench(wrk, Wallets(), report, workdir, keys_file, not args.skip_rate_test, args.keep_logs)
     progress(HEADER)
     ceiling, parse_rate = measure_ceiling(bench)
     # Enough addresses for a challenge phase as fast as the ceiling's POST: challenge cannot outrun it.
@@ -809,11 +826,21 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
 
 
 def main() -> None:
+    try:
+        benchmark()
+    except KeyboardInterrupt as interruption:
+        print(f"load.py: interrupted ({interruption or 'Ctrl-C'}); everything it started is stopped", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+def benchmark() -> None:
     args = parse_args()
     started = time.monotonic()
     stop_on_sigterm()
-    report = Report(machine={}, settings={key: value for key, value in vars(args).items() if key != "json"})
-    report.settings["json"] = str(args.json)
+    report = Report(
+        machine={},
+        settings={key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+    )
     with tempfile.TemporaryDirectory(prefix="web3auth-load-") as workdir:
         try:
             run(args, report, Path(workdir))

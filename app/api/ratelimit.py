@@ -31,6 +31,8 @@ from app.lifespan import Services
 from app.observability import metrics
 from app.stores.limits import RateCounter, Verdict
 
+_CLIENT_KEY = "web3auth.client"  # where a request's client key is kept in its ASGI scope
+
 
 def _declare(value: str, scope: str, key_func: object) -> Limit:
     return Limit(
@@ -60,9 +62,13 @@ class RateLimits:
         )
 
     def client(self, scope: Scope) -> str:
-        """The client a request counts against (app.api.client_ip)."""
-        peer = scope.get("client")
-        return client_key(peer[0] if peer else None, Headers(scope=scope).getlist("x-forwarded-for"), self.trusted)
+        """The client a request counts against (app.api.client_ip); worked out once per request."""
+        known: str | None = scope.get(_CLIENT_KEY)
+        if known is None:
+            peer = scope.get("client")
+            forwarded = Headers(scope=scope).getlist("x-forwarded-for")
+            known = scope[_CLIENT_KEY] = client_key(peer[0] if peer else None, forwarded, self.trusted)
+        return known
 
     def counts_against_its_client(self, scope: Scope) -> bool:
         path = route_path(scope)

@@ -1,5 +1,7 @@
 """Ethereum addresses and their EIP-55 mixed-case checksum encoding."""
 
+import functools
+
 from eth_hash.auto import keccak
 
 from app.domain.grammar import address_re
@@ -10,7 +12,11 @@ def to_checksum_address(address: str) -> str:
 
     A hex digit is upper-cased where the matching nibble of keccak256(lower-case hex) is 8 or more.
     """
-    lower = address[2:].lower()
+    return _checksummed(address[2:].lower())
+
+
+@functools.lru_cache(maxsize=16384)  # a request checks its address more than once; wallets come back
+def _checksummed(lower: str) -> str:
     digest = keccak(lower.encode("ascii")).hex()
     return "0x" + "".join(
         char.upper() if nibble in "89abcdef" else char for char, nibble in zip(lower, digest[:40], strict=True)

@@ -39,6 +39,7 @@ class RateCounter:
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
         self._timeout = timeout
+        self._in_process = isinstance(storage, InProcessMovingWindow)  # nothing to wait for, nothing to fail
 
     @classmethod
     def in_memory(cls, timeout: float) -> Self:
@@ -61,6 +62,25 @@ class RateCounter:
         return await self._run(self._strategy.test, limit, key)
 
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
+        if self._in_process:
+            return await self._verdict(decide, limit, key)
+        left = time_left(self._timeout)
+        if left <= 0:
+            raise StoreUnavailable("the rate-limit storage did not answer in time")
+        try:
+            with charged():
+                async with asyncio.timeout(left):
+                    return await self._verdict(decide, limit, key)
+        except (StorageError, RedisError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable() from exc
+
+    async def _verdict(
+        self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]
+    ) -> Verdict:
+        if await decide(limit, *key):
+            return Verdict(True, time.time())
+        stats = await self._strategy.get_window_stats(limit, *key)
+        return Verdict(False, time.time(), stats.remaining, stats.reset_time)
         left = time_left(self._timeout)
         if left <= 0:
             raise StoreUnavailable("the rate-limit storage did not answer in time")
