@@ -55,19 +55,34 @@ def serve() -> None:
 
 def run_uvicorn(settings: "Settings") -> None:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
-    uvicorn.run(
+    from app.lifecycle import stop_workers_at_once
+
+    config = uvicorn.Config(
         "app.main:create_served_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        loop="uvloop",  # libuv's event loop and the llhttp parser: both C, named so a missing one fails loudly
+        http="httptools",
         proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace,
         log_config=None,  # app.observability.logs configures logging in each worker
         access_log=False,  # one line per request comes from app.observability.requests
     )
+    if config.workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:  # the port is taken, say: the reason is logged
+            raise SystemExit(STARTUP_FAILURE)
+        return
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])  # what uvicorn.run() does, plus:
+    stop_workers_at_once(supervisor.should_exit)
+    supervisor.run()
 
 
 def share_metrics_between_workers() -> str:

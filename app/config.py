@@ -5,6 +5,8 @@ Invalid settings raise pydantic's ValidationError; `python -m app` turns that in
 """
 
 import ipaddress
+import math
+import os
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -21,6 +23,19 @@ MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript 
 MIN_HMAC_SECRET_BYTES = 32
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota (a container's
+    `cpus` limit), which os.cpu_count() ignores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores
+
+
 def _is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
@@ -35,6 +50,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    # Unset: one worker with the memory store (it lives in one process), else one per available core.
     workers: Annotated[int, Field(ge=1)] = 1
     # On SIGTERM: how long requests in flight may take to finish before they are cut.
     shutdown_grace: Annotated[int, Field(ge=0, le=600)] = 10
@@ -157,6 +173,15 @@ class Settings(BaseSettings):
         if grammar.statement_re.fullmatch(value) is None:
             raise ValueError("may only hold RFC 3986 reserved and unreserved characters and spaces")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_worker_per_core_when_shared_state_allows(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("workers") in (None, ""):
+            shares_state = bool(data.get("redis_url")) and bool(data.get("jwt_keys_file") or data.get("jwt_secret"))
+            if shares_state:
+                return {**data, "workers": available_cores()}
+        return data
 
     @model_validator(mode="after")
     def _one_process_for_the_memory_store(self) -> Self:

@@ -57,6 +57,21 @@ def _draining_then(
     return handle
 
 
+def stop_workers_at_once(should_exit: threading.Event) -> None:
+    """uvicorn's worker supervisor looks at its signals twice a second, and until then its workers go on
+    serving, /readyz included. Chained in front of its handlers, this wakes it at once: it passes the
+    signal on to every worker, which drains as above."""
+    for stop_signal in STOP_SIGNALS:
+        previous = signal.getsignal(stop_signal)
+
+        def handle(received: int, frame: FrameType | None, previous: Any = previous) -> None:
+            if callable(previous):
+                previous(received, frame)
+            should_exit.set()
+
+        signal.signal(stop_signal, handle)
+
+
 def exit_cleanly_after_draining() -> None:
     """Make the stop signals, once uvicorn has drained and re-raises them, end the process with status 0."""
     for stop_signal in STOP_SIGNALS:

@@ -1,12 +1,14 @@
 """`python -m app`: serving, keygen, openapi, and refusing bad configuration in one line."""
 
 import json
+import os
+import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
-from app.config import Settings
+from app.config import Settings, available_cores
 from app.domain.keys import key_set_from_jwks
 from app.main import create_app
 from tests.support.process import run_app, serving
@@ -100,3 +102,27 @@ def test_a_bad_node_url_is_refused_without_showing_it() -> None:
     assert "AUTH_RPC_URLS" in result.stderr
     assert "chain 8453" in result.stderr
     assert "secret-key" not in result.stderr
+
+
+def test_workers_default_to_one_per_core_only_where_the_workers_can_share_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in [name for name in os.environ if name.startswith("AUTH_")]:
+        monkeypatch.delenv(name)
+    assert Settings().workers == 1  # the memory store lives in one process
+    monkeypatch.setenv("AUTH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert Settings().workers == 1  # each worker would sign with an ephemeral key of its own
+    monkeypatch.setenv("AUTH_JWT_KEYS_FILE", str(tmp_path / "keys.json"))
+    assert Settings().workers == available_cores()
+    assert 1 <= available_cores() <= len(os.sched_getaffinity(0))
+    monkeypatch.setenv("AUTH_WORKERS", "1")
+    assert Settings().workers == 1
+
+
+def test_a_port_already_taken_stops_the_start_with_a_failure_status() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_app(AUTH_PORT=str(taken.getsockname()[1]))
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "address already in use" in (result.stdout + result.stderr).lower()

@@ -4,10 +4,18 @@ import time
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import BearerDep, RateLimitsDep, ServicesDep, WalletBudgetDep
+from app.api.deps import rate_limits_of, required_bearer_token, services_of
 from app.api.handlers import error_responses
 from app.api.openapi import ACCESS_TOKEN, SESSION_LINKS, SIGN_IN_LINK
-from app.api.schemas import NO_STORE, ChallengeRequest, ChallengeResponse, MeResponse, TokenResponse, VerifyRequest
+from app.api.ratelimit import WalletBudget
+from app.api.schemas import (
+    ChallengeRequest,
+    ChallengeResponse,
+    MeResponse,
+    TokenResponse,
+    VerifyRequest,
+    no_store_json,
+)
 from app.domain.challenges import issue_challenge, rfc3339
 from app.domain.sessions import active_claims
 from app.domain.signin import Grant, SignInContext, sign_in, sign_in_with_address
@@ -35,6 +43,7 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 
 @router.post(
     "/challenge",
+    response_model=ChallengeResponse,
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
     responses={
         200: {"description": "The message to sign.", "links": SIGN_IN_LINK},
@@ -49,9 +58,8 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
         ),
     },
 )
-async def challenge(
-    body: ChallengeRequest, request: Request, services: ServicesDep, rate_limits: RateLimitsDep, response: Response
-) -> ChallengeResponse:
+async def challenge(body: ChallengeRequest, request: Request) -> Response:
+    services, rate_limits = services_of(request), rate_limits_of(request)
     client = rate_limits.client(request.scope)
     await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address, client)
     issued = issue_challenge(
@@ -66,9 +74,8 @@ async def challenge(
         resources=body.resources,
     )
     await services.store.save_challenge(issued.challenge)
-    response.headers.update(NO_STORE)
     record = issued.challenge
-    return ChallengeResponse(
+    response = ChallengeResponse(
         message=record.message,
         nonce=record.nonce,
         address=record.address,
@@ -77,10 +84,12 @@ async def challenge(
         issued_at=issued.issued_at,
         expiration_time=issued.expiration_time,
     )
+    return no_store_json(response)
 
 
 @router.post(
     "/verify",
+    response_model=TokenResponse,
     summary="Trade a signed message for an access token and a refresh token",
     responses={
         200: {"description": "Signed in.", "links": SESSION_LINKS},
@@ -101,9 +110,9 @@ async def challenge(
         ),
     },
 )
-async def verify(
-    body: VerifyRequest, services: ServicesDep, budget: WalletBudgetDep, response: Response
-) -> TokenResponse:
+async def verify(body: VerifyRequest, request: Request) -> Response:
+    services = services_of(request)
+    budget = WalletBudget(rate_limits_of(request), services.counter)
     context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures)
     now = time.time()
     grant: Grant
@@ -112,22 +121,23 @@ async def verify(
     else:
         assert body.address is not None  # the model requires one of the two
         grant = await sign_in_with_address(context, address=body.address, signature=body.signature, now=now)
-    response.headers.update(NO_STORE)
-    return TokenResponse.from_grant(grant)
+    return no_store_json(TokenResponse.from_grant(grant))
 
 
 @router.get(
     "/me",
+    response_model=MeResponse,
     summary="Who the bearer of an access token is",
     responses=error_responses(InvalidToken, RateLimited, StoreUnavailable),
     openapi_extra=ACCESS_TOKEN,
 )
-async def me(token: BearerDep, services: ServicesDep, response: Response) -> MeResponse:
-    claims = await active_claims(services.store, services.tokens, token, time.time())
-    response.headers.update(NO_STORE)
-    return MeResponse(
+async def me(request: Request) -> Response:
+    services = services_of(request)
+    claims = await active_claims(services.store, services.tokens, required_bearer_token(request), time.time())
+    identity = MeResponse(
         address=claims.subject,
         chain_id=claims.chain_id,
         session_id=claims.session_id,
         expires_at=rfc3339(claims.expires_at),
     )
+    return no_store_json(identity)

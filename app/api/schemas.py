@@ -3,6 +3,7 @@
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from starlette.responses import Response
 
 from app.config import MAX_CHAIN_ID
 from app.domain import grammar
@@ -51,6 +52,12 @@ Signature = Annotated[
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # token responses (RFC 6749 §5.1)
+
+
+def no_store_json(body: BaseModel, *, exclude_none: bool = False) -> Response:
+    """The body as JSON, never cached. Routes return it rather than the model: FastAPI would validate the
+    model it was just given once more before serializing it; the route's response_model still documents it."""
+    return Response(body.model_dump_json(exclude_none=exclude_none), media_type="application/json", headers=NO_STORE)
 
 
 class Strict(BaseModel):

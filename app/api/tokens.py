@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
-from app.api.deps import ServicesDep, bearer_token
+from app.api.deps import ServicesDep, bearer_token, services_of
 from app.api.handlers import error_responses
 from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, SESSION_LINKS
-from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse
+from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse, no_store_json
 from app.domain import sessions
 from app.errors import (
     InvalidClient,
@@ -30,6 +30,7 @@ INTROSPECT_PATH = "/auth/introspect"
 
 @router.post(
     "/refresh",
+    response_model=TokenResponse,
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
     responses={
         200: {"description": "New tokens.", "links": SESSION_LINKS},
@@ -44,12 +45,12 @@ INTROSPECT_PATH = "/auth/introspect"
         ),
     },
 )
-async def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
+async def refresh(body: RefreshRequest, request: Request) -> Response:
+    services = services_of(request)
     grant = await sessions.refresh(
         services.store, services.tokens, services.settings, refresh_token=body.refresh_token, now=time.time()
     )
-    response.headers.update(NO_STORE)
-    return TokenResponse.from_grant(grant)
+    return no_store_json(TokenResponse.from_grant(grant))
 
 
 @router.post(
@@ -74,9 +75,9 @@ async def logout(request: Request, services: ServicesDep, body: LogoutRequest | 
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
 
 
-async def introspection_caller(request: Request, services: ServicesDep) -> None:
+async def introspection_caller(request: Request) -> None:
     """When AUTH_INTROSPECT_TOKEN is set, callers must present it as a bearer credential (RFC 7662 §2.1)."""
-    expected = services.settings.introspect_token
+    expected = services_of(request).settings.introspect_token
     if expected is None:
         return
     presented = bearer_token(request) or ""
@@ -86,6 +87,7 @@ async def introspection_caller(request: Request, services: ServicesDep) -> None:
 
 @router.post(
     "/introspect",
+    response_model=Introspection,
     summary="RFC 7662 token introspection: is this access token active?",
     response_model_exclude_none=True,
     dependencies=[Depends(introspection_caller)],
@@ -96,16 +98,15 @@ async def introspection_caller(request: Request, services: ServicesDep) -> None:
 )
 async def introspect(
     token: Annotated[str, Form(max_length=8192)],
-    services: ServicesDep,
-    response: Response,
+    request: Request,
     token_type_hint: Annotated[str | None, Form(max_length=64)] = None,  # noqa: ARG001
-) -> Introspection:
+) -> Response:
     # token_type_hint is accepted and not needed: only access tokens can be active here (RFC 7662 §2.1).
+    services = services_of(request)
     claims = await sessions.introspect(services.store, services.tokens, token=token, now=time.time())
-    response.headers.update(NO_STORE)
     if claims is None:
-        return Introspection(active=False)
-    return Introspection(
+        return no_store_json(Introspection(active=False), exclude_none=True)
+    answer = Introspection(
         active=True,
         sub=claims.subject,
         chain_id=claims.chain_id,
@@ -116,3 +117,4 @@ async def introspect(
         aud=services.settings.audience,
         token_type="Bearer",
     )
+    return no_store_json(answer, exclude_none=True)

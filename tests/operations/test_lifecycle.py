@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.domain.keys import generate_private_key, private_jwk
 from tests.support.process import serving, started_app
@@ -19,8 +20,9 @@ from tests.support.wallets import new_wallet, sign
 GRACE = 5
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0(
-    redis_url: str, tmp_path: Path
+    workers: str, redis_url: str, tmp_path: Path
 ) -> None:
     """Every sign-in either gets its answer or was never begun: a request the closing listener refused (still in
     the kernel's queue) keeps its nonce, so the client's retry on another replica signs in."""
@@ -33,6 +35,7 @@ async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0
         "AUTH_REDIS_PREFIX": prefix,
         "AUTH_JWT_KEYS_FILE": str(keys_file),
         "AUTH_RATE_LIMIT_IP": "10000/minute",
+        "AUTH_WORKERS": workers,
     }
     try:
         with started_app(AUTH_SHUTDOWN_GRACE=str(GRACE), **settings) as app:
