@@ -5,8 +5,7 @@
 GET /hello answers {"hello": "world"}; POST /parse reads {message, signature} into a pydantic model and returns
 it. benchmarks/load.py loads both beside web3-auth in the same run: web3-auth's requests/s divided by
 GET /hello's is "the ratio to the ceiling". The uvicorn call mirrors app/__main__.py's run_uvicorn(): one worker,
-no access log, no server header, no logging config, same default host. `python -m app` does not pin `loop` or
-`http`, so neither does this: uvicorn's "auto" picks uvloop and httptools, which uvicorn[standard] installs.
+uvloop and httptools, no access log, no server header, no logging config, same default host.
 """
 
 import argparse
@@ -45,6 +44,8 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=1,
+        loop="uvloop",
+        http="httptools",
         proxy_headers=False,
         server_header=False,
         log_config=None,

@@ -39,7 +39,8 @@ class RateCounter:
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
         self._timeout = timeout
-        self._in_process = isinstance(storage, InProcessMovingWindow)  # nothing to wait for, nothing to fail
+        # In this process there is nothing to wait for and nothing to fail: counted directly.
+        self._local = storage if isinstance(storage, InProcessMovingWindow) else None
 
     @classmethod
     def in_memory(cls, timeout: float) -> Self:
@@ -54,32 +55,42 @@ class RateCounter:
     @metered
     async def hit(self, limit: RateLimitItem, *key: str) -> Verdict:
         """Count one hit if the window allows it; the verdict says whether it did."""
+        if self._local is not None:
+            return self._local_verdict(limit, key, count=True)
         return await self._run(self._strategy.hit, limit, key)
 
     @metered
     async def check(self, limit: RateLimitItem, *key: str) -> Verdict:
         """Whether a hit would be allowed now, counting nothing."""
+        if self._local is not None:
+            return self._local_verdict(limit, key, count=False)
         return await self._run(self._strategy.test, limit, key)
 
+    def _local_verdict(self, limit: RateLimitItem, key: tuple[str, ...], *, count: bool) -> Verdict:
+        """What MovingWindowRateLimiter's hit or test and get_window_stats decide, without their layers."""
+        assert self._local is not None
+        storage_key, expiry = limit.key_for(*key), limit.get_expiry()
+        if count:
+            allowed = self._local.take(storage_key, limit.amount, expiry)
+        else:
+            allowed = self._local.window(storage_key, expiry)[1] < limit.amount
+        if allowed:
+            return Verdict(True, time.time())
+        start, hits = self._local.window(storage_key, expiry)
+        return Verdict(False, time.time(), limit.amount - hits, start + expiry)
+
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
-        if self._in_process:
-            return await self._verdict(decide, limit, key)
         left = time_left(self._timeout)
         if left <= 0:
             raise StoreUnavailable("the rate-limit storage did not answer in time")
         try:
             with charged():
                 async with asyncio.timeout(left):
-                    return await self._verdict(decide, limit, key)
+                    if await decide(limit, *key):
+                        return Verdict(True, time.time())
+                    stats = await self._strategy.get_window_stats(limit, *key)
         except (StorageError, RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
-
-    async def _verdict(
-        self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]
-    ) -> Verdict:
-        if await decide(limit, *key):
-            return Verdict(True, time.time())
-        stats = await self._strategy.get_window_stats(limit, *key)
         return Verdict(False, time.time(), stats.remaining, stats.reset_time)
         left = time_left(self._timeout)
         if left <= 0:

@@ -42,6 +42,14 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
         return len(self._keys)
 
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        return self.take(key, limit, expiry, amount)
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:  # noqa: ARG002
+        return self.window(key, expiry)
+
+    # Synchronous, for callers in this process that need not go through limits' async layers.
+    def take(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """Count `amount` hits if fewer than `limit - amount + 1` lie in the last `expiry` seconds."""
         if amount > limit:
             return False
         now = time.time()
@@ -58,7 +66,7 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
         times.extend([now] * amount)
         return True
 
-    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:  # noqa: ARG002
+    def window(self, key: str, expiry: int) -> tuple[float, int]:
         """The time of the oldest hit inside the window, and how many hits it holds."""
         now = time.time()
         hits = self._keys.get(key)
