@@ -45,6 +45,20 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _serialized_origin(origin: str) -> str | None:
+    """The origin the way a browser writes it in the Origin header (RFC 6454), or None if it is no origin."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default_port) else f":{port}")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", case_sensitive=False, extra="ignore", frozen=True)
 
@@ -93,7 +107,11 @@ class Settings(BaseSettings):
     rpc_breaker_cooldown: Annotated[float, Field(gt=0)] = 10.0
     rpc_health_interval: Annotated[float, Field(ge=1)] = 15.0
 
-    @field_validator("domains", "chain_ids", "trusted_proxies", mode="before")
+    # Browser origins (scheme://host[:port]) allowed to call the API from their pages, exactly as written.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    demo: bool = False  # serve the demo page at /demo
+
+    @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -165,6 +183,19 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(entry, strict=False)
                 except ValueError:
                     raise ValueError(f"{entry!r} is not an IP network (CIDR) or 'unix'") from None
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*":
+                raise ValueError("'*' would let any web page call the API; list the frontends' origins")
+            if _serialized_origin(origin) != origin:
+                raise ValueError(
+                    f"{origin!r} is not an origin as browsers send it: scheme://host[:port] in lower case, "
+                    "without path, trailing slash or default port"
+                )
         return value
 
     @field_validator("statement")

@@ -6,7 +6,8 @@ from functools import cache
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, forward, health, keys, metrics, tokens
+from app.api import auth, forward, frontend, health, keys, metrics, tokens
+from app.api.cors import install_cors
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
@@ -30,18 +31,23 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     for module in (auth, tokens, forward, keys, health, metrics):
         app.include_router(module.router)
+    app.include_router(frontend.router_for(settings.demo))
     app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
     install_openapi(app)
     app.state.rate_limits = RateLimits(
-        settings, forward_path=forward.FORWARD_PATH, introspect_path=tokens.INTROSPECT_PATH
+        settings,
+        # forward-auth answers for every API call a proxy guards; the client module is a static file
+        unlimited_paths=frozenset({forward.FORWARD_PATH, frontend.CLIENT_PATH}),
+        introspect_path=tokens.INTROSPECT_PATH,
     )
-    # The last added runs first: the request's id, log line and metrics around everything; one store
+    # The last added runs first: the request's id, log line and metrics around everything; CORS; one store
     # time budget for the whole request; the per-client limit (before anything reads the body); the body
     # size limit.
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
+    install_cors(app, settings.cors_origins)  # outside the limits: a 429 or 413 carries CORS headers too
     api_paths = frozenset(app.openapi()["paths"])
     app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app

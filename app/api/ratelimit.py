@@ -51,8 +51,10 @@ def _declare(value: str, scope: str, key_func: object) -> Limit:
 class RateLimits:
     """The limits of one deployment, and how a hit against each is counted."""
 
-    def __init__(self, settings: Settings, *, forward_path: str, introspect_path: str) -> None:
-        self.forward_path, self.introspect_path = forward_path, introspect_path
+    def __init__(
+        self, settings: Settings, *, unlimited_paths: frozenset[str] = frozenset(), introspect_path: str
+    ) -> None:
+        self.unlimited_paths, self.introspect_path = unlimited_paths, introspect_path
         self.trusted = TrustedProxies(settings.trusted_proxies)
         self.introspection_credential = settings.introspect_token
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
@@ -72,7 +74,7 @@ class RateLimits:
 
     def counts_against_its_client(self, scope: Scope) -> bool:
         path = route_path(scope)
-        if not path.startswith("/auth/") or path == self.forward_path:
+        if not path.startswith("/auth/") or path in self.unlimited_paths:
             return False
         return path != self.introspect_path or not self._presents_introspection_credential(scope)
 

@@ -1,0 +1,53 @@
+"""CORS for the frontends listed in AUTH_CORS_ORIGINS: Starlette's middleware, with exact origins only.
+
+Credentials (cookies) are never allowed: web3-auth sets none, tokens travel in the Authorization header.
+A refused preflight is answered in the error envelope, like every other refusal.
+"""
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from app.api.handlers import render
+from app.errors import MalformedRequest, shown
+
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
+# What browsers let a page read of an answer: the request id, and when to come back after a 429 or 503.
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "Retry-After",
+    "WWW-Authenticate",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+)
+PREFLIGHT_MAX_AGE = 600
+
+
+class ExactOriginCors(CORSMiddleware):
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        origin = request_headers["origin"]
+        detail = f"CORS preflight refused ({refused}): allowed origins are AUTH_CORS_ORIGINS, methods GET and POST"
+        error = render(MalformedRequest(f"{detail}; the origin was {shown(origin, 100)}"))
+        error.headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("vary")})
+        return error
+
+
+def install_cors(app: FastAPI, origins: list[str]) -> None:
+    """Answer preflights and add CORS headers for `origins`; nothing at all when there are none."""
+    if origins:
+        app.add_middleware(
+            ExactOriginCors,
+            allow_origins=origins,
+            allow_methods=("GET", "POST"),
+            allow_headers=ALLOWED_HEADERS,
+            allow_credentials=False,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=PREFLIGHT_MAX_AGE,
+        )

@@ -1,0 +1,424 @@
+// web3-auth browser client: Sign-In with Ethereum (EIP-4361) with any EIP-1193 wallet, against a web3-auth
+// service. No dependencies, no build step: an ES module, served by the service at /auth/client.js.
+//
+//   import { signIn, authFetch, signOut } from "https://auth.example.com/auth/client.js";
+//   const { address, chainId, accessToken } = await signIn(window.ethereum);
+//   const orders = await authFetch("https://api.example.com/orders");
+//   await signOut();
+//
+// Tokens live in memory only (unless `storage` is given); the access token is refreshed shortly before it
+// expires, and authFetch refreshes and retries once when an API answers 401.
+
+/**
+ * Any EIP-1193 provider: `window.ethereum`, a WalletConnect provider, viem's or ethers' wallets wrapped.
+ * @typedef {{ request(args: { method: string, params?: unknown[] }): Promise<unknown> }} Eip1193Provider
+ */
+
+/**
+ * The signed-in session, as the client holds it.
+ * @typedef {object} Session
+ * @property {string} address EIP-55 address of the wallet that signed in.
+ * @property {number} chainId EIP-155 chain id of the signed message.
+ * @property {string} accessToken JWT to send as `Authorization: Bearer <accessToken>`.
+ * @property {number} expiresAt When the access token expires, in milliseconds since the epoch (client clock).
+ */
+
+/**
+ * What POST /auth/challenge answers.
+ * @typedef {object} Challenge
+ * @property {string} message The EIP-4361 message to sign, byte for byte.
+ * @property {string} nonce The single-use nonce in it; a message built elsewhere must carry it.
+ * @property {string} address
+ * @property {number} chain_id
+ * @property {string} domain
+ * @property {string} issued_at
+ * @property {string} expiration_time
+ */
+
+/**
+ * Where a refresh token may be kept across page loads (e.g. `sessionStorage`). One tab, one storage:
+ * two tabs refreshing one token would be taken for token theft and end the session.
+ * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void,
+ *   removeItem(key: string): void }} TokenStorage
+ */
+
+/**
+ * @typedef {object} Web3AuthOptions
+ * @property {string} [baseUrl] Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
+ *   this module was served from, when that was web3-auth's `/auth/client.js`.
+ * @property {string} [domain] The EIP-4361 domain to ask for (one of AUTH_DOMAINS). Defaults to the page's
+ *   host, as wallets expect; outside a browser, to the service's default.
+ * @property {string} [uri] The URI in the message. Defaults to the page's origin, or the service's default.
+ * @property {number} [chainId] The chain to sign in on. Defaults to the wallet's current chain.
+ * @property {TokenStorage} [storage] Keep the refresh token there, to resume the session after a reload
+ *   (see `resume`). Default: memory only.
+ * @property {number} [refreshLeeway] Seconds before the access token expires to refresh it. Default: a
+ *   quarter of its lifetime, at most 60.
+ * @property {typeof fetch} [fetch] The fetch to use. Default: the global one.
+ */
+
+/** An error answer of web3-auth (`{"error": code, "detail": text}`), or a failure of the client itself. */
+export class Web3AuthError extends Error {
+  /**
+   * @param {number} status HTTP status; 0 for failures that are not an HTTP answer.
+   * @param {string} code A stable code: the service's (`invalid_signature`, `rate_limited`, ...) or the
+   *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`).
+   * @param {string} detail
+   */
+  constructor(status, code, detail) {
+    super(`${code}: ${detail}`);
+    this.name = "Web3AuthError";
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+const CLIENT_PATH = "/auth/client.js";
+const RETRY_REFRESH_MS = 10_000; // after a refresh that failed for a reason other than a refused token
+
+/** @returns {string | undefined} the base URL of the web3-auth that served this module, if one did */
+function servedFrom() {
+  const url = new URL(import.meta.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  return url.pathname.endsWith(CLIENT_PATH) ? url.origin + url.pathname.slice(0, -CLIENT_PATH.length) : url.origin;
+}
+
+/** @param {string} text @returns {string} 0x-hex of its UTF-8 bytes, the form every wallet's personal_sign takes */
+function utf8Hex(text) {
+  return "0x" + Array.from(new TextEncoder().encode(text), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * @typedef {object} TokenBody
+ * @property {string} access_token
+ * @property {number} expires_in
+ * @property {string} refresh_token
+ * @property {string} address
+ * @property {number} chain_id
+ */
+
+export class Web3Auth {
+  /** @type {Session | null} */ #session = null;
+  /** @type {string | null} */ #refreshToken = null;
+  /** @type {Promise<Session> | null} */ #refreshing = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
+  /** @type {Set<(session: Session | null) => void>} */ #listeners = new Set();
+  /** @type {typeof fetch} */ #fetch;
+  /** @type {TokenStorage | undefined} */ #storage;
+  /** @type {number | undefined} */ #leeway;
+  /** @type {number | undefined} */ #chainId;
+
+  /** @param {Web3AuthOptions} [options] */
+  constructor(options = {}) {
+    const baseUrl = options.baseUrl ?? servedFrom();
+    if (!baseUrl) throw new TypeError("web3-auth: options.baseUrl is required (this module was not served by web3-auth)");
+    /** The service's base URL, without a trailing slash. */
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    const page = globalThis.location;
+    /** @type {string | undefined} */
+    this.domain = options.domain ?? page?.host;
+    /** @type {string | undefined} */
+    this.uri = options.uri ?? page?.origin;
+    this.#chainId = options.chainId;
+    this.#storage = options.storage;
+    this.#leeway = options.refreshLeeway;
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** @returns {Session | null} the current session, or null when signed out */
+  get session() {
+    return this.#session;
+  }
+
+  /**
+   * Call `listener` whenever the session changes (signed in, refreshed, signed out or lost).
+   * @param {(session: Session | null) => void} listener
+   * @returns {() => void} a function that stops the calls
+   */
+  onChange(listener) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Sign in: eth_requestAccounts, POST /auth/challenge, personal_sign, POST /auth/verify.
+   * @param {Eip1193Provider} provider
+   * @returns {Promise<Session>}
+   */
+  async signIn(provider) {
+    const accounts = /** @type {string[]} */ (await provider.request({ method: "eth_requestAccounts" }));
+    const address = accounts?.[0];
+    if (!address) throw new Web3AuthError(0, "no_account", "the wallet shared no account");
+    const chainId = this.#chainId ?? Number(await provider.request({ method: "eth_chainId" }));
+    const challenge = await this.challenge({ address, chainId });
+    const signature = /** @type {string} */ (
+      await provider.request({ method: "personal_sign", params: [utf8Hex(challenge.message), address] })
+    );
+    return this.verify(challenge.message, signature);
+  }
+
+  /**
+   * A challenge: an EIP-4361 message with a single-use nonce, bound to this address, chain and domain. A
+   * message built by another library (siwe, viem) is accepted if it carries that nonce, address, chain and
+   * domain.
+   * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string }} request
+   * @returns {Promise<Challenge>}
+   */
+  async challenge({ address, chainId, domain = this.domain, uri = this.uri, statement }) {
+    return /** @type {Promise<Challenge>} */ (
+      this.#post("/auth/challenge", { address, chain_id: chainId, domain, uri, statement })
+    );
+  }
+
+  /**
+   * Trade a signed message for tokens. A session this client held before is revoked (in the background).
+   * @param {string} message the EIP-4361 message, exactly as signed
+   * @param {string} signature 0x-hex
+   * @returns {Promise<Session>}
+   */
+  async verify(message, signature) {
+    const body = /** @type {TokenBody} */ (await this.#post("/auth/verify", { message, signature }));
+    const previous = this.#refreshToken;
+    const session = this.#accept(body);
+    if (previous) this.#revoke(previous).catch(() => {});
+    return session;
+  }
+
+  /**
+   * New tokens for the refresh token (which is rotated). Concurrent calls share one request: presenting a
+   * rotated refresh token again would end the session.
+   * @returns {Promise<Session>}
+   */
+  refresh() {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  /**
+   * Resume a session from `storage` after a page load: a refresh with the stored refresh token.
+   * @returns {Promise<Session | null>} the session, or null when there was none or it has ended
+   */
+  async resume() {
+    if (this.#session) return this.#session;
+    this.#refreshToken ??= this.#storage?.getItem(this.#storageKey()) ?? null;
+    if (!this.#refreshToken) return null;
+    try {
+      return await this.refresh();
+    } catch (error) {
+      if (error instanceof Web3AuthError && error.status === 401) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * fetch() with `Authorization: Bearer <access token>`; on a 401, one refresh and one retry. Signed out,
+   * it throws `not_signed_in`. A body given as a stream cannot be sent twice: pass a Request, a string or
+   * a Blob when the call may be retried.
+   * @param {RequestInfo | URL} input
+   * @param {RequestInit} [init]
+   * @returns {Promise<Response>}
+   */
+  async authFetch(input, init = {}) {
+    let session = this.#session;
+    if (!session) throw new Web3AuthError(0, "not_signed_in", "sign in first");
+    if (Date.now() >= session.expiresAt) session = await this.refresh();
+    const retry = input instanceof Request ? input.clone() : input;
+    const response = await this.#fetch(input, this.#withToken(input, init, session.accessToken));
+    if (response.status !== 401) return response;
+    try {
+      // a concurrent call may have refreshed already: then the new token is simply tried
+      session = this.#session?.accessToken === session.accessToken ? await this.refresh() : this.#session;
+    } catch {
+      return response;
+    }
+    return session ? this.#fetch(retry, this.#withToken(retry, init, session.accessToken)) : response;
+  }
+
+  /**
+   * GET /auth/me: who the access token says the bearer is.
+   * @returns {Promise<{ address: string, chain_id: number, session_id: string, expires_at: string }>}
+   */
+  async me() {
+    const response = await this.authFetch(this.baseUrl + "/auth/me");
+    return /** @type {any} */ (await this.#read(response));
+  }
+
+  /**
+   * Sign out: the session is forgotten here at once and revoked by the service (POST /auth/logout), its
+   * tokens refused everywhere from then on.
+   * @returns {Promise<void>}
+   */
+  async signOut() {
+    await this.#refreshing?.catch(() => {}); // a refresh under way rotates the token: revoke its successor
+    const refreshToken = this.#refreshToken;
+    this.#forget();
+    if (refreshToken) await this.#revoke(refreshToken);
+  }
+
+  /** @param {string} refreshToken */
+  async #revoke(refreshToken) {
+    try {
+      await this.#post("/auth/logout", { refresh_token: refreshToken });
+    } catch (error) {
+      // a 401: the session had already ended (expired, revoked, or a reused token revoked it)
+      if (!(error instanceof Web3AuthError && error.status === 401)) throw error;
+    }
+  }
+
+  async #refresh() {
+    const refreshToken = this.#refreshToken;
+    if (!refreshToken) throw new Web3AuthError(0, "not_signed_in", "no session to refresh");
+    try {
+      return this.#accept(/** @type {TokenBody} */ (await this.#post("/auth/refresh", { refresh_token: refreshToken })));
+    } catch (error) {
+      if (error instanceof Web3AuthError && error.status === 401) {
+        this.#forget(); // expired, revoked or reused: this session is over
+      } else if (this.#refreshToken === refreshToken) {
+        this.#schedule(RETRY_REFRESH_MS);
+      }
+      throw error;
+    }
+  }
+
+  /** @param {TokenBody} body @returns {Session} */
+  #accept(body) {
+    const valid =
+      typeof body?.access_token === "string" &&
+      typeof body.refresh_token === "string" &&
+      typeof body.expires_in === "number" &&
+      typeof body.address === "string" &&
+      typeof body.chain_id === "number";
+    if (!valid) throw new Web3AuthError(0, "bad_response", "the token response is not web3-auth's");
+    this.#refreshToken = body.refresh_token;
+    this.#storage?.setItem(this.#storageKey(), body.refresh_token);
+    const session = {
+      address: body.address,
+      chainId: body.chain_id,
+      accessToken: body.access_token,
+      expiresAt: Date.now() + body.expires_in * 1000,
+    };
+    this.#session = session;
+    const leeway = this.#leeway ?? Math.min(60, body.expires_in / 4);
+    this.#schedule((body.expires_in - leeway) * 1000);
+    this.#emit();
+    return session;
+  }
+
+  /** @param {number} delayMs */
+  #schedule(delayMs) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.refresh().catch(() => {}), Math.max(0, delayMs));
+    // @ts-ignore - in Node, do not keep the process alive for a refresh
+    this.#timer?.unref?.();
+  }
+
+  #forget() {
+    clearTimeout(this.#timer);
+    const hadSession = this.#session !== null || this.#refreshToken !== null;
+    this.#session = null;
+    this.#refreshToken = null;
+    this.#storage?.removeItem(this.#storageKey());
+    if (hadSession) this.#emit();
+  }
+
+  #emit() {
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#session);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error; // the listener's bug, reported as uncaught; the client's own work goes on
+        });
+      }
+    }
+  }
+
+  #storageKey() {
+    return `web3-auth:${this.baseUrl}`;
+  }
+
+  /** @param {RequestInfo | URL} input @param {RequestInit} init @param {string} token @returns {RequestInit} */
+  #withToken(input, init, token) {
+    // headers in `init` replace a Request's own: start from those of the Request when init has none
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set("authorization", `Bearer ${token}`);
+    return { ...init, headers };
+  }
+
+  /** @param {string} path @param {Record<string, unknown>} body @returns {Promise<unknown>} */
+  async #post(path, body) {
+    /** @type {Response} */
+    let response;
+    try {
+      response = await this.#fetch(this.baseUrl + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body), // undefined members are left out
+      });
+    } catch (error) {
+      throw new Web3AuthError(0, "unreachable", `no answer from ${this.baseUrl}: ${String(error)}`);
+    }
+    return this.#read(response);
+  }
+
+  /** @param {Response} response @returns {Promise<unknown>} the JSON body of a success; else throws */
+  async #read(response) {
+    if (response.status === 204) return null;
+    const text = await response.text();
+    /** @type {any} */
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Web3AuthError(response.status, "bad_response", `HTTP ${response.status}, not JSON`);
+    }
+    if (response.ok) return body;
+    if (typeof body?.error === "string") throw new Web3AuthError(response.status, body.error, String(body.detail));
+    throw new Web3AuthError(response.status, "bad_response", `HTTP ${response.status}`);
+  }
+}
+
+/** @type {Web3Auth | undefined} */
+let shared;
+
+/**
+ * Sign in with the module's shared client (see Web3Auth.signIn). Options, when given, replace the shared
+ * client, which is signed out first.
+ * @param {Eip1193Provider} provider
+ * @param {Web3AuthOptions} [options]
+ * @returns {Promise<Session>}
+ */
+export function signIn(provider, options) {
+  if (options || !shared) {
+    shared?.signOut().catch(() => {});
+    shared = new Web3Auth(options);
+  }
+  return shared.signIn(provider);
+}
+
+/**
+ * fetch() with the shared client's access token (see Web3Auth.authFetch).
+ * @param {RequestInfo | URL} input
+ * @param {RequestInit} [init]
+ * @returns {Promise<Response>}
+ */
+export function authFetch(input, init) {
+  if (!shared) return Promise.reject(new Web3AuthError(0, "not_signed_in", "sign in first"));
+  return shared.authFetch(input, init);
+}
+
+/**
+ * Sign the shared client out (see Web3Auth.signOut).
+ * @returns {Promise<void>}
+ */
+export function signOut() {
+  return shared ? shared.signOut() : Promise.resolve();
+}
+
+/** @returns {Session | null} the shared client's session */
+export function currentSession() {
+  return shared?.session ?? null;
+}

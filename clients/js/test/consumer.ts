@@ -1,0 +1,40 @@
+// What a TypeScript app sees of the client and the adapters: checked by tsc (tests/interop/test_types.py).
+// The @ts-expect-error lines must stay errors: if the types went missing (any), tsc would fail on them.
+import { appKitSiweConfig } from "../adapters/appkit.js";
+import { rainbowKitAdapter } from "../adapters/rainbowkit.js";
+import { authFetch, signIn, Web3Auth, Web3AuthError, type Eip1193Provider, type Session } from "../web3-auth.js";
+
+declare const wallet: Eip1193Provider;
+
+const auth = new Web3Auth({ baseUrl: "https://auth.example.com", storage: sessionStorage, refreshLeeway: 30 });
+const session: Session = await auth.signIn(wallet);
+const address: string = session.address;
+const chainId: number = session.chainId;
+const response: Response = await auth.authFetch("https://api.example.com/orders", { method: "POST", body: "{}" });
+const me = await auth.me();
+const stop: () => void = auth.onChange((next: Session | null) => next?.expiresAt);
+const shared: Session = await signIn(wallet, { baseUrl: "https://auth.example.com" });
+await authFetch(new URL("https://api.example.com/orders"));
+
+try {
+  await auth.refresh();
+} catch (error) {
+  if (error instanceof Web3AuthError) console.log(error.status, error.code, error.detail);
+}
+
+const rainbow = rainbowKitAdapter(auth, () => ({ address, chainId }));
+const message: string = rainbow.createMessage({ nonce: await rainbow.getNonce(), address, chainId });
+const verified: boolean = await rainbow.verify({ message, signature: "0x" });
+const appkit = appKitSiweConfig(auth, { chains: [1], account: () => ({ address, chainId }) });
+const appkitSession: { address: string; chainId: number } | null = await appkit.getSession();
+
+// @ts-expect-error the chain id is a number
+new Web3Auth({ chainId: "1" });
+// @ts-expect-error signIn needs a provider
+await auth.signIn();
+// @ts-expect-error a session's chain id is a number
+const wrong: string = session.chainId;
+// @ts-expect-error AppKit's config needs the chains to offer
+appKitSiweConfig(auth, { account: () => ({}) });
+
+export { appkitSession, me, response, shared, stop, verified, wrong };

@@ -1,0 +1,266 @@
+/**
+ * Sign in with the module's shared client (see Web3Auth.signIn). Options, when given, replace the shared
+ * client, which is signed out first.
+ * @param {Eip1193Provider} provider
+ * @param {Web3AuthOptions} [options]
+ * @returns {Promise<Session>}
+ */
+export function signIn(provider: Eip1193Provider, options?: Web3AuthOptions): Promise<Session>;
+/**
+ * fetch() with the shared client's access token (see Web3Auth.authFetch).
+ * @param {RequestInfo | URL} input
+ * @param {RequestInit} [init]
+ * @returns {Promise<Response>}
+ */
+export function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+/**
+ * Sign the shared client out (see Web3Auth.signOut).
+ * @returns {Promise<void>}
+ */
+export function signOut(): Promise<void>;
+/** @returns {Session | null} the shared client's session */
+export function currentSession(): Session | null;
+/**
+ * Any EIP-1193 provider: `window.ethereum`, a WalletConnect provider, viem's or ethers' wallets wrapped.
+ * @typedef {{ request(args: { method: string, params?: unknown[] }): Promise<unknown> }} Eip1193Provider
+ */
+/**
+ * The signed-in session, as the client holds it.
+ * @typedef {object} Session
+ * @property {string} address EIP-55 address of the wallet that signed in.
+ * @property {number} chainId EIP-155 chain id of the signed message.
+ * @property {string} accessToken JWT to send as `Authorization: Bearer <accessToken>`.
+ * @property {number} expiresAt When the access token expires, in milliseconds since the epoch (client clock).
+ */
+/**
+ * What POST /auth/challenge answers.
+ * @typedef {object} Challenge
+ * @property {string} message The EIP-4361 message to sign, byte for byte.
+ * @property {string} nonce The single-use nonce in it; a message built elsewhere must carry it.
+ * @property {string} address
+ * @property {number} chain_id
+ * @property {string} domain
+ * @property {string} issued_at
+ * @property {string} expiration_time
+ */
+/**
+ * Where a refresh token may be kept across page loads (e.g. `sessionStorage`). One tab, one storage:
+ * two tabs refreshing one token would be taken for token theft and end the session.
+ * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void,
+ *   removeItem(key: string): void }} TokenStorage
+ */
+/**
+ * @typedef {object} Web3AuthOptions
+ * @property {string} [baseUrl] Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
+ *   this module was served from, when that was web3-auth's `/auth/client.js`.
+ * @property {string} [domain] The EIP-4361 domain to ask for (one of AUTH_DOMAINS). Defaults to the page's
+ *   host, as wallets expect; outside a browser, to the service's default.
+ * @property {string} [uri] The URI in the message. Defaults to the page's origin, or the service's default.
+ * @property {number} [chainId] The chain to sign in on. Defaults to the wallet's current chain.
+ * @property {TokenStorage} [storage] Keep the refresh token there, to resume the session after a reload
+ *   (see `resume`). Default: memory only.
+ * @property {number} [refreshLeeway] Seconds before the access token expires to refresh it. Default: a
+ *   quarter of its lifetime, at most 60.
+ * @property {typeof fetch} [fetch] The fetch to use. Default: the global one.
+ */
+/** An error answer of web3-auth (`{"error": code, "detail": text}`), or a failure of the client itself. */
+export class Web3AuthError extends Error {
+    /**
+     * @param {number} status HTTP status; 0 for failures that are not an HTTP answer.
+     * @param {string} code A stable code: the service's (`invalid_signature`, `rate_limited`, ...) or the
+     *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`).
+     * @param {string} detail
+     */
+    constructor(status: number, code: string, detail: string);
+    status: number;
+    code: string;
+    detail: string;
+}
+/**
+ * @typedef {object} TokenBody
+ * @property {string} access_token
+ * @property {number} expires_in
+ * @property {string} refresh_token
+ * @property {string} address
+ * @property {number} chain_id
+ */
+export class Web3Auth {
+    /** @param {Web3AuthOptions} [options] */
+    constructor(options?: Web3AuthOptions);
+    /** The service's base URL, without a trailing slash. */
+    baseUrl: string;
+    /** @type {string | undefined} */
+    domain: string | undefined;
+    /** @type {string | undefined} */
+    uri: string | undefined;
+    /** @returns {Session | null} the current session, or null when signed out */
+    get session(): Session | null;
+    /**
+     * Call `listener` whenever the session changes (signed in, refreshed, signed out or lost).
+     * @param {(session: Session | null) => void} listener
+     * @returns {() => void} a function that stops the calls
+     */
+    onChange(listener: (session: Session | null) => void): () => void;
+    /**
+     * Sign in: eth_requestAccounts, POST /auth/challenge, personal_sign, POST /auth/verify.
+     * @param {Eip1193Provider} provider
+     * @returns {Promise<Session>}
+     */
+    signIn(provider: Eip1193Provider): Promise<Session>;
+    /**
+     * A challenge: an EIP-4361 message with a single-use nonce, bound to this address, chain and domain. A
+     * message built by another library (siwe, viem) is accepted if it carries that nonce, address, chain and
+     * domain.
+     * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string }} request
+     * @returns {Promise<Challenge>}
+     */
+    challenge({ address, chainId, domain, uri, statement }: {
+        address: string;
+        chainId?: number;
+        domain?: string;
+        uri?: string;
+        statement?: string;
+    }): Promise<Challenge>;
+    /**
+     * Trade a signed message for tokens. A session this client held before is revoked (in the background).
+     * @param {string} message the EIP-4361 message, exactly as signed
+     * @param {string} signature 0x-hex
+     * @returns {Promise<Session>}
+     */
+    verify(message: string, signature: string): Promise<Session>;
+    /**
+     * New tokens for the refresh token (which is rotated). Concurrent calls share one request: presenting a
+     * rotated refresh token again would end the session.
+     * @returns {Promise<Session>}
+     */
+    refresh(): Promise<Session>;
+    /**
+     * Resume a session from `storage` after a page load: a refresh with the stored refresh token.
+     * @returns {Promise<Session | null>} the session, or null when there was none or it has ended
+     */
+    resume(): Promise<Session | null>;
+    /**
+     * fetch() with `Authorization: Bearer <access token>`; on a 401, one refresh and one retry. Signed out,
+     * it throws `not_signed_in`. A body given as a stream cannot be sent twice: pass a Request, a string or
+     * a Blob when the call may be retried.
+     * @param {RequestInfo | URL} input
+     * @param {RequestInit} [init]
+     * @returns {Promise<Response>}
+     */
+    authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /**
+     * GET /auth/me: who the access token says the bearer is.
+     * @returns {Promise<{ address: string, chain_id: number, session_id: string, expires_at: string }>}
+     */
+    me(): Promise<{
+        address: string;
+        chain_id: number;
+        session_id: string;
+        expires_at: string;
+    }>;
+    /**
+     * Sign out: the session is forgotten here at once and revoked by the service (POST /auth/logout), its
+     * tokens refused everywhere from then on.
+     * @returns {Promise<void>}
+     */
+    signOut(): Promise<void>;
+    #private;
+}
+/**
+ * Any EIP-1193 provider: `window.ethereum`, a WalletConnect provider, viem's or ethers' wallets wrapped.
+ */
+export type Eip1193Provider = {
+    request(args: {
+        method: string;
+        params?: unknown[];
+    }): Promise<unknown>;
+};
+/**
+ * The signed-in session, as the client holds it.
+ */
+export type Session = {
+    /**
+     * EIP-55 address of the wallet that signed in.
+     */
+    address: string;
+    /**
+     * EIP-155 chain id of the signed message.
+     */
+    chainId: number;
+    /**
+     * JWT to send as `Authorization: Bearer <accessToken>`.
+     */
+    accessToken: string;
+    /**
+     * When the access token expires, in milliseconds since the epoch (client clock).
+     */
+    expiresAt: number;
+};
+/**
+ * What POST /auth/challenge answers.
+ */
+export type Challenge = {
+    /**
+     * The EIP-4361 message to sign, byte for byte.
+     */
+    message: string;
+    /**
+     * The single-use nonce in it; a message built elsewhere must carry it.
+     */
+    nonce: string;
+    address: string;
+    chain_id: number;
+    domain: string;
+    issued_at: string;
+    expiration_time: string;
+};
+/**
+ * Where a refresh token may be kept across page loads (e.g. `sessionStorage`). One tab, one storage:
+ * two tabs refreshing one token would be taken for token theft and end the session.
+ */
+export type TokenStorage = {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+    removeItem(key: string): void;
+};
+export type Web3AuthOptions = {
+    /**
+     * Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
+     * this module was served from, when that was web3-auth's `/auth/client.js`.
+     */
+    baseUrl?: string | undefined;
+    /**
+     * The EIP-4361 domain to ask for (one of AUTH_DOMAINS). Defaults to the page's
+     * host, as wallets expect; outside a browser, to the service's default.
+     */
+    domain?: string | undefined;
+    /**
+     * The URI in the message. Defaults to the page's origin, or the service's default.
+     */
+    uri?: string | undefined;
+    /**
+     * The chain to sign in on. Defaults to the wallet's current chain.
+     */
+    chainId?: number | undefined;
+    /**
+     * Keep the refresh token there, to resume the session after a reload
+     * (see `resume`). Default: memory only.
+     */
+    storage?: TokenStorage | undefined;
+    /**
+     * Seconds before the access token expires to refresh it. Default: a
+     * quarter of its lifetime, at most 60.
+     */
+    refreshLeeway?: number | undefined;
+    /**
+     * The fetch to use. Default: the global one.
+     */
+    fetch?: typeof fetch | undefined;
+};
+export type TokenBody = {
+    access_token: string;
+    expires_in: number;
+    refresh_token: string;
+    address: string;
+    chain_id: number;
+};

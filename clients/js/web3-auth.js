@@ -1,0 +1,1 @@
+../../app/static/web3-auth.js

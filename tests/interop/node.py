@@ -1,0 +1,77 @@
+"""Running the Node side of the frontend tests: clients/js and its pinned packages (package-lock.json)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.process import ROOT, clean_env, wait_until_healthy
+
+CLIENT_DIR = ROOT / "clients" / "js"
+INSTALL_COMMAND = "npm ci --prefix clients/js --no-audit --no-fund"
+PACKAGES = ("ethers", "jose", "playwright-core", "siwe", "typescript", "viem")
+
+
+def node_ready() -> str:
+    """The node binary, once clients/js has its packages installed."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the frontend tests run on Node.js 20")
+    missing = [name for name in PACKAGES if not (CLIENT_DIR / "node_modules" / name / "package.json").is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing from clients/js/node_modules: run `{INSTALL_COMMAND}` first")
+    return node
+
+
+def start_node(script: str, *args: str, **env: str) -> "subprocess.Popen[str]":
+    """`node clients/js/test/<script> <args>`, started (with `env` added); `results` collects what it printed."""
+    command = [node_ready(), f"test/{script}", *args]
+    return subprocess.Popen(
+        command, cwd=CLIENT_DIR, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def results(process: "subprocess.Popen[str]", timeout: float = 60) -> dict[str, Any]:
+    """The JSON a node script printed; its stderr in the failure if it printed none."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"{process.args} did not finish in {timeout} s:\n{stderr}")
+    if process.returncode != 0:
+        pytest.fail(f"{process.args} exited with {process.returncode}:\n{stderr}{stdout}")
+    output: dict[str, Any] = json.loads(stdout)
+    return output
+
+
+@contextmanager
+def web3_auth_on(port: int, **variables: str) -> Iterator[str]:
+    """`python -m app` on a port chosen by the caller (the domains it serves name that port)."""
+    base_url = f"http://127.0.0.1:{port}"
+    env = clean_env(AUTH_PORT=str(port), **variables)
+    with (
+        tempfile.TemporaryFile("w+") as output,
+        subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=output, stderr=output) as process,
+    ):
+        try:
+            wait_until_healthy(base_url, process, output)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def chromium_path() -> Path:
+    path = Path(shutil.which("chromium") or "/usr/bin/chromium")
+    if not path.exists():
+        pytest.fail("Chromium is not installed: `apt-get install chromium` (scripts/test does it)")
+    return path

@@ -1,0 +1,41 @@
+"""The README's frontend wiring is the example files the tests run, byte for byte, each under 15 lines; the
+Node packages the tests use are pinned."""
+
+import json
+import re
+
+import pytest
+
+from tests.interop.node import CLIENT_DIR
+from tests.support.process import ROOT
+
+EXAMPLES = ("plain", "rainbowkit", "appkit")
+MAX_LINES = 15
+
+
+def readme_snippet(path: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    found = re.findall(rf"<!-- {re.escape(path)} -->\n```js\n(.*?)```\n", readme, flags=re.DOTALL)
+    assert len(found) == 1, f"the README shows {path} {len(found)} times, not once"
+    snippet: str = found[0]
+    return snippet
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_readme_shows_the_example_file_as_is(name: str) -> None:
+    path = f"clients/js/examples/{name}.js"
+    file = (ROOT / path).read_text()
+    assert readme_snippet(path) == file
+    assert len(file.splitlines()) < MAX_LINES
+
+
+def test_node_packages_are_pinned_exactly() -> None:
+    manifest = json.loads((CLIENT_DIR / "package.json").read_text())
+    lock = json.loads((CLIENT_DIR / "package-lock.json").read_text())
+    pinned = manifest["devDependencies"]
+    assert set(pinned) == {"ethers", "jose", "playwright-core", "siwe", "typescript", "viem"}
+    for name, version in pinned.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is not an exact version"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
+    assert pinned["siwe"].startswith("3.")
+    assert pinned["ethers"].startswith("6.")
