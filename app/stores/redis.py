@@ -6,8 +6,9 @@ Keys, under AUTH_REDIS_PREFIX:
                                       entry carries its own expires_at
     <prefix>:session:{<session id>}   hash of the session and its refresh-token hashes, until the session's
                                       absolute end (or, once revoked, as long as its access tokens can live)
-The braces are Redis Cluster hash tags; every script declares every key it touches, and touches one key
-only, so nothing ever crosses slots (see redeem_challenge for the one operation that needs two keys).
+The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
+script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
+needs two keys: one script on a single server, two steps on a cluster).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
@@ -28,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError, RedisError
 
@@ -90,6 +92,16 @@ _OPEN = """
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 """
+
+# Where both keys live on one server: KEYS: the address's challenges, the new session. ARGV: the nonce, the
+# time now, the session's ttl, then its fields. _CONSUME, then _OPEN if the nonce was there: one atomic step.
+_REDEEM = (
+    f"local function consume(){_CONSUME}end\n"
+    "if consume() == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 4))\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
+    "return 1\n"
+)
 
 # Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list.
 _FAMILY_FUNCTIONS = """
@@ -174,7 +186,10 @@ def _session(session_id: str, fields: list[Any]) -> Session:
 
 
 class RedisStore:
-    def __init__(self, connection: StoreConnection, *, prefix: str, timeout: float) -> None:
+    def __init__(
+        self, connection: StoreConnection, *, prefix: str, timeout: float, one_step_redeem: bool | None = None
+    ) -> None:
+        """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot)."""
         self._connection = connection
         self._redis = client = connection.client
         self._prefix = prefix
@@ -182,12 +197,18 @@ class RedisStore:
         self._save = client.register_script(_SAVE)
         self._consume = client.register_script(_CONSUME)
         self._open = client.register_script(_OPEN)
+        # On a single server (or a Sentinel's primary) a sign-in is one round trip; a cluster keeps the
+        # challenge list and the session in different slots.
+        if one_step_redeem is None:
+            one_step_redeem = not isinstance(client, RedisCluster)
+        self._redeem = client.register_script(_REDEEM) if one_step_redeem else None
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str, timeout: float) -> Self:
-        return cls(store_connection(parse_redis_url(url), timeout), prefix=prefix, timeout=timeout)
+    def from_url(cls, url: str, *, prefix: str, timeout: float, one_step_redeem: bool | None = None) -> Self:
+        connection = store_connection(parse_redis_url(url), timeout)
+        return cls(connection, prefix=prefix, timeout=timeout, one_step_redeem=one_step_redeem)
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
         """One store operation within the request's deadline; Redis failures become StoreUnavailable."""
@@ -246,10 +267,11 @@ class RedisStore:
 
     @metered
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        """Two steps, each on one key, so that it works on Redis Cluster (a challenge list and a session hash
-        live in different slots): the session is written first, unreachable until tokens name it; consuming
-        the nonce commits the sign-in. If the nonce is gone, the session is deleted again; if Redis fails in
-        between, the orphan session expires unused. A consumed nonce therefore always has its session."""
+        """Consume the nonce and open the session: one script where both keys live on one server. On Redis
+        Cluster (a challenge list and a session hash live in different slots), two steps, each on one key:
+        the session is written first, unreachable until tokens name it; consuming the nonce commits the
+        sign-in. If the nonce is gone, the session is deleted again; if Redis fails in between, the orphan
+        session expires unused. A consumed nonce therefore always has its session."""
         session_key = self._session_key(session.session_id)
         fields: list[Any] = [
             "address", session.address,
@@ -263,8 +285,11 @@ class RedisStore:
             "revoked", "0",
         ]  # fmt: skip
         ttl = session.expires_at - session.created_at
-        await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
         challenges_key = self._challenges_key(session.address)
+        if self._redeem is not None:
+            redeem, keys = self._redeem, [challenges_key, session_key]
+            return bool(await self._run(lambda: redeem(keys=keys, args=[nonce, time.time(), ttl, *fields])))
+        await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
         consume_arguments: list[str | float] = [nonce, time.time()]
         if await self._run(lambda: self._consume(keys=[challenges_key], args=consume_arguments)):
             return True

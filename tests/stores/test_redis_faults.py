@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
 import httpx
+import pytest
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
-from app.stores.redis import _CONSUME, _OPEN, _ROTATE
+from app.stores.redis import _CONSUME, _OPEN, _REDEEM, _ROTATE, RedisStore
 from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
 from tests.support.faulty_proxy import ReplyDropper
 
@@ -19,14 +20,23 @@ def script_sha(script: str) -> bytes:
 
 
 @asynccontextmanager
-async def behind_a_lossy_proxy(redis_url: str, prefix: str) -> AsyncIterator[tuple[httpx.AsyncClient, ReplyDropper]]:
-    """A client of the app, whose Redis connections pass through a proxy that can lose a reply."""
+async def behind_a_lossy_proxy(
+    redis_url: str, prefix: str, *, one_step_redeem: bool | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, ReplyDropper]]:
+    """A client of the app, whose Redis connections pass through a proxy that can lose a reply;
+    `one_step_redeem=False` makes the store redeem challenges in two steps, as it does on a cluster."""
     upstream = urlparse(redis_url)
     async with ReplyDropper(upstream.port or 6379).running() as proxy:
         address = f"redis://127.0.0.1:{proxy.port}{upstream.path}"
         settings = Settings(redis_url=address, redis_prefix=prefix, **GENEROUS_LIMITS)
-        async with app_client(settings) as client:
-            yield client, proxy
+        store = RedisStore.from_url(
+            address, prefix=prefix, timeout=settings.redis_timeout, one_step_redeem=one_step_redeem
+        )
+        async with app_client(settings, store) as client:
+            try:
+                yield client, proxy
+            finally:
+                await store.close()
 
 
 async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
@@ -44,14 +54,15 @@ async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
         assert me.status_code == 200, me.text
 
 
+@pytest.mark.parametrize(("one_step", "script"), [(True, _REDEEM), (False, _CONSUME)], ids=["one step", "two steps"])
 async def test_a_consumption_whose_reply_is_lost_is_not_run_again(
-    redis_url: str, redis_prefix: str, wallet: LocalAccount
+    one_step: bool, script: str, redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
     """Run twice, the redemption would find its nonce gone and refuse a sign-in that in fact succeeded."""
-    async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
+    async with behind_a_lossy_proxy(redis_url, redis_prefix, one_step_redeem=one_step) as (client, proxy):
         await signed_in(client, wallet)  # the scripts are loaded
         body = await signed_challenge(client, wallet)
-        proxy.drop_reply_to(script_sha(_CONSUME))
+        proxy.drop_reply_to(script_sha(script))
         lost = await client.post("/auth/verify", json=body)
         assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
         again = await client.post("/auth/verify", json=body)
@@ -61,8 +72,9 @@ async def test_a_consumption_whose_reply_is_lost_is_not_run_again(
 async def test_when_opening_the_session_fails_the_nonce_is_still_there(
     redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
-    """The session is written before the nonce is consumed: a failure there leaves the sign-in retryable."""
-    async with behind_a_lossy_proxy(redis_url, redis_prefix) as (client, proxy):
+    """In two steps (on a cluster), the session is written before the nonce is consumed: a failure there
+    leaves the sign-in retryable."""
+    async with behind_a_lossy_proxy(redis_url, redis_prefix, one_step_redeem=False) as (client, proxy):
         await signed_in(client, wallet)  # the scripts are loaded
         body = await signed_challenge(client, wallet)
         proxy.drop_reply_to(script_sha(_OPEN))
