@@ -58,7 +58,7 @@ def run_uvicorn(settings: "Settings") -> None:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
-    from app.lifecycle import stop_workers_at_once
+    from app.lifecycle import draining, stop_workers_at_once
 
     config = uvicorn.Config(
         "app.main:create_served_app",
@@ -81,8 +81,10 @@ def run_uvicorn(settings: "Settings") -> None:
             raise SystemExit(STARTUP_FAILURE)
         return
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])  # what uvicorn.run() does, plus:
-    stop_workers_at_once(supervisor.should_exit)
+    stop_workers_at_once(supervisor)
     supervisor.run()
+    if not draining and any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        raise SystemExit(STARTUP_FAILURE)  # uvicorn's supervisor gives up and returns as if all went well
 
 
 def share_metrics_between_workers() -> str:

@@ -6,12 +6,17 @@ load balancer stops sending traffic even while the last requests finish. `python
 status 0 (plain uvicorn re-raises the signal after draining, and the process would die of it).
 """
 
+import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from uvicorn.supervisors import Multiprocess
 
 logger = logging.getLogger("web3_auth")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -57,17 +62,22 @@ def _draining_then(
     return handle
 
 
-def stop_workers_at_once(should_exit: threading.Event) -> None:
+def stop_workers_at_once(supervisor: "Multiprocess") -> None:
     """uvicorn's worker supervisor looks at its signals twice a second, and until then its workers go on
-    serving, /readyz included. Chained in front of its handlers, this wakes it at once: it passes the
-    signal on to every worker, which drains as above."""
+    serving, /readyz included. Chained in front of its handlers, this passes a stop signal on to every
+    worker at once (each drains as above) and wakes the supervisor, which then waits for them."""
     for stop_signal in STOP_SIGNALS:
         previous = signal.getsignal(stop_signal)
 
         def handle(received: int, frame: FrameType | None, previous: Any = previous) -> None:
+            draining.start()
+            for worker in list(supervisor.processes):
+                if worker.pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(worker.pid, received)
             if callable(previous):
                 previous(received, frame)
-            should_exit.set()
+            supervisor.should_exit.set()
 
         signal.signal(stop_signal, handle)
 

@@ -126,3 +126,28 @@ def test_a_port_already_taken_stops_the_start_with_a_failure_status() -> None:
         result = run_app(AUTH_PORT=str(taken.getsockname()[1]))
     assert result.returncode == 3, result.stderr[-2000:]
     assert "address already in use" in (result.stdout + result.stderr).lower()
+
+
+@pytest.mark.parametrize(
+    ("membership", "files", "cores"),
+    [
+        ("0::/", {}, None),  # no quota anywhere: the affinity
+        ("0::/kubepods/pod1/web", {"kubepods/pod1/cpu.max": "150000 100000", "cpu.max": "max 100000"}, 2),
+        ("0::/system.slice/app.service", {"system.slice/app.service/cpu.max": "50000 100000"}, 1),
+        ("4:cpu,cpuacct:/docker/abc", {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "100000",
+                                       "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000"}, 1),
+        ("4:cpu,cpuacct:/docker/abc", {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "-1",
+                                       "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000"}, None),
+    ],
+)  # fmt: skip
+def test_available_cores_honour_the_cpu_quota_of_the_processs_cgroups(
+    tmp_path: Path, membership: str, files: dict[str, str], cores: int | None
+) -> None:
+    proc_cgroup = tmp_path / "cgroup"
+    proc_cgroup.write_text(membership + "\n")
+    for name, text in files.items():
+        (tmp_path / "fs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / name).write_text(text + "\n")
+    affinity = len(os.sched_getaffinity(0))
+    expected = affinity if cores is None else min(cores, affinity)
+    assert available_cores(proc_cgroup, tmp_path / "fs") == expected

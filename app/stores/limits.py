@@ -92,15 +92,3 @@ class RateCounter:
         except (StorageError, RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
         return Verdict(False, time.time(), stats.remaining, stats.reset_time)
-        left = time_left(self._timeout)
-        if left <= 0:
-            raise StoreUnavailable("the rate-limit storage did not answer in time")
-        try:
-            with charged():
-                async with asyncio.timeout(left):
-                    if await decide(limit, *key):
-                        return Verdict(True, time.time())
-                    stats = await self._strategy.get_window_stats(limit, *key)
-        except (StorageError, RedisError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable() from exc
-        return Verdict(False, time.time(), stats.remaining, stats.reset_time)

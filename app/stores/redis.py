@@ -8,7 +8,8 @@ Keys, under AUTH_REDIS_PREFIX:
                                       absolute end (or, once revoked, as long as its access tokens can live)
 The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
 script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
-needs two keys: one script on a single server, two steps on a cluster).
+needs two keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
+plain-Redis proxy once it answers CROSSSLOT).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
@@ -24,14 +25,15 @@ pool reconnects to the new primary and it is retried once.)
 import asyncio
 import dataclasses
 import json
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from redis.asyncio import RedisCluster
+from redis.exceptions import ClusterCrossSlotError, ReadOnlyError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError, RedisError
 
 from app.errors import StoreUnavailable
 from app.observability.metrics import metered
@@ -40,6 +42,7 @@ from app.stores.connections import StoreConnection, parse_redis_url, store_conne
 from app.stores.deadline import charged, time_left
 
 Result = TypeVar("Result")
+logger = logging.getLogger("web3_auth")
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
 # Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
@@ -288,7 +291,14 @@ class RedisStore:
         challenges_key = self._challenges_key(session.address)
         if self._redeem is not None:
             redeem, keys = self._redeem, [challenges_key, session_key]
-            return bool(await self._run(lambda: redeem(keys=keys, args=[nonce, time.time(), ttl, *fields])))
+            try:
+                return bool(await self._run(lambda: redeem(keys=keys, args=[nonce, time.time(), ttl, *fields])))
+            except StoreUnavailable as error:
+                if not isinstance(error.__cause__, ClusterCrossSlotError):
+                    raise
+                # A cluster behind a proxy that speaks plain Redis: the script never ran. Two steps from now on.
+                self._redeem = None
+                logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): sign-ins now take two steps")
         await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
         consume_arguments: list[str | float] = [nonce, time.time()]
         if await self._run(lambda: self._consume(keys=[challenges_key], args=consume_arguments)):

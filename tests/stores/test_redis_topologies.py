@@ -2,13 +2,20 @@
 primary dies, all real processes on loopback."""
 
 import asyncio
+import dataclasses
+import secrets
 import time
 import uuid
 
 import httpx
+import redis.asyncio
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
+from app.domain.tokens import new_id
+from app.stores.connections import StoreConnection
+from app.stores.redis import RedisStore
+from tests.stores.test_store_contract import a_challenge, a_session
 from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
 from tests.support.redis_cluster import RedisClusterNodes, running_sentinel
 
@@ -62,3 +69,34 @@ async def test_after_a_sentinel_failover_sign_in_works_again_without_a_restart(w
                 await asyncio.sleep(0.2)
             await full_flow(client, wallet)
             assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_cluster_behind_a_plain_redis_client_falls_back_to_two_step_sign_ins(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    """A proxy in front of a cluster speaks plain Redis: the one-script redemption crosses slots, is refused
+    before it runs (CROSSSLOT), and the store redeems in two single-key steps from then on."""
+    node = redis.asyncio.Redis(host="127.0.0.1", port=redis_cluster.ports[0])
+    store = RedisStore(StoreConnection(node), prefix=f"test-{uuid.uuid4().hex}", timeout=0.5)
+    try:
+        here = [
+            range(int(start), int(end) + 1)
+            for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
+            if int(master[1]) == redis_cluster.ports[0]
+        ]
+        while True:  # an address and a session whose keys both live on this node, in different slots
+            challenge = a_challenge("0x" + secrets.token_hex(20))
+            session = dataclasses.replace(a_session(), address=challenge.address)
+            slots = [
+                await node.execute_command("CLUSTER", "KEYSLOT", tag) for tag in (challenge.address, session.session_id)
+            ]
+            if slots[0] != slots[1] and all(any(slot in served for served in here) for slot in slots):
+                break
+        await store.save_challenge(challenge)
+        assert await store.redeem_challenge(challenge.nonce, session, "ab" * 32)
+        assert await store.find_challenge(challenge.address, challenge.nonce) is None  # consumed
+        assert await store.find_session(session.session_id) == session
+        replay = dataclasses.replace(session, session_id=new_id())
+        assert not await store.redeem_challenge(challenge.nonce, replay, "cd" * 32)  # spent stays spent
+    finally:
+        await store.close()
