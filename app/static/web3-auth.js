@@ -45,7 +45,8 @@
 /**
  * @typedef {object} Web3AuthOptions
  * @property {string} [baseUrl] Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
- *   this module was served from, when that was web3-auth's `/auth/client.js`.
+ *   this module was served from when that was web3-auth's `/auth/client.js`; required otherwise (a copy of
+ *   the module in an app's bundle, in Node).
  * @property {string} [domain] The EIP-4361 domain to ask for (one of AUTH_DOMAINS). Defaults to the page's
  *   host, as wallets expect; outside a browser, to the service's default.
  * @property {string} [uri] The URI in the message. Defaults to the page's origin, or the service's default.
@@ -62,7 +63,8 @@ export class Web3AuthError extends Error {
   /**
    * @param {number} status HTTP status; 0 for failures that are not an HTTP answer.
    * @param {string} code A stable code: the service's (`invalid_signature`, `rate_limited`, ...) or the
-   *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`).
+   *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`, and `superseded`: a sign-in
+   *   or refresh answered after a sign-out or a newer sign-in, its session revoked rather than taken).
    * @param {string} detail
    */
   constructor(status, code, detail) {
@@ -81,7 +83,9 @@ const RETRY_REFRESH_MS = 10_000; // after a refresh that failed for a reason oth
 function servedFrom() {
   const url = new URL(import.meta.url);
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
-  return url.pathname.endsWith(CLIENT_PATH) ? url.origin + url.pathname.slice(0, -CLIENT_PATH.length) : url.origin;
+  // anywhere else (an app's bundle, a CDN), the module's origin is not web3-auth's
+  if (!url.pathname.endsWith(CLIENT_PATH)) return undefined;
+  return url.origin + url.pathname.slice(0, -CLIENT_PATH.length);
 }
 
 /** @param {string} text @returns {string} 0x-hex of its UTF-8 bytes, the form every wallet's personal_sign takes */
@@ -98,10 +102,36 @@ function utf8Hex(text) {
  * @property {number} chain_id
  */
 
+/** @param {unknown} body @returns {TokenBody} the body, if it is web3-auth's answer with tokens */
+function tokenBody(body) {
+  const tokens = /** @type {Partial<TokenBody> | null} */ (body);
+  const valid =
+    typeof tokens?.access_token === "string" &&
+    typeof tokens.refresh_token === "string" &&
+    typeof tokens.expires_in === "number" &&
+    typeof tokens.address === "string" &&
+    typeof tokens.chain_id === "number";
+  if (!valid) throw new Web3AuthError(0, "bad_response", "the token response is not web3-auth's");
+  return /** @type {TokenBody} */ (tokens);
+}
+
 export class Web3Auth {
   /** @type {Session | null} */ #session = null;
   /** @type {string | null} */ #refreshToken = null;
   /** @type {Promise<Session> | null} */ #refreshing = null;
+  /** Counts the sessions held here that were replaced or ended: a refresh begun before is answered too late. */
+  #generation = 0;
+  /** Sign-ins begun; those numbered up to `#settled` may not bring a session (a newer one did, or a sign-out). */
+  #signIns = 0;
+  #settled = 0;
+  /**
+   * Refresh tokens of sessions ended here that the service has not yet confirmed revoked (with the revocation
+   * under way, if one is): a failed revocation is tried again by the next signOut().
+   * @type {Map<string, Promise<void> | null>}
+   */
+  #unrevoked = new Map();
+  /** @type {Set<Promise<unknown>>} refreshes and sign-ins under way, whose answers may bring tokens to revoke */
+  #underway = new Set();
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
   /** @type {Set<(session: Session | null) => void>} */ #listeners = new Set();
   /** @type {typeof fetch} */ #fetch;
@@ -112,7 +142,9 @@ export class Web3Auth {
   /** @param {Web3AuthOptions} [options] */
   constructor(options = {}) {
     const baseUrl = options.baseUrl ?? servedFrom();
-    if (!baseUrl) throw new TypeError("web3-auth: options.baseUrl is required (this module was not served by web3-auth)");
+    if (!baseUrl) {
+      throw new TypeError("web3-auth: options.baseUrl is required (this module was not loaded from web3-auth's /auth/client.js)");
+    }
     /** The service's base URL, without a trailing slash. */
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     const page = globalThis.location;
@@ -147,6 +179,7 @@ export class Web3Auth {
    * @returns {Promise<Session>}
    */
   async signIn(provider) {
+    const attempt = ++this.#signIns; // a signOut() from here on cancels it
     const accounts = /** @type {string[]} */ (await provider.request({ method: "eth_requestAccounts" }));
     const address = accounts?.[0];
     if (!address) throw new Web3AuthError(0, "no_account", "the wallet shared no account");
@@ -155,7 +188,7 @@ export class Web3Auth {
     const signature = /** @type {string} */ (
       await provider.request({ method: "personal_sign", params: [utf8Hex(challenge.message), address] })
     );
-    return this.verify(challenge.message, signature);
+    return this.#verify(challenge.message, signature, attempt);
   }
 
   /**
@@ -172,17 +205,32 @@ export class Web3Auth {
   }
 
   /**
-   * Trade a signed message for tokens. A session this client held before is revoked (in the background).
+   * Trade a signed message for tokens. A session this client held before is revoked (in the background; if
+   * that fails, by the next signOut()). Answered after a signOut() or a newer sign-in, it rejects with
+   * `superseded` and the session it opened is revoked.
    * @param {string} message the EIP-4361 message, exactly as signed
    * @param {string} signature 0x-hex
    * @returns {Promise<Session>}
    */
-  async verify(message, signature) {
-    const body = /** @type {TokenBody} */ (await this.#post("/auth/verify", { message, signature }));
-    const previous = this.#refreshToken;
-    const session = this.#accept(body);
-    if (previous) this.#revoke(previous).catch(() => {});
-    return session;
+  verify(message, signature) {
+    return this.#verify(message, signature, ++this.#signIns);
+  }
+
+  /** @param {string} message @param {string} signature @param {number} attempt @returns {Promise<Session>} */
+  #verify(message, signature, attempt) {
+    return this.#track(async () => {
+      const body = tokenBody(await this.#post("/auth/verify", { message, signature }));
+      if (attempt <= this.#settled) {
+        this.#unrevoked.set(body.refresh_token, null);
+        this.#revokeEnded().catch(() => {}); // kept for the next signOut() if it fails
+        throw new Web3AuthError(0, "superseded", "signed out, or signed in again, before this sign-in was answered");
+      }
+      this.#settled = attempt;
+      this.#retire();
+      const session = this.#accept(body);
+      this.#revokeEnded().catch(() => {}); // the session replaced; kept for the next signOut() if it fails
+      return session;
+    });
   }
 
   /**
@@ -191,9 +239,12 @@ export class Web3Auth {
    * @returns {Promise<Session>}
    */
   refresh() {
-    this.#refreshing ??= this.#refresh().finally(() => {
-      this.#refreshing = null;
-    });
+    if (!this.#refreshing) {
+      const refreshing = this.#track(() => this.#refresh()).finally(() => {
+        if (this.#refreshing === refreshing) this.#refreshing = null;
+      });
+      this.#refreshing = refreshing;
+    }
     return this.#refreshing;
   }
 
@@ -209,6 +260,7 @@ export class Web3Auth {
       return await this.refresh();
     } catch (error) {
       if (error instanceof Web3AuthError && error.status === 401) return null;
+      if (error instanceof Web3AuthError && error.code === "superseded") return this.#session; // signed out or in meanwhile
       throw error;
     }
   }
@@ -247,51 +299,97 @@ export class Web3Auth {
   }
 
   /**
-   * Sign out: the session is forgotten here at once and revoked by the service (POST /auth/logout), its
-   * tokens refused everywhere from then on.
+   * Sign out: the session is forgotten here at once (sign-ins and refreshes under way included) and revoked
+   * by the service (POST /auth/logout), its tokens refused everywhere from then on. When the service could
+   * not revoke it (unreachable, 503, 429), this rejects and the next signOut() tries again.
    * @returns {Promise<void>}
    */
   async signOut() {
-    await this.#refreshing?.catch(() => {}); // a refresh under way rotates the token: revoke its successor
-    const refreshToken = this.#refreshToken;
-    this.#forget();
-    if (refreshToken) await this.#revoke(refreshToken);
+    this.#settled = this.#signIns; // a sign-in under way will not bring a session back
+    this.#retire();
+    this.#clear();
+    await this.#revokeEnded();
   }
 
-  /** @param {string} refreshToken */
-  async #revoke(refreshToken) {
-    try {
-      await this.#post("/auth/logout", { refresh_token: refreshToken });
-    } catch (error) {
-      // a 401: the session had already ended (expired, revoked, or a reused token revoked it)
-      if (!(error instanceof Web3AuthError && error.status === 401)) throw error;
+  /** The session held here is replaced or ends: its refresh token is kept until the service revokes it. */
+  #retire() {
+    this.#generation++; // a refresh under way is now too late
+    this.#refreshing = null;
+    if (this.#refreshToken) this.#unrevoked.set(this.#refreshToken, null);
+    this.#refreshToken = null;
+  }
+
+  /**
+   * Revoke the sessions ended here, once the refreshes and sign-ins under way are answered (a refresh rotates
+   * the token; an unwanted sign-in brings one). Rejects with the first failure; what failed is kept.
+   * @returns {Promise<void>}
+   */
+  async #revokeEnded() {
+    await Promise.allSettled(this.#underway);
+    await Promise.all(Array.from(this.#unrevoked.keys(), (token) => this.#revoke(token)));
+  }
+
+  /** @param {string} refreshToken @returns {Promise<void>} shared by every caller while under way */
+  #revoke(refreshToken) {
+    let revoking = this.#unrevoked.get(refreshToken);
+    if (!revoking) {
+      revoking = this.#post("/auth/logout", { refresh_token: refreshToken }).then(
+        () => void this.#unrevoked.delete(refreshToken),
+        (error) => {
+          // a 401: the session had already ended (expired, revoked, or a reused token revoked it)
+          if (error instanceof Web3AuthError && error.status === 401) return void this.#unrevoked.delete(refreshToken);
+          if (this.#unrevoked.has(refreshToken)) this.#unrevoked.set(refreshToken, null); // for the next try
+          throw error;
+        },
+      );
+      this.#unrevoked.set(refreshToken, revoking);
     }
+    return revoking;
+  }
+
+  /**
+   * @template T
+   * @param {() => Promise<T>} work a refresh or a sign-in, which signOut() waits for
+   * @returns {Promise<T>}
+   */
+  #track(work) {
+    const promise = work();
+    const done = () => void this.#underway.delete(promise);
+    this.#underway.add(promise);
+    promise.then(done, done);
+    return promise;
   }
 
   async #refresh() {
     const refreshToken = this.#refreshToken;
+    const generation = this.#generation;
     if (!refreshToken) throw new Web3AuthError(0, "not_signed_in", "no session to refresh");
+    /** @type {TokenBody} */
+    let body;
     try {
-      return this.#accept(/** @type {TokenBody} */ (await this.#post("/auth/refresh", { refresh_token: refreshToken })));
+      body = tokenBody(await this.#post("/auth/refresh", { refresh_token: refreshToken }));
     } catch (error) {
-      if (error instanceof Web3AuthError && error.status === 401) {
-        this.#forget(); // expired, revoked or reused: this session is over
-      } else if (this.#refreshToken === refreshToken) {
+      const refused = error instanceof Web3AuthError && error.status === 401; // expired, revoked or reused
+      if (generation !== this.#generation) {
+        if (refused) this.#unrevoked.delete(refreshToken); // over already: nothing to revoke
+      } else if (refused) {
+        this.#forget();
+      } else {
         this.#schedule(RETRY_REFRESH_MS);
       }
       throw error;
     }
+    if (generation !== this.#generation) {
+      // signed out or in again meanwhile: the rotated token is revoked (by whoever ended the session), not kept
+      this.#unrevoked.delete(refreshToken);
+      this.#unrevoked.set(body.refresh_token, null);
+      throw new Web3AuthError(0, "superseded", "signed out, or signed in again, before this refresh was answered");
+    }
+    return this.#accept(body);
   }
 
   /** @param {TokenBody} body @returns {Session} */
   #accept(body) {
-    const valid =
-      typeof body?.access_token === "string" &&
-      typeof body.refresh_token === "string" &&
-      typeof body.expires_in === "number" &&
-      typeof body.address === "string" &&
-      typeof body.chain_id === "number";
-    if (!valid) throw new Web3AuthError(0, "bad_response", "the token response is not web3-auth's");
     this.#refreshToken = body.refresh_token;
     this.#storage?.setItem(this.#storageKey(), body.refresh_token);
     const session = {
@@ -315,11 +413,18 @@ export class Web3Auth {
     this.#timer?.unref?.();
   }
 
+  /** The session is over at the service already (a refresh was refused): nothing to revoke. */
   #forget() {
-    clearTimeout(this.#timer);
-    const hadSession = this.#session !== null || this.#refreshToken !== null;
-    this.#session = null;
+    this.#generation++;
     this.#refreshToken = null;
+    this.#clear();
+  }
+
+  /** No session here any more (the refresh token, if one is left, is the caller's business). */
+  #clear() {
+    clearTimeout(this.#timer);
+    const hadSession = this.#session !== null;
+    this.#session = null;
     this.#storage?.removeItem(this.#storageKey());
     if (hadSession) this.#emit();
   }
@@ -383,20 +488,29 @@ export class Web3Auth {
 
 /** @type {Web3Auth | undefined} */
 let shared;
+/** @type {Set<Web3Auth>} shared clients replaced by signIn(provider, options) whose sign-out failed */
+const replaced = new Set();
 
 /**
  * Sign in with the module's shared client (see Web3Auth.signIn). Options, when given, replace the shared
- * client, which is signed out first.
+ * client, which is signed out first (if that fails, signOut() tries again).
  * @param {Eip1193Provider} provider
  * @param {Web3AuthOptions} [options]
  * @returns {Promise<Session>}
  */
-export function signIn(provider, options) {
+export async function signIn(provider, options) {
   if (options || !shared) {
-    shared?.signOut().catch(() => {});
-    shared = new Web3Auth(options);
+    const next = new Web3Auth(options);
+    if (shared) signOutReplaced(shared).catch(() => {}); // kept for signOut() to try again
+    shared = next;
   }
   return shared.signIn(provider);
+}
+
+/** @param {Web3Auth} client @returns {Promise<void>} */
+function signOutReplaced(client) {
+  replaced.add(client);
+  return client.signOut().then(() => void replaced.delete(client));
 }
 
 /**
@@ -411,11 +525,11 @@ export function authFetch(input, init) {
 }
 
 /**
- * Sign the shared client out (see Web3Auth.signOut).
+ * Sign the shared client out (see Web3Auth.signOut), and the clients it replaced that could not be.
  * @returns {Promise<void>}
  */
-export function signOut() {
-  return shared ? shared.signOut() : Promise.resolve();
+export async function signOut() {
+  await Promise.all([shared?.signOut(), ...Array.from(replaced, signOutReplaced)]);
 }
 
 /** @returns {Session | null} the shared client's session */

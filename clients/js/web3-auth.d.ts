@@ -1,6 +1,6 @@
 /**
  * Sign in with the module's shared client (see Web3Auth.signIn). Options, when given, replace the shared
- * client, which is signed out first.
+ * client, which is signed out first (if that fails, signOut() tries again).
  * @param {Eip1193Provider} provider
  * @param {Web3AuthOptions} [options]
  * @returns {Promise<Session>}
@@ -14,7 +14,7 @@ export function signIn(provider: Eip1193Provider, options?: Web3AuthOptions): Pr
  */
 export function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 /**
- * Sign the shared client out (see Web3Auth.signOut).
+ * Sign the shared client out (see Web3Auth.signOut), and the clients it replaced that could not be.
  * @returns {Promise<void>}
  */
 export function signOut(): Promise<void>;
@@ -52,7 +52,8 @@ export function currentSession(): Session | null;
 /**
  * @typedef {object} Web3AuthOptions
  * @property {string} [baseUrl] Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
- *   this module was served from, when that was web3-auth's `/auth/client.js`.
+ *   this module was served from when that was web3-auth's `/auth/client.js`; required otherwise (a copy of
+ *   the module in an app's bundle, in Node).
  * @property {string} [domain] The EIP-4361 domain to ask for (one of AUTH_DOMAINS). Defaults to the page's
  *   host, as wallets expect; outside a browser, to the service's default.
  * @property {string} [uri] The URI in the message. Defaults to the page's origin, or the service's default.
@@ -68,7 +69,8 @@ export class Web3AuthError extends Error {
     /**
      * @param {number} status HTTP status; 0 for failures that are not an HTTP answer.
      * @param {string} code A stable code: the service's (`invalid_signature`, `rate_limited`, ...) or the
-     *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`).
+     *   client's own (`no_account`, `not_signed_in`, `unreachable`, `bad_response`, and `superseded`: a sign-in
+     *   or refresh answered after a sign-out or a newer sign-in, its session revoked rather than taken).
      * @param {string} detail
      */
     constructor(status: number, code: string, detail: string);
@@ -76,14 +78,6 @@ export class Web3AuthError extends Error {
     code: string;
     detail: string;
 }
-/**
- * @typedef {object} TokenBody
- * @property {string} access_token
- * @property {number} expires_in
- * @property {string} refresh_token
- * @property {string} address
- * @property {number} chain_id
- */
 export class Web3Auth {
     /** @param {Web3AuthOptions} [options] */
     constructor(options?: Web3AuthOptions);
@@ -122,7 +116,9 @@ export class Web3Auth {
         statement?: string;
     }): Promise<Challenge>;
     /**
-     * Trade a signed message for tokens. A session this client held before is revoked (in the background).
+     * Trade a signed message for tokens. A session this client held before is revoked (in the background; if
+     * that fails, by the next signOut()). Answered after a signOut() or a newer sign-in, it rejects with
+     * `superseded` and the session it opened is revoked.
      * @param {string} message the EIP-4361 message, exactly as signed
      * @param {string} signature 0x-hex
      * @returns {Promise<Session>}
@@ -159,13 +155,21 @@ export class Web3Auth {
         expires_at: string;
     }>;
     /**
-     * Sign out: the session is forgotten here at once and revoked by the service (POST /auth/logout), its
-     * tokens refused everywhere from then on.
+     * Sign out: the session is forgotten here at once (sign-ins and refreshes under way included) and revoked
+     * by the service (POST /auth/logout), its tokens refused everywhere from then on. When the service could
+     * not revoke it (unreachable, 503, 429), this rejects and the next signOut() tries again.
      * @returns {Promise<void>}
      */
     signOut(): Promise<void>;
     #private;
 }
+export type TokenBody = {
+    access_token: string;
+    expires_in: number;
+    refresh_token: string;
+    address: string;
+    chain_id: number;
+};
 /**
  * Any EIP-1193 provider: `window.ethereum`, a WalletConnect provider, viem's or ethers' wallets wrapped.
  */
@@ -226,7 +230,8 @@ export type TokenStorage = {
 export type Web3AuthOptions = {
     /**
      * Where web3-auth answers, e.g. `https://auth.example.com`. Defaults to where
-     * this module was served from, when that was web3-auth's `/auth/client.js`.
+     * this module was served from when that was web3-auth's `/auth/client.js`; required otherwise (a copy of
+     * the module in an app's bundle, in Node).
      */
     baseUrl?: string | undefined;
     /**
@@ -256,11 +261,4 @@ export type Web3AuthOptions = {
      * The fetch to use. Default: the global one.
      */
     fetch?: typeof fetch | undefined;
-};
-export type TokenBody = {
-    access_token: string;
-    expires_in: number;
-    refresh_token: string;
-    address: string;
-    chain_id: number;
 };

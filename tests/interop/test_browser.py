@@ -73,6 +73,18 @@ def test_cross_origin_frontend_through_cors(observed: dict[str, Any]) -> None:
     assert cross["signedOut"] is None
 
 
+def test_a_copy_of_the_module_served_by_the_app_needs_a_base_url(observed: dict[str, Any]) -> None:
+    required = (
+        "TypeError: web3-auth: options.baseUrl is required"
+        " (this module was not loaded from web3-auth's /auth/client.js)"
+    )
+    assert observed["bundledCopy"] == {
+        "withoutBaseUrl": required,  # not the app's own origin, taken for web3-auth's
+        "signIn": required,
+        "withBaseUrl": f"http://127.0.0.1:{observed['port']}",
+    }
+
+
 def test_a_signed_message_for_another_domain_is_refused(observed: dict[str, Any]) -> None:
     assert observed["crossOrigin"]["otherDomain"] == "401 domain_not_allowed"
 

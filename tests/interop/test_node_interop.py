@@ -102,6 +102,56 @@ def test_client_signs_in_again(case: dict[str, Any]) -> None:
     assert case == {"first": 401, "second": 200, "afterSignOut": 401}  # the replaced session is revoked
 
 
+def test_client_refresh_answered_after_sign_in(case: dict[str, Any]) -> None:
+    assert case == {
+        "refresh": "0 superseded",  # the answer for the replaced session is not taken
+        "session": True,  # the new sign-in (another account) stays
+        "second": 200,
+        "rotated": 401,  # the tokens that refresh brought are revoked
+        "refreshedAfter": True,
+    }
+
+
+def test_client_refresh_refused_after_sign_in(case: dict[str, Any]) -> None:
+    assert case == {"refused": 401, "refresh": "401 invalid_grant", "signedIn": True, "second": 200}
+
+
+def test_client_sign_out_during_sign_in(case: dict[str, Any]) -> None:
+    assert case == {
+        "signIn": "0 superseded",
+        "signOut": "resolved",
+        "session": None,  # the sign-in under way does not bring the session back
+        "issued": 401,  # and the session it opened is revoked
+        "changes": [],
+    }
+
+
+def test_client_sign_out_during_refresh(case: dict[str, Any]) -> None:
+    assert case == {"refresh": "0 superseded", "signOut": "resolved", "session": None, "rotated": 401}
+
+
+def test_client_sign_out_retries_revocation(case: dict[str, Any]) -> None:
+    assert case == {
+        "failed": "503 store_unavailable",  # signOut() says the revocation failed
+        "afterFailure": {"session": None, "first": 200, "second": 200},  # signed out here, not yet at the service
+        "retried": "resolved",
+        "first": 401,  # the session replaced by the second sign-in, whose background revocation had failed
+        "second": 401,
+        "again": "resolved",
+        "changes": ["in", "in", "out"],
+    }
+
+
+def test_shared_client_retries_revocation(case: dict[str, Any]) -> None:
+    assert case == {
+        "failed": "503 store_unavailable",
+        "retried": "resolved",
+        "first": 401,  # the replaced shared client's session too
+        "second": 401,
+        "session": None,
+    }
+
+
 def test_client_refreshes_before_expiry(case: dict[str, Any]) -> None:
     assert case == {"refreshed": True, "sameAddress": True}
 
@@ -139,6 +189,24 @@ def test_rainbowkit_adapter(case: dict[str, Any]) -> None:
         "signedOut": True,
         "noAccount": "web3-auth: no connected account",
     }
+
+
+def test_adapters_report_service_failures(case: dict[str, Any]) -> None:
+    assert case == {
+        "rateLimited": "429 rate_limited",  # thrown, not `false` (a refused signature)
+        "unavailable": "503 store_unavailable",
+        "verified": "true",
+        "signOutFailed": "503 store_unavailable",  # RainbowKit's signOut rejects
+        "stillValid": 200,
+        "signOutRetried": "resolved",
+        "revoked": 401,
+        "appkitSignOut": [False, True],  # AppKit's answers whether it signed out
+        "appkitRevoked": 401,
+    }
+
+
+def test_appkit_adapter_other_chain(case: dict[str, Any]) -> None:
+    assert case == {"verified": True, "messageChainId": 8453, "sessionChainId": 8453}
 
 
 def test_appkit_adapter(case: dict[str, Any]) -> None:

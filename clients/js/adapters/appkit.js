@@ -3,7 +3,9 @@
 //
 //   const siweConfig = createSIWEConfig(appKitSiweConfig(auth, { chains: [1], account: () => getAccount(config) }));
 //
-// AppKit names the address when it asks for a nonce, not the chain: `account` tells the connected chain.
+// AppKit names the address when it asks for a nonce, not the chain: `account` tells the connected chain. The
+// nonce is bound to that chain, so the message names it even when AppKit passes another (its network not yet
+// the wallet's): the service refuses a nonce on any other chain.
 import { createSiweMessage } from "viem/siwe";
 import { signedIn } from "./rainbowkit.js";
 
@@ -56,7 +58,7 @@ export function appKitSiweConfig(auth, { chains, account, statement = "Sign in w
     createMessage: ({ address, chainId, nonce, domain, uri, statement, iat, exp, nbf, requestId, resources }) =>
       createSiweMessage({
         address: /** @type {`0x${string}`} */ (address.split(":").pop()),
-        chainId,
+        chainId: issued?.nonce === nonce ? issued.chain_id : chainId,
         nonce,
         domain: issued?.nonce === nonce ? issued.domain : domain,
         uri,

@@ -19,7 +19,8 @@ export function rainbowKitAdapter(auth: import("../web3-auth.js").Web3Auth, acco
 }): RainbowKitAdapter;
 /**
  * @param {import("../web3-auth.js").Web3Auth} auth @param {string} message @param {string} signature
- * @returns {Promise<boolean>} whether the service took the signature; a failure to reach it throws
+ * @returns {Promise<boolean>} whether the service took the signature and message (false: refused, a 401);
+ *   every other failure (unreachable, 429, 503, a malformed request) throws
  */
 export function signedIn(auth: import("../web3-auth.js").Web3Auth, message: string, signature: string): Promise<boolean>;
 export type RainbowKitAdapter = {

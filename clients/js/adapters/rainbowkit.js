@@ -36,20 +36,23 @@ export function rainbowKitAdapter(auth, account, { statement = "Sign in with Eth
       return createSiweMessage({ domain, address: /** @type {`0x${string}`} */ (address), statement, uri, version: "1", chainId, nonce });
     },
     verify: ({ message, signature }) => signedIn(auth, message, signature),
-    signOut: () => auth.signOut().catch(() => {}),
+    // RainbowKit calls it without awaiting it (on disconnect, on an account change). Signed out here at once;
+    // when the service could not revoke the session it rejects (reported as unhandled), the next one retries
+    signOut: () => auth.signOut(),
   };
 }
 
 /**
  * @param {import("../web3-auth.js").Web3Auth} auth @param {string} message @param {string} signature
- * @returns {Promise<boolean>} whether the service took the signature; a failure to reach it throws
+ * @returns {Promise<boolean>} whether the service took the signature and message (false: refused, a 401);
+ *   every other failure (unreachable, 429, 503, a malformed request) throws
  */
 export async function signedIn(auth, message, signature) {
   try {
     await auth.verify(message, signature);
     return true;
   } catch (error) {
-    if (/** @type {{ status?: number }} */ (error)?.status) return false; // the service said no
+    if (/** @type {{ status?: number }} */ (error)?.status === 401) return false; // the service said no
     throw error;
   }
 }

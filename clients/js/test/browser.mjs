@@ -6,8 +6,9 @@
 // Pages: web3-auth's own /demo; and, on <frontend port>, a frontend under several names (Chromium resolves
 // *.test to 127.0.0.1): app.test (in AUTH_DOMAINS and AUTH_CORS_ORIGINS), unlisted.test (a CORS origin, not
 // a domain), other.test (neither). It serves the README's plain example with /auth/ proxied to web3-auth
-// (one origin), and a page that imports web3-auth's /auth/client.js across origins. Prints the facts
-// observed, as JSON; tests/interop/test_browser.py holds the expectations.
+// (one origin), a page that imports web3-auth's /auth/client.js across origins, and one that imports a copy
+// of the module served as an app's bundle would. Prints the facts observed, as JSON;
+// tests/interop/test_browser.py holds the expectations.
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
@@ -25,7 +26,10 @@ const PAGES = {
     <script type="module">${readFileSync(new URL("../examples/plain.js", import.meta.url), "utf8")}</script>`,
   "/cross.html": `<!doctype html><meta charset="utf-8"><title>frontend</title>
     <script type="module">import * as client from "${base}/auth/client.js"; window.client = client;</script>`,
+  "/bundled.html": `<!doctype html><meta charset="utf-8"><title>bundled copy</title>
+    <script type="module">import * as client from "/assets/web3-auth.js"; window.client = client;</script>`,
 };
+const BUNDLED_COPY = readFileSync(new URL("../web3-auth.js", import.meta.url), "utf8");
 
 const frontend = http.createServer((request, response) => {
   if (request.url.startsWith("/auth/")) {
@@ -34,6 +38,10 @@ const frontend = http.createServer((request, response) => {
       (answer) => answer.pipe(response.writeHead(answer.statusCode, answer.headers)),
     );
     request.pipe(upstream);
+    return;
+  }
+  if (request.url === "/assets/web3-auth.js") {
+    response.writeHead(200, { "content-type": "text/javascript; charset=utf-8" }).end(BUNDLED_COPY);
     return;
   }
   const page = PAGES[request.url];
@@ -167,6 +175,28 @@ async function crossOrigin(host) {
   return result;
 }
 
+/** the module served by the app itself (a copy in its bundle), not by web3-auth: no default base URL */
+async function bundledCopy() {
+  const page = await context.newPage();
+  await page.goto(`http://app.test:${frontendPort}/bundled.html`);
+  await page.waitForFunction(() => window.client !== undefined);
+  const result = await page.evaluate(async (base) => {
+    let withoutBaseUrl;
+    try {
+      withoutBaseUrl = `constructed, baseUrl ${new window.client.Web3Auth().baseUrl}`;
+    } catch (error) {
+      withoutBaseUrl = `${error.name}: ${error.message}`;
+    }
+    const signIn = await window.client.signIn(window.ethereum).then(
+      () => "signed in",
+      (error) => `${error.name}: ${error.message}`,
+    );
+    return { withoutBaseUrl, signIn, withBaseUrl: new window.client.Web3Auth({ baseUrl: `${base}/` }).baseUrl };
+  }, base);
+  await page.close();
+  return result;
+}
+
 try {
   const results = {
     wallet: wallet.address,
@@ -176,6 +206,7 @@ try {
     crossOrigin: await crossOrigin("app.test"),
     corsOriginNotADomain: await crossOrigin("unlisted.test"),
     notACorsOrigin: await crossOrigin("other.test"),
+    bundledCopy: await bundledCopy(),
   };
   results.signedDomains = [...new Set(signed.map((message) => message.split(" ")[0]))].sort();
   results.problems = problems;

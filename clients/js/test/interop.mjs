@@ -13,7 +13,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createSiweMessage, parseSiweMessage } from "viem/siwe";
 import { appKitSiweConfig } from "../adapters/appkit.js";
 import { rainbowKitAdapter } from "../adapters/rainbowkit.js";
-import { Web3Auth } from "../web3-auth.js";
+import { currentSession, signIn, signOut, Web3Auth } from "../web3-auth.js";
 import { post, signedBy, walletProvider } from "./support.mjs";
 
 const base = process.argv[2];
@@ -24,6 +24,51 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const newEthers = () => Wallet.createRandom();
 const newViem = () => privateKeyToAccount(generatePrivateKey());
 const challenge = (address, fields = {}) => post(base, "/auth/challenge", { address, domain: DOMAIN, ...fields });
+const meStatus = (token) => fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+/** "resolved" (or what `value` makes of the result), else "<status> <code>" of the error */
+const outcome = (promise, value = () => "resolved") => promise.then(value, (error) => `${error.status} ${error.code}`);
+
+/** the status /auth/me answers for `token`; polled for up to 5 s until it is `until`, for work done in the background */
+async function statusOf(token, until) {
+  let status = await meStatus(token);
+  for (let tries = 0; until !== undefined && status !== until && tries < 250; tries++) {
+    await sleep(20);
+    status = await meStatus(token);
+  }
+  return status;
+}
+
+/**
+ * A fetch for a client, to stage races and failures. `hold(path)`: the next request to `path` reaches the
+ * service, its answer is kept back until `release()` (`answer` resolves to it meanwhile). `fail(path, status,
+ * code)`: requests to `path` get that error without reaching the service, until `heal(path)`.
+ */
+function stagedFetch() {
+  const holds = [];
+  const failing = new Map();
+  const staged = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    const failure = failing.get(path);
+    if (failure) return Response.json({ error: failure.code, detail: "staged failure" }, { status: failure.status });
+    const index = holds.findIndex((hold) => hold.path === path);
+    if (index < 0) return fetch(input, init);
+    const [hold] = holds.splice(index, 1);
+    const response = await fetch(input, init);
+    hold.answered({ status: response.status, body: await response.clone().json() });
+    await hold.released;
+    return response;
+  };
+  staged.hold = (path) => {
+    const hold = { path };
+    hold.answer = new Promise((resolve) => (hold.answered = resolve));
+    hold.released = new Promise((resolve) => (hold.release = resolve));
+    holds.push(hold);
+    return hold;
+  };
+  staged.fail = (path, status = 503, code = "store_unavailable") => failing.set(path, { status, code });
+  staged.heal = (path) => failing.delete(path);
+  return staged;
+}
 
 /** the message each library builds around a server nonce */
 const builders = {
@@ -159,15 +204,131 @@ const cases = {
     const wallet = walletProvider(newViem(), 1);
     const first = await auth.signIn(wallet);
     const second = await auth.signIn(wallet);
-    const status = (token) => fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
-    let firstStatus = await status(first.accessToken);
-    for (let tries = 0; firstStatus === 200 && tries < 50; tries++) {
-      await sleep(20); // the previous session is revoked in the background
-      firstStatus = await status(first.accessToken);
-    }
-    const secondStatus = await status(second.accessToken);
+    const firstStatus = await statusOf(first.accessToken, 401); // the previous session is revoked in the background
+    const secondStatus = await meStatus(second.accessToken);
     await auth.signOut();
-    return { first: firstStatus, second: secondStatus, afterSignOut: await status(second.accessToken) };
+    return { first: firstStatus, second: secondStatus, afterSignOut: await meStatus(second.accessToken) };
+  },
+
+  // a refresh of session A whose answer comes after B signed in (another account): B stays, A's new tokens die
+  async client_refresh_answered_after_sign_in() {
+    const staged = stagedFetch();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, fetch: staged });
+    const [a, b] = [newViem(), newViem()];
+    await auth.signIn(walletProvider(a, 1));
+    const held = staged.hold("/auth/refresh");
+    const refreshing = outcome(auth.refresh());
+    const rotated = await held.answer; // A's next tokens, issued by the service, not yet seen by the client
+    const second = await auth.signIn(walletProvider(b, 1));
+    held.release();
+    return {
+      refresh: await refreshing,
+      session: auth.session?.address === b.address && auth.session.accessToken === second.accessToken,
+      second: await meStatus(second.accessToken),
+      rotated: await statusOf(rotated.body.access_token, 401), // revoked in the background
+      refreshedAfter: (await auth.refresh()).address === b.address,
+    };
+  },
+
+  // a refresh of session A refused (A ended elsewhere) after B signed in: B is not lost
+  async client_refresh_refused_after_sign_in() {
+    const staged = stagedFetch();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, fetch: staged });
+    const first = await auth.signIn(walletProvider(newViem(), 1));
+    await fetch(`${base}/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${first.accessToken}` } });
+    const held = staged.hold("/auth/refresh");
+    const refreshing = outcome(auth.refresh());
+    const refused = await held.answer;
+    const second = await auth.signIn(walletProvider(newViem(), 1));
+    held.release();
+    return {
+      refused: refused.status,
+      refresh: await refreshing,
+      signedIn: auth.session?.accessToken === second.accessToken,
+      second: await meStatus(second.accessToken),
+    };
+  },
+
+  // signOut() while the sign-in's verify is under way: the session it opens is revoked, not taken
+  async client_sign_out_during_sign_in() {
+    const staged = stagedFetch();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, fetch: staged });
+    const changes = [];
+    auth.onChange((session) => changes.push(session ? "in" : "out"));
+    const held = staged.hold("/auth/verify");
+    const signingIn = outcome(auth.signIn(walletProvider(newViem(), 1)));
+    const issued = await held.answer;
+    const signingOut = outcome(auth.signOut());
+    held.release();
+    return {
+      signIn: await signingIn,
+      signOut: await signingOut,
+      session: auth.session,
+      issued: await meStatus(issued.body.access_token), // revoked once signOut() resolved
+      changes,
+    };
+  },
+
+  // signOut() while a refresh is under way: the tokens the refresh brings are revoked
+  async client_sign_out_during_refresh() {
+    const staged = stagedFetch();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, fetch: staged });
+    await auth.signIn(walletProvider(newViem(), 1));
+    const held = staged.hold("/auth/refresh");
+    const refreshing = outcome(auth.refresh());
+    const rotated = await held.answer;
+    const signingOut = outcome(auth.signOut());
+    held.release();
+    return {
+      refresh: await refreshing,
+      signOut: await signingOut,
+      session: auth.session,
+      rotated: await meStatus(rotated.body.access_token),
+    };
+  },
+
+  // logout fails (503): signed out here at once, signOut() rejects, and the next signOut() revokes, the
+  // session replaced by a second sign-in (whose background revocation failed too) included
+  async client_sign_out_retries_revocation() {
+    const staged = stagedFetch();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, fetch: staged });
+    const changes = [];
+    auth.onChange((session) => changes.push(session ? "in" : "out"));
+    const first = await auth.signIn(walletProvider(newViem(), 1));
+    staged.fail("/auth/logout");
+    const second = await auth.signIn(walletProvider(newViem(), 1));
+    const failed = await outcome(auth.signOut());
+    const afterFailure = { session: auth.session, first: await meStatus(first.accessToken), second: await meStatus(second.accessToken) };
+    staged.heal("/auth/logout");
+    const retried = await outcome(auth.signOut());
+    return {
+      failed,
+      afterFailure,
+      retried,
+      first: await meStatus(first.accessToken),
+      second: await meStatus(second.accessToken),
+      again: await outcome(auth.signOut()),
+      changes,
+    };
+  },
+
+  // the module's shared client: options replace it, and what it could not revoke is revoked by signOut()
+  async shared_client_retries_revocation() {
+    const staged = stagedFetch();
+    const options = { baseUrl: base, domain: DOMAIN, fetch: staged };
+    const first = await signIn(walletProvider(newViem(), 1), options);
+    staged.fail("/auth/logout");
+    const second = await signIn(walletProvider(newViem(), 1), options); // the first client's sign-out fails
+    const failed = await outcome(signOut());
+    staged.heal("/auth/logout");
+    const retried = await outcome(signOut());
+    return {
+      failed,
+      retried,
+      first: await meStatus(first.accessToken),
+      second: await meStatus(second.accessToken),
+      session: currentSession(),
+    };
   },
 
   async client_refreshes_before_expiry() {
@@ -272,6 +433,65 @@ const cases = {
         (error) => error.message,
       ),
     };
+  },
+
+  // what the adapters make of a service that cannot answer: an error, not a refused signature
+  async adapters_report_service_failures() {
+    const staged = stagedFetch();
+    const account = newViem();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, uri: `https://${DOMAIN}`, fetch: staged });
+    const adapter = rainbowKitAdapter(auth, () => ({ address: account.address, chainId: 1 }));
+    const message = adapter.createMessage({ nonce: await adapter.getNonce(), address: account.address, chainId: 1 });
+    const signature = await account.signMessage({ message });
+    const verify = () => outcome(adapter.verify({ message, signature }), String);
+    staged.fail("/auth/verify", 429, "rate_limited");
+    const rateLimited = await verify();
+    staged.fail("/auth/verify", 503, "store_unavailable");
+    const unavailable = await verify();
+    staged.heal("/auth/verify");
+    const verified = await verify(); // the service never saw the staged failures: the nonce is still there
+    const token = auth.session?.accessToken;
+    staged.fail("/auth/logout");
+    const signOutFailed = await outcome(adapter.signOut());
+    const stillValid = await meStatus(token);
+    staged.heal("/auth/logout");
+    const signOutRetried = await outcome(adapter.signOut());
+
+    const appkit = appKitSiweConfig(auth, { chains: [1], account: () => ({ address: account.address, chainId: 1 }) });
+    const nonce = await appkit.getNonce(account.address);
+    const appkitMessage = appkit.createMessage({ ...(await appkit.getMessageParams()), address: `did:pkh:eip155:1:${account.address}`, chainId: 1, nonce });
+    await appkit.verifyMessage({ message: appkitMessage, signature: await account.signMessage({ message: appkitMessage }) });
+    const appkitToken = auth.session?.accessToken;
+    staged.fail("/auth/logout");
+    const appkitSignOutFailed = await appkit.signOut();
+    staged.heal("/auth/logout");
+    const appkitSignOutRetried = await appkit.signOut();
+    return {
+      rateLimited,
+      unavailable,
+      verified,
+      signOutFailed,
+      stillValid,
+      signOutRetried,
+      revoked: await meStatus(token),
+      appkitSignOut: [appkitSignOutFailed, appkitSignOutRetried],
+      appkitRevoked: await meStatus(appkitToken),
+    };
+  },
+
+  // AppKit's network (chain 1) is not yet the wallet's (8453) when it asks for the nonce: the message names
+  // the chain the nonce was issued for, and the sign-in goes through
+  async appkit_adapter_other_chain() {
+    const wallet = newEthers();
+    const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, uri: `https://${DOMAIN}` });
+    const config = appKitSiweConfig(auth, { chains: [1, 8453], account: () => ({ address: wallet.address, chainId: 8453 }) });
+    const params = await config.getMessageParams();
+    const nonce = await config.getNonce(wallet.address);
+    const message = config.createMessage({ ...params, address: `did:pkh:eip155:1:${wallet.address}`, chainId: 1, nonce, version: "1" });
+    const verified = await config.verifyMessage({ message, signature: await wallet.signMessage(message) });
+    const session = await config.getSession();
+    await config.signOut();
+    return { verified, messageChainId: parseSiweMessage(message).chainId, sessionChainId: session?.chainId ?? null };
   },
 
   // AppKit's SIWE client: getMessageParams, getNonce(address), createMessage with a did:pkh address,
