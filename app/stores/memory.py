@@ -2,12 +2,15 @@
 
 Every operation runs without awaiting anything, so on one event loop each is atomic. Entries expire by
 time.monotonic(); expired entries are swept as writes happen, so memory stays flat under steady traffic.
+
+Entries are kept as plain tuples of strings and numbers, which CPython's cycle collector stops tracking:
+with dataclasses, tens of thousands of live sessions made each full collection a pause of tens of
+milliseconds in the middle of requests (measured: 77 ms with 60,000 sessions).
 """
 
 import heapq
 import time
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from app.observability.metrics import metered
 from app.stores.base import (
@@ -43,6 +46,12 @@ class _ExpiringMap(Generic[Value]):
             return None
         return entry[1]
 
+    def replace(self, key: str, value: Value) -> None:
+        """A new value for a live entry, which keeps its deadline."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries[key] = (entry[0], value)
+
     def shorten(self, key: str, ttl: float) -> None:
         """Let the entry live at most `ttl` seconds more."""
         entry = self._entries.get(key)
@@ -65,30 +74,51 @@ class _ExpiringMap(Generic[Value]):
                 del self._entries[key]
 
 
-@dataclass
-class _Family:
-    """A session and the hashes of its refresh tokens."""
+ChallengeRow = tuple[str, str, int, str, float, float, str, str]  # Challenge's fields, in order
+SessionRow = tuple[str, str, int, int, int]  # Session's fields, in order
 
-    session: Session
+
+def _challenge_row(challenge: Challenge) -> ChallengeRow:
+    c = challenge
+    return (c.nonce, c.address, c.chain_id, c.domain, c.issued_at, c.expires_at, c.client, c.message)
+
+
+def _session_row(session: Session) -> SessionRow:
+    return (session.session_id, session.address, session.chain_id, session.created_at, session.expires_at)
+
+
+class _Family(NamedTuple):
+    """A session and the hashes of its refresh tokens; stored as the plain tuple `row`."""
+
+    session: SessionRow
     current: str
     previous: str = ""
     rotated_at: int = 0
-    spent: list[str] = field(default_factory=list)
+    spent: tuple[str, ...] = ()
     revoked: bool = False
+
+    @property
+    def row(self) -> "FamilyRow":
+        """An exact tuple: the collector untracks those (not their subclasses) when all they hold is atomic."""
+        return (self.session, self.current, self.previous, self.rotated_at, self.spent, self.revoked)
+
+
+FamilyRow = tuple[SessionRow, str, str, int, tuple[str, ...], bool]
 
 
 class MemoryStore:
     def __init__(self) -> None:
-        self.challenges: _ExpiringMap[list[Challenge]] = _ExpiringMap()  # by address, newest first
-        self.families: _ExpiringMap[_Family] = _ExpiringMap()  # by session id
+        self.challenges: _ExpiringMap[tuple[ChallengeRow, ...]] = _ExpiringMap()  # by address, newest first
+        self.families: _ExpiringMap[FamilyRow] = _ExpiringMap()  # by session id
 
     @metered
     async def save_challenge(self, challenge: Challenge) -> None:
         now = time.time()
-        kept = [challenge, *(c for c in self.challenges.get(challenge.address) or [] if c.expires_at > now)]
+        kept = [challenge, *await self.outstanding_challenges(challenge.address)]
         if len(kept) > OUTSTANDING_CHALLENGES:
             kept.remove(dropped_for(challenge.client, kept[1:]))
-        self.challenges.put(challenge.address, kept, challenge.expires_at - now)
+        rows = tuple(_challenge_row(kept_challenge) for kept_challenge in kept)
+        self.challenges.put(challenge.address, rows, challenge.expires_at - now)
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
@@ -97,24 +127,25 @@ class MemoryStore:
     @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
         now = time.time()
-        return [challenge for challenge in self.challenges.get(address) or [] if challenge.expires_at > now]
+        return [Challenge(*row) for row in self.challenges.get(address) or () if row[5] > now]
 
     @metered
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
-        outstanding = self.challenges.get(session.address) or []
+        rows = self.challenges.get(session.address) or ()
         now = time.time()
-        challenge = next((c for c in outstanding if c.nonce == nonce and c.expires_at > now), None)
-        if challenge is None:
+        redeemed = next((row for row in rows if row[0] == nonce and row[5] > now), None)
+        if redeemed is None:
             return False
-        outstanding.remove(challenge)
+        self.challenges.replace(session.address, tuple(row for row in rows if row is not redeemed))
         ttl = session.expires_at - session.created_at
-        self.families.put(session.session_id, _Family(session, refresh_hash, rotated_at=session.created_at), ttl)
+        family = _Family(_session_row(session), refresh_hash, rotated_at=session.created_at)
+        self.families.put(session.session_id, family.row, ttl)
         return True
 
     @metered
     async def find_session(self, session_id: str) -> Session | None:
         family = self._open_family(session_id, time.time())
-        return None if family is None else family.session
+        return None if family is None else Session(*family.session)
 
     @metered
     async def rotate_refresh(
@@ -123,14 +154,16 @@ class MemoryStore:
         family = self._open_family(session_id, now)
         if family is None:
             return RotationResult(Rotation.INVALID)
+        session = Session(*family.session)
         if presented_hash == family.current:
-            family.previous, family.current, family.rotated_at = presented_hash, new_hash, now
-            family.spent = [presented_hash, *family.spent][:SPENT_KEPT]
-            return RotationResult(Rotation.ROTATED, family.session)
+            spent = (presented_hash, *family.spent)[:SPENT_KEPT]
+            rotated = family._replace(previous=presented_hash, current=new_hash, rotated_at=now, spent=spent)
+            self.families.replace(session_id, rotated.row)
+            return RotationResult(Rotation.ROTATED, session)
         if presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace:
-            family.spent = [family.current, *family.spent][:SPENT_KEPT]
-            family.current = new_hash
-            return RotationResult(Rotation.GRACE, family.session)
+            spent = (family.current, *family.spent)[:SPENT_KEPT]
+            self.families.replace(session_id, family._replace(current=new_hash, spent=spent).row)
+            return RotationResult(Rotation.GRACE, session)
         if presented_hash in family.spent:
             self._revoke(session_id, family, keep_revoked)
             return RotationResult(Rotation.REUSED)
@@ -138,9 +171,10 @@ class MemoryStore:
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
-        family = self.families.get(session_id)
-        if family is None:
+        row = self.families.get(session_id)
+        if row is None:
             return False
+        family = _Family(*row)
         if family.revoked:
             return True
         if refresh_hash is not None and refresh_hash != family.current and refresh_hash not in family.spent:
@@ -156,11 +190,14 @@ class MemoryStore:
         return None
 
     def _open_family(self, session_id: str, now: float) -> _Family | None:
-        family = self.families.get(session_id)
-        if family is None or family.revoked or now >= family.session.expires_at:
+        row = self.families.get(session_id)
+        if row is None:
+            return None
+        family = _Family(*row)
+        if family.revoked or now >= family.session[4]:  # its expires_at
             return None
         return family
 
     def _revoke(self, session_id: str, family: _Family, keep_revoked: int) -> None:
-        family.revoked = True
+        self.families.replace(session_id, family._replace(revoked=True).row)
         self.families.shorten(session_id, keep_revoked)

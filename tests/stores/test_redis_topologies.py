@@ -84,19 +84,25 @@ async def test_a_cluster_behind_a_plain_redis_client_falls_back_to_two_step_sign
             for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
             if int(master[1]) == redis_cluster.ports[0]
         ]
+
+        async def slot_here(tag: str) -> int | None:
+            slot = int(await node.execute_command("CLUSTER", "KEYSLOT", tag))
+            return slot if any(slot in served for served in here) else None
+
         while True:  # an address and a session whose keys both live on this node, in different slots
             challenge = a_challenge("0x" + secrets.token_hex(20))
             session = dataclasses.replace(a_session(), address=challenge.address)
-            slots = [
-                await node.execute_command("CLUSTER", "KEYSLOT", tag) for tag in (challenge.address, session.session_id)
-            ]
-            if slots[0] != slots[1] and all(any(slot in served for served in here) for slot in slots):
+            slots = [await slot_here(challenge.address), await slot_here(session.session_id)]
+            if None not in slots and slots[0] != slots[1]:
                 break
         await store.save_challenge(challenge)
         assert await store.redeem_challenge(challenge.nonce, session, "ab" * 32)
         assert await store.find_challenge(challenge.address, challenge.nonce) is None  # consumed
         assert await store.find_session(session.session_id) == session
         replay = dataclasses.replace(session, session_id=new_id())
+        while await slot_here(replay.session_id) is None:
+            replay = dataclasses.replace(session, session_id=new_id())
         assert not await store.redeem_challenge(challenge.nonce, replay, "cd" * 32)  # spent stays spent
+        assert await store.find_session(replay.session_id) is None
     finally:
         await store.close()
