@@ -2,29 +2,31 @@
 
 limits' own MemoryStorage keeps each key's hits in a list it inserts at the front of (O(hits in the window)
 per hit), and after every hit schedules a sweep task that visits every key through asyncio.to_thread: with
-many clients and wallets, the event loop spends its time sweeping. This storage keeps, per key, only the
-last `limit` hit times (a bounded deque), and sweeps a few idle keys at each hit: keys are kept in order of
-their last hit, so the idle ones are at the front and a sweep stops at the first key still in use.
+many clients and wallets, the event loop spends its time sweeping. This storage keeps, per key, the last
+`limit` hit times (at most twice that between trims) in one array of floats, which the cycle collector
+walks in no time (a deque per key doubled the objects it walks per client and wallet, and the time of a full
+collection with them: 14 ms with 20,000 wallets, 6 ms now), and
+sweeps a few idle keys at each hit: keys are kept in order of their last hit, so the idle ones are at the
+front and a sweep stops at the first key still in use.
 
 Same semantics as limits' storage (the tests of the limits run on it): a hit is admitted when fewer than
 `limit` hits lie in the last `expiry` seconds.
 """
 
+from __future__ import annotations
+
 import time
-from collections import deque
+from array import array
 from typing import Any
 
 from limits.aio.storage import MovingWindowSupport, Storage
 
 _SWEPT_PER_HIT = 8  # idle keys examined at each hit: enough to keep up, little enough to be free
+_EXPIRY, _LIMIT, _FIRST_HIT = 0, 1, 2  # a key's array: its window's length, its limit, then its hit times
 
 
-class _Hits:
-    __slots__ = ("expiry", "times")
-
-    def __init__(self, limit: int, expiry: int) -> None:
-        self.times: deque[float] = deque(maxlen=limit)
-        self.expiry = expiry
+def _new_hits(limit: int, expiry: int) -> array[float]:
+    return array("d", (expiry, limit))
 
 
 class InProcessMovingWindow(Storage, MovingWindowSupport):
@@ -32,7 +34,7 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self._keys: dict[str, _Hits] = {}  # in order of last hit, idle first
+        self._keys: dict[str, array[float]] = {}  # in order of last hit, idle first
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -55,15 +57,16 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
         now = time.time()
         self._sweep(now)
         hits = self._keys.pop(key, None)
-        if hits is None or hits.times.maxlen != limit:
-            hits = _Hits(limit, expiry)
+        if hits is None or hits[_LIMIT] != limit or hits[_EXPIRY] != expiry:
+            hits = _new_hits(limit, expiry)
         self._keys[key] = hits  # now the most recently hit
-        times = hits.times
         # admitted unless the (limit - amount + 1)-th newest hit is still inside the window
         depth = limit - amount + 1
-        if len(times) >= depth and times[-depth] >= now - expiry:
+        if len(hits) - _FIRST_HIT >= depth and hits[-depth] >= now - expiry:
             return False
-        times.extend([now] * amount)
+        hits.extend([now] * amount)
+        if len(hits) - _FIRST_HIT > 2 * limit:  # keep the newest `limit`: older ones never decide again
+            del hits[_FIRST_HIT : len(hits) - limit]
         return True
 
     def window(self, key: str, expiry: int) -> tuple[float, int]:
@@ -72,10 +75,10 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
         hits = self._keys.get(key)
         start, count = now, 0
         if hits is not None:
-            for hit in reversed(hits.times):
-                if hit <= now - expiry:
+            for index in range(len(hits) - 1, _FIRST_HIT - 1, -1):
+                if hits[index] <= now - expiry or count == hits[_LIMIT]:
                     break
-                start, count = hit, count + 1
+                start, count = hits[index], count + 1
         return start, count
 
     def _sweep(self, now: float) -> None:
@@ -84,7 +87,7 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
             if key is None:
                 return
             hits = self._keys[key]
-            if hits.times and hits.times[-1] >= now - hits.expiry:
+            if len(hits) > _FIRST_HIT and hits[-1] >= now - hits[_EXPIRY]:
                 return  # the least recently hit key is still in use, so are all the others
             del self._keys[key]
 
@@ -94,11 +97,11 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
 
     async def get(self, key: str) -> int:
         hits = self._keys.get(key)
-        return 0 if hits is None else len(hits.times)
+        return 0 if hits is None else min(len(hits) - _FIRST_HIT, int(hits[_LIMIT]))
 
     async def get_expiry(self, key: str) -> float:
         hits = self._keys.get(key)
-        return time.time() if hits is None or not hits.times else hits.times[-1] + hits.expiry
+        return time.time() if hits is None or len(hits) == _FIRST_HIT else hits[-1] + hits[_EXPIRY]
 
     async def check(self) -> bool:
         return True

@@ -1,0 +1,25 @@
+"""The benchmark scripts still run (their figures are not checked here: timing belongs in benchmarks)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.process import ROOT
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_the_verify_path_benchmark_runs_and_prints_its_ratio_to_the_floor() -> None:
+    result = run_script("benchmarks/verify_path.py", "--messages", "20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "verify path / floor" in result.stdout
+
+
+@pytest.mark.parametrize("script", ["benchmarks/load.py", "benchmarks/memory.py"])
+def test_the_load_and_memory_benchmarks_start(script: str) -> None:
+    result = run_script(script, "--help")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "usage:" in result.stdout
