@@ -1,37 +1,30 @@
 """Two `python -m app` processes on one real Redis, as two replicas behind a load balancer."""
 
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import httpx
 import pytest
 
-from app.domain.keys import generate_private_key, private_jwk
-from tests.support.process import serving
+from tests.support.process import serving, shared_state_settings
 from tests.support.redis_server import delete_prefix
 from tests.support.wallets import new_wallet, sign
 
 
 @pytest.fixture(scope="module")
 def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    keys_file = tmp_path_factory.mktemp("keys") / "keys.json"
-    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings = {
-        "AUTH_REDIS_URL": redis_url,
-        "AUTH_REDIS_PREFIX": prefix,
-        "AUTH_JWT_KEYS_FILE": str(keys_file),
-        "AUTH_TRUSTED_PROXIES": "127.0.0.1/32",  # the load balancer
-        "AUTH_RATE_LIMIT_IP": "6/minute",
-        "AUTH_RATE_LIMIT_ADDRESS": "4/minute",
-    }
+    settings = shared_state_settings(
+        redis_url,
+        tmp_path_factory.mktemp("keys"),
+        AUTH_TRUSTED_PROXIES="127.0.0.1/32",  # the load balancer
+        AUTH_RATE_LIMIT_IP="6/minute",
+        AUTH_RATE_LIMIT_ADDRESS="4/minute",
+    )
     with ExitStack() as running:
         first = running.enter_context(serving(**settings))
         second = running.enter_context(serving(**settings))
         yield first, second
-    delete_prefix(redis_url, prefix)
+    delete_prefix(redis_url, settings["AUTH_REDIS_PREFIX"])
 
 
 def via(ip: str) -> dict[str, str]:

@@ -2,17 +2,14 @@
 sign-ins, and a start while Redis is not there yet."""
 
 import asyncio
-import json
 import signal
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from app.domain.keys import generate_private_key, private_jwk
-from tests.support.process import serving, started_app
+from tests.support.process import serving, shared_state_settings, started_app
 from tests.support.raw_http import send, written
 from tests.support.redis_server import RedisServer, delete_prefix, free_port
 from tests.support.wallets import new_wallet, sign
@@ -27,16 +24,7 @@ async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0
     """Every sign-in either gets its answer or was never begun: a request the closing listener refused (still in
     the kernel's queue) keeps its nonce, so the client's retry on another replica signs in."""
     burst = 60
-    keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings = {
-        "AUTH_REDIS_URL": redis_url,
-        "AUTH_REDIS_PREFIX": prefix,
-        "AUTH_JWT_KEYS_FILE": str(keys_file),
-        "AUTH_RATE_LIMIT_IP": "10000/minute",
-        "AUTH_WORKERS": workers,
-    }
+    settings = shared_state_settings(redis_url, tmp_path, AUTH_RATE_LIMIT_IP="10000/minute", AUTH_WORKERS=workers)
     try:
         with started_app(AUTH_SHUTDOWN_GRACE=str(GRACE), **settings) as app:
             bodies = []
@@ -77,7 +65,7 @@ async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0
             for body in unanswered:
                 assert http.post("/auth/verify", json=body).status_code == 200
     finally:
-        delete_prefix(redis_url, prefix)
+        delete_prefix(redis_url, settings["AUTH_REDIS_PREFIX"])
 
 
 def test_a_start_without_redis_serves_503_until_redis_answers() -> None:

@@ -1,10 +1,12 @@
 """`python -m app` as a user runs it: in a subprocess, with nothing but AUTH_* variables."""
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import IO
 import httpx
 import pytest
 
+from app.domain.keys import generate_private_key, private_jwk
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).parents[2]
@@ -97,3 +100,16 @@ def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]", output: 
             output.seek(0)
             pytest.fail(f"python -m app did not start:\n{output.read()}")
         time.sleep(0.1)
+
+
+def shared_state_settings(redis_url: str, directory: Path, **variables: str) -> dict[str, str]:
+    """AUTH_* settings with which several processes share state, as replicas do: one Redis under a prefix of
+    their own (the caller deletes it) and one ES256 key file, written in `directory`."""
+    keys_file = directory / "keys.json"
+    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    return {
+        "AUTH_REDIS_URL": redis_url,
+        "AUTH_REDIS_PREFIX": f"test-{uuid.uuid4().hex}",
+        "AUTH_JWT_KEYS_FILE": str(keys_file),
+        **variables,
+    }
