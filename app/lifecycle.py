@@ -73,8 +73,10 @@ def stop_workers_at_once(supervisor: "Multiprocess") -> None:
             draining.start()
             for worker in list(supervisor.processes):
                 if worker.pid is not None:
+                    # SIGTERM even for a SIGINT: a terminal's Ctrl-C reaches the workers too, and a second
+                    # SIGINT would make uvicorn stop them without draining.
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(worker.pid, received)
+                        os.kill(worker.pid, signal.SIGTERM)
             if callable(previous):
                 previous(received, frame)
             supervisor.should_exit.set()
