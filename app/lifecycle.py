@@ -23,16 +23,17 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Draining:
-    """Set once a stop signal arrived; process-wide, like the signal."""
+    """Set once a stop signal arrived; process-wide, like the signal. A plain flag, no lock: it is set from
+    signal handlers, which can interrupt one another (a lock taken by the first would deadlock the second)."""
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._started = False
 
     def start(self) -> None:
-        self._event.set()
+        self._started = True
 
     def __bool__(self) -> bool:
-        return self._event.is_set()
+        return self._started
 
 
 draining = Draining()

@@ -87,3 +87,21 @@ def test_a_start_without_redis_serves_503_until_redis_answers() -> None:
             assert response.status_code == 200, response.text
         finally:
             redis_server.stop()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_stop_signals_in_quick_succession_still_end_in_a_clean_exit(
+    workers: str, redis_url: str, tmp_path: Path
+) -> None:
+    """An orchestrator may signal twice; a supervisor relays the signal and uvicorn's sends its own. A handler
+    interrupted by the next signal must not deadlock (a lock in the draining flag once did)."""
+    settings = shared_state_settings(redis_url, tmp_path, AUTH_WORKERS=workers)
+    try:
+        with started_app(AUTH_SHUTDOWN_GRACE=str(GRACE), **settings) as app:
+            for stop_signal in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
+                app.process.send_signal(stop_signal)
+            exit_status = app.process.wait(timeout=GRACE + 5)
+            output = app.output()
+        assert exit_status == 0, output[-2000:]
+    finally:
+        delete_prefix(redis_url, settings["AUTH_REDIS_PREFIX"])
