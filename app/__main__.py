@@ -81,7 +81,7 @@ def run_uvicorn(settings: "Settings") -> None:
             raise SystemExit(STARTUP_FAILURE)
         return
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])  # what uvicorn.run() does, plus:
-    stop_workers_at_once(supervisor)
+    stop_workers_at_once(supervisor, settings.shutdown_grace)
     supervisor.run()
     if not draining and any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
         raise SystemExit(STARTUP_FAILURE)  # uvicorn's supervisor gives up and returns as if all went well

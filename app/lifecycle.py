@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -63,10 +64,12 @@ def _draining_then(
     return handle
 
 
-def stop_workers_at_once(supervisor: "Multiprocess") -> None:
+def stop_workers_at_once(supervisor: "Multiprocess", grace: float) -> None:
     """uvicorn's worker supervisor looks at its signals twice a second, and until then its workers go on
     serving, /readyz included. Chained in front of its handlers, this passes a stop signal on to every
-    worker at once (each drains as above) and wakes the supervisor, which then waits for them."""
+    worker at once; each drains as above. The handler only sets a flag and sends signals: anything that
+    takes a lock could deadlock against the code it interrupted. The supervisor then waits for its workers,
+    for `grace` seconds and a few more: a worker still there is killed (uvicorn would wait forever)."""
     for stop_signal in STOP_SIGNALS:
         previous = signal.getsignal(stop_signal)
 
@@ -80,9 +83,22 @@ def stop_workers_at_once(supervisor: "Multiprocess") -> None:
                         os.kill(worker.pid, signal.SIGTERM)
             if callable(previous):
                 previous(received, frame)
-            supervisor.should_exit.set()
 
         signal.signal(stop_signal, handle)
+    threading.Thread(
+        target=_kill_stuck_workers, args=(supervisor, grace + 5), name="stop-watchdog", daemon=True
+    ).start()
+
+
+def _kill_stuck_workers(supervisor: "Multiprocess", allowed: float) -> None:
+    while not draining:
+        time.sleep(0.2)
+    time.sleep(allowed)
+    for worker in list(supervisor.processes):
+        if worker.pid is not None and worker.exitcode is None:
+            logger.error("a worker did not stop in time: killed", extra={"fields": {"pid": worker.pid}})
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
 
 
 def exit_cleanly_after_draining() -> None:

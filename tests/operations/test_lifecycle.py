@@ -2,6 +2,7 @@
 sign-ins, and a start while Redis is not there yet."""
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -47,7 +48,8 @@ async def test_sigterm_during_a_burst_drains_every_accepted_sign_in_then_exits_0
                 except OSError:
                     readiness.append(0)  # no longer accepting connections: fine
                 await asyncio.sleep(0.01)
-            answers = await asyncio.gather(*sign_ins, return_exceptions=True)
+            # bounded: a worker that hangs instead of draining must fail the test, not stall the suite
+            answers = await asyncio.wait_for(asyncio.gather(*sign_ins, return_exceptions=True), GRACE + 5)
             exit_status = app.process.wait(timeout=GRACE + 5)
             stopped_after = time.monotonic() - signalled
             output = app.output()
@@ -103,5 +105,26 @@ def test_stop_signals_in_quick_succession_still_end_in_a_clean_exit(
             exit_status = app.process.wait(timeout=GRACE + 5)
             output = app.output()
         assert exit_status == 0, output[-2000:]
+    finally:
+        delete_prefix(redis_url, settings["AUTH_REDIS_PREFIX"])
+
+
+def test_a_worker_that_does_not_stop_is_killed_after_the_grace_period(redis_url: str, tmp_path: Path) -> None:
+    settings = shared_state_settings(redis_url, tmp_path, AUTH_WORKERS="2")
+    grace = 1
+    try:
+        with started_app(AUTH_SHUTDOWN_GRACE=str(grace), **settings) as app:
+            children = Path(f"/proc/{app.process.pid}/task/{app.process.pid}/children").read_text().split()
+            workers = [pid for pid in map(int, children) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+            assert len(workers) == 2, children
+            os.kill(workers[0], signal.SIGSTOP)  # frozen: it will never drain
+            signalled = time.monotonic()
+            app.process.send_signal(signal.SIGTERM)
+            app.process.wait(timeout=grace + 15)
+            stopped_after = time.monotonic() - signalled
+            output = app.output()
+        # killed by our watchdog after grace + 5 s, or by uvicorn's health check if that came first
+        assert stopped_after < grace + 10, output[-2000:]
+        assert not Path(f"/proc/{workers[0]}").exists() or "zombie" in Path(f"/proc/{workers[0]}/status").read_text()
     finally:
         delete_prefix(redis_url, settings["AUTH_REDIS_PREFIX"])
