@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api import auth, forward, frontend, health, keys, metrics, tokens
 from app.api.cors import install_cors
+from app.api.direct import DirectRoutes
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
@@ -43,7 +44,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     # The last added runs first: the request's id, log line and metrics around everything; CORS; one store
     # time budget for the whole request; the per-client limit (before anything reads the body); the body
-    # size limit.
+    # size limit; the hottest routes, answered without FastAPI's router.
+    direct = {forward.FORWARD_PATH: (None, forward.forward), auth.ME_PATH: (frozenset({"GET", "HEAD"}), auth.me)}
+    app.add_middleware(DirectRoutes, routes=direct)
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)

@@ -39,6 +39,7 @@ from app.errors import (
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
+ME_PATH = "/auth/me"
 
 
 @router.post(
