@@ -7,6 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from app.api.schemas import ErrorBody
 from app.errors import (
@@ -27,6 +29,8 @@ _CODES_BY_STATUS = {
     413: PayloadTooLarge.code,
 }
 _MAX_VALIDATION_PROBLEMS = 3
+# A client that went away before its request was whole: not a bad request of its own (nginx says 499 too).
+CLIENT_CLOSED, CLIENT_CLOSED_STATUS = "client_closed", 499
 
 
 def render(error: AuthError) -> JSONResponse:
@@ -53,8 +57,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return render(InvalidRequest(_describe_validation(exc)))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's 400 for a body the client stopped sending
+        note_outcome(CLIENT_CLOSED)
+        return Response(status_code=CLIENT_CLOSED_STATUS)  # for the log and the metrics: nobody reads it
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
     note_outcome(code)
     headers = {"Cache-Control": "no-store", **(exc.headers or {})}

@@ -2,6 +2,8 @@
 (over ASGI) and summed over two uvicorn workers (a real `python -m app` on Redis)."""
 
 import json
+import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -11,7 +13,8 @@ from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
 from app.domain.keys import generate_private_key, private_jwk
-from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
+from app.main import create_app
+from tests.support.app import GENEROUS_LIMITS, app_client, served, signed_challenge, signed_in
 from tests.support.metrics import Samples, samples, value
 from tests.support.process import serving
 from tests.support.redis_server import delete_prefix
@@ -120,3 +123,29 @@ async def test_invented_methods_and_paths_do_not_become_labels() -> None:
     assert not any(str(method).startswith("BREW") for method in labels)
     assert "other" in labels
     assert not any("made-up" in str(route) for route in routes)
+
+
+def test_a_client_gone_before_its_body_is_whole_is_counted_as_499_not_as_a_bad_request() -> None:
+    with served(create_app(Settings(**GENEROUS_LIMITS))) as url:
+        before = samples(httpx.get(f"{url}/metrics").text)
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as connection:
+            connection.sendall(
+                b"POST /auth/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n{"message": "'  # ... and the rest never comes
+            )
+        deadline = time.monotonic() + 5
+        while True:
+            after = samples(httpx.get(f"{url}/metrics").text)
+            closed = value(after, "web3auth_http_requests_total", route="/auth/verify", status="499")
+            if closed > value(before, "web3auth_http_requests_total", route="/auth/verify", status="499"):
+                break
+            assert time.monotonic() < deadline, "the abandoned request was not counted"
+            time.sleep(0.05)
+        counted_as_400 = [
+            value(page, "web3auth_http_requests_total", route="/auth/verify", status="400") for page in (before, after)
+        ]
+        assert counted_as_400[0] == counted_as_400[1]
+        assert value(after, "web3auth_sign_ins_total", outcome="client_closed") == 1 + value(
+            before, "web3auth_sign_ins_total", outcome="client_closed"
+        )
