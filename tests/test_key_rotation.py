@@ -2,9 +2,6 @@
 deployments of the service (before and after) sharing one Redis."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,21 +11,12 @@ from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
 from tests.support.app import app_client, signed_in
-
-ROOT = Path(__file__).parents[1]
+from tests.support.process import run_app
 
 
 def keygen(*args: str) -> str:
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AUTH_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "keygen", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_app("keygen", *args)
+    assert result.returncode == 0, result.stderr
     return result.stdout
 
 
@@ -100,9 +88,7 @@ def test_keygen_refuses_a_broken_file_in_one_line(tmp_path: Path, content: str) 
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(content)
     for action in ["--stage", "--rotate", "--prune"]:
-        result = subprocess.run(
-            [sys.executable, "-m", "app", "keygen", action, str(keys_file)], cwd=ROOT, capture_output=True, text=True
-        )
+        result = run_app("keygen", action, str(keys_file))
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert keys_file.read_text() == content

@@ -16,7 +16,7 @@ ConnectionError and a reconnect.
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from limits.aio.storage import RedisClusterStorage, RedisSentinelStorage, RedisStorage, Storage
@@ -129,39 +129,29 @@ def limits_storage(target: RedisTarget, client: Redis | RedisCluster, *, prefix:
     for a cluster or a sentinel set (it cannot be handed one), with the same bounds."""
     key_prefix = f"{prefix}:limits"
     hosts = ",".join(f"{host}:{port}" for host, port in target.nodes)
-    auth: dict[str, str] = {}
+    auth: dict[str, Any] = {}
     if target.username:
         auth["username"] = target.username
     if target.password:
         auth["password"] = target.password
+    # limits builds its own redis-py clients for these two, bounded like the store's
+    bounds: dict[str, Any] = {"socket_timeout": timeout / 2, "socket_connect_timeout": timeout / 2}
+    shared: dict[str, Any] = {"implementation": "redispy", "key_prefix": key_prefix, "wrap_exceptions": True}
     if target.kind == "cluster":
-        return RedisClusterStorage(
-            f"async+redis+cluster://{hosts}",
-            implementation="redispy",
-            key_prefix=key_prefix,
-            wrap_exceptions=True,
-            socket_timeout=timeout / 2,
-            socket_connect_timeout=timeout / 2,
-            **auth,
-        )
+        return RedisClusterStorage(f"async+redis+cluster://{hosts}", **shared, **bounds, **auth)
     if target.kind == "sentinel":
         return RedisSentinelStorage(
             f"async+redis+sentinel://{hosts}/{target.service}",
-            implementation="redispy",
-            key_prefix=key_prefix,
-            wrap_exceptions=True,
             use_replicas=False,  # counts are read where they are written: the primary
-            sentinel_kwargs={"socket_timeout": timeout / 2, "socket_connect_timeout": timeout / 2},
-            socket_timeout=timeout / 2,
-            socket_connect_timeout=timeout / 2,
+            sentinel_kwargs=bounds,
+            **shared,
+            **bounds,
             **auth,
         )
     assert isinstance(client, Redis)
     return RedisStorage(
         target.url,
-        implementation="redispy",
-        key_prefix=key_prefix,
-        wrap_exceptions=True,
+        **shared,
         connection_pool=client.connection_pool,  # type: ignore[arg-type]  # passed on to redis-py as it is
     )
 
