@@ -39,6 +39,18 @@ async def behind_a_lossy_proxy(
                 await store.close()
 
 
+async def sign_in_again_after_losing_the_reply_to(
+    script: str, client: httpx.AsyncClient, proxy: ReplyDropper, wallet: LocalAccount
+) -> httpx.Response:
+    """A verify whose reply from `script` is lost (503), then the same signed message once more."""
+    await signed_in(client, wallet)  # the scripts are loaded
+    body = await signed_challenge(client, wallet)
+    proxy.drop_reply_to(script_sha(script))
+    lost = await client.post("/auth/verify", json=body)
+    assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
+    return await client.post("/auth/verify", json=body)
+
+
 async def test_a_rotation_whose_reply_is_lost_is_not_run_again(
     redis_url: str, redis_prefix: str, wallet: LocalAccount
 ) -> None:
@@ -60,12 +72,7 @@ async def test_a_consumption_whose_reply_is_lost_is_not_run_again(
 ) -> None:
     """Run twice, the redemption would find its nonce gone and refuse a sign-in that in fact succeeded."""
     async with behind_a_lossy_proxy(redis_url, redis_prefix, one_step_redeem=one_step) as (client, proxy):
-        await signed_in(client, wallet)  # the scripts are loaded
-        body = await signed_challenge(client, wallet)
-        proxy.drop_reply_to(script_sha(script))
-        lost = await client.post("/auth/verify", json=body)
-        assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
-        again = await client.post("/auth/verify", json=body)
+        again = await sign_in_again_after_losing_the_reply_to(script, client, proxy, wallet)
         assert (again.status_code, again.json()["error"]) == (401, "invalid_nonce")  # it was consumed, once
 
 
@@ -75,10 +82,5 @@ async def test_when_opening_the_session_fails_the_nonce_is_still_there(
     """In two steps (on a cluster), the session is written before the nonce is consumed: a failure there
     leaves the sign-in retryable."""
     async with behind_a_lossy_proxy(redis_url, redis_prefix, one_step_redeem=False) as (client, proxy):
-        await signed_in(client, wallet)  # the scripts are loaded
-        body = await signed_challenge(client, wallet)
-        proxy.drop_reply_to(script_sha(_OPEN))
-        lost = await client.post("/auth/verify", json=body)
-        assert (lost.status_code, lost.json()["error"]) == (503, "store_unavailable")
-        again = await client.post("/auth/verify", json=body)
+        again = await sign_in_again_after_losing_the_reply_to(_OPEN, client, proxy, wallet)
         assert again.status_code == 200, again.text
