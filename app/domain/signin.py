@@ -163,7 +163,10 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     refusal = InvalidSignature()
     for text, message in candidates:
         try:
-            valid = await context.verifier.is_valid(text, address, message.chain_id, signature_bytes, deadline)
+            # the key signed none of them (above): only a contract wallet's answer is left to ask
+            valid = await context.verifier.contract_says_valid(
+                text, address, message.chain_id, signature_bytes, deadline
+            )
         except InvalidSignature as exc:  # this message's chain has no node, say; another message may have one
             refusal = exc
             continue

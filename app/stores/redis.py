@@ -18,8 +18,8 @@ little time left still ends within the budget even if a cancellation got lost in
 retried once, within the budget, when a pooled connection turns out dead (as after a Redis restart). Writes never are:
 Redis may have run a script whose reply was lost, and running a rotation twice would find its own token
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
-delete. (A READONLY reply, from a primary demoted by a Sentinel failover, means the write did not run: the
-pool reconnects to the new primary and it is retried once.)
+delete. (A primary demoted by a Sentinel failover answers READONLY, which redis-py's sentinel connection
+turns into a ConnectionError and a reconnect: a read is retried, on the new primary; a write answers 503.)
 """
 
 import asyncio
@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from redis.asyncio import RedisCluster
-from redis.exceptions import ClusterCrossSlotError, ReadOnlyError, RedisError
+from redis.exceptions import ClusterCrossSlotError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.errors import StoreUnavailable
@@ -223,20 +223,12 @@ class RedisStore:
                 async with asyncio.timeout(left):
                     try:
                         return await operation()
-                    except ReadOnlyError:  # a demoted primary: the write did not run; find the new one
-                        await self._reconnect()
-                        return await operation()
                     except RedisConnectionError:
                         if not retry_if_dropped:
                             raise
                         return await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable() from exc
-
-    async def _reconnect(self) -> None:
-        pool = getattr(self._redis, "connection_pool", None)
-        if pool is not None:
-            await pool.disconnect()
 
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"

@@ -17,7 +17,7 @@ import time
 from typing import Protocol
 
 from app.domain.signatures import contract_wallets, eip6492
-from app.domain.signatures.eip191 import message_hash, recover_signer
+from app.domain.signatures.eip191 import is_signed_by, message_hash
 from app.errors import InvalidSignature
 
 
@@ -45,20 +45,25 @@ class SignatureVerifier:
     @staticmethod
     def signed_by_key(message_text: str, address: str, signature: bytes) -> bool:
         """Step 2 alone: the address's key signed it. Never true for an ERC-6492 envelope (step 1 owns it)."""
-        if eip6492.has_magic_suffix(signature):
-            return False
-        return recover_signer(message_hash(message_text), signature) == bytes.fromhex(address[2:])
+        return not eip6492.has_magic_suffix(signature) and is_signed_by(message_text, signature, address)
 
     async def is_valid(self, message_text: str, address: str, chain_id: int, signature: bytes, deadline: float) -> bool:
         """Steps 1 to 4. Raises InvalidSignature when the answer needs a chain that has no node configured."""
+        if self.signed_by_key(message_text, address, signature):  # step 2; never true where step 1 applies
+            return True
+        return await self.contract_says_valid(message_text, address, chain_id, signature, deadline)
+
+    async def contract_says_valid(
+        self, message_text: str, address: str, chain_id: int, signature: bytes, deadline: float
+    ) -> bool:
+        """Steps 1 and 3, for a signature its address's key did not make: the wallet contract's answer,
+        deployed or (ERC-6492) not yet."""
         digest = message_hash(message_text)
         if eip6492.has_magic_suffix(signature):
             wrapped = eip6492.unwrap(signature)
             query = contract_wallets.validation_call(
                 address, digest, wrapped.signature, factory=wrapped.factory, factory_calldata=wrapped.factory_calldata
             )
-        elif recover_signer(digest, signature) == bytes.fromhex(address[2:]):
-            return True
         else:
             query = contract_wallets.validation_call(address, digest, signature)
         return await self._call(chain_id, query, deadline) == contract_wallets.VALID
