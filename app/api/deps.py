@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.api.credentials import bearer_of
 from app.api.ratelimit import RateLimits
 from app.errors import MissingToken
 from app.lifespan import Services
@@ -19,11 +20,8 @@ async def get_services(request: Request) -> Services:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
-    case-insensitive), or None."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    """The request's bearer token (app.api.credentials), or None."""
+    return bearer_of(request.headers.get("authorization", ""))
 
 
 def required_bearer_token(request: Request) -> str:

@@ -15,14 +15,13 @@ store, within the request's store deadline.
                      no client can use up another's
 """
 
-import hmac
-
 import limits
 from slowapi.wrappers import Limit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.client_ip import TrustedProxies, client_key
+from app.api.credentials import presents
 from app.api.handlers import render
 from app.api.paths import route_path
 from app.config import Settings
@@ -81,9 +80,7 @@ class RateLimits:
     def _presents_introspection_credential(self, scope: Scope) -> bool:
         if self.introspection_credential is None:
             return False
-        presented = Headers(scope=scope).get("authorization", "").encode()
-        expected = b"Bearer " + self.introspection_credential.get_secret_value().encode()
-        return hmac.compare_digest(presented, expected)
+        return presents(Headers(scope=scope).get("authorization", ""), self.introspection_credential)
 
     async def spend(self, declared: Limit, counter: RateCounter, *key_parts: object) -> None:
         """Count one hit, or raise RateLimited if the window is full."""

@@ -1,11 +1,11 @@
 """/auth/refresh, /auth/logout and /auth/introspect: the life of a session after sign-in."""
 
-import hmac
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
+from app.api.credentials import presents
 from app.api.deps import ServicesDep, bearer_token, services_of
 from app.api.handlers import error_responses
 from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, SESSION_LINKS
@@ -80,8 +80,7 @@ async def introspection_caller(request: Request) -> None:
     expected = services_of(request).settings.introspect_token
     if expected is None:
         return
-    presented = bearer_token(request) or ""
-    if not hmac.compare_digest(presented.encode(), expected.get_secret_value().encode()):
+    if not presents(request.headers.get("authorization", ""), expected):
         raise InvalidClient()
 
 
@@ -89,7 +88,6 @@ async def introspection_caller(request: Request) -> None:
     "/introspect",
     response_model=Introspection,
     summary="RFC 7662 token introspection: is this access token active?",
-    response_model_exclude_none=True,
     dependencies=[Depends(introspection_caller)],
     responses=error_responses(
         InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable

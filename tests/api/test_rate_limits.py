@@ -183,7 +183,10 @@ async def test_introspection_is_limited_unless_the_caller_presents_the_introspec
         for _ in range(2):
             assert (await client.post("/auth/introspect", data={"token": "x"}, headers=browser)).status_code == 401
         assert_rate_limited(await client.post("/auth/introspect", data={"token": "x"}, headers=browser), 2, 60)
-        service = {**browser, "Authorization": f"Bearer {credential}"}
+        for scheme in ("Bearer", "bearer", "BEARER"):  # the scheme is case-insensitive (RFC 6750 §2.1)
+            service = {**browser, "Authorization": f"{scheme} {credential}"}
+            response = await client.post("/auth/introspect", data={"token": "x"}, headers=service)
+            assert response.status_code == 200, response.text
         for _ in range(5):
             response = await client.post("/auth/introspect", data={"token": "x"}, headers=service)
             assert response.status_code == 200, response.text
