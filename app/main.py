@@ -33,7 +33,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for module in (auth, tokens, forward, keys, health, metrics):
         app.include_router(module.router)
     app.include_router(frontend.router_for(settings.demo))
-    app.router.routes.append(forward.any_method_route)
     install_error_handlers(app)
     install_openapi(app)
     app.state.rate_limits = RateLimits(

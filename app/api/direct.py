@@ -4,7 +4,8 @@ A sidecar's proxy calls forward-auth once for every API call it guards, and serv
 often. FastAPI's exception middleware, exit stack, router (a match against every route before them) and
 request wrapper cost more than the work itself: in the load benchmark, forward-auth went from 0.45 to 0.81
 of the framework's ceiling when answered here. Same functions, same answers, errors in the same envelope;
-their FastAPI routes still document them (and answer them where this middleware is not installed).
+their FastAPI routes document them in the OpenAPI schema (forward-auth's any method, WebDAV's or a client's
+own verbs included, is answered only here).
 """
 
 from collections.abc import Awaitable, Callable, Mapping

@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from app.api.deps import bearer_token
 from app.api.handlers import error_responses
@@ -65,16 +63,3 @@ for method in DOCUMENTED_METHODS:  # one operation per method, so each has its o
             **error_responses(InvalidToken, StoreUnavailable),
         },
     )
-
-
-class _AnyMethod:
-    """Any other method (WebDAV's PROPFIND, a custom verb) a proxy forwards gets the same answer. An ASGI
-    app, not a function, so that Starlette does not restrict the route to GET."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await forward(Request(scope, receive))
-        await response(scope, receive, send)
-
-
-# Tried after the documented routes above, which match only their own methods.
-any_method_route = Route(FORWARD_PATH, _AnyMethod(), include_in_schema=False)

@@ -7,4 +7,7 @@ def route_path(scope: Scope) -> str:
     """The path the app routes on: without the root_path the app is mounted or served under."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
+    # as Starlette's router does it: root /api strips /api/x and /api, never /api2/x
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :]
+    return path

@@ -51,7 +51,7 @@ class TextFormatter(logging.Formatter):
 
 class BatchingHandler(logging.Handler):
     """Formats each record at once but writes them in batches, every FLUSH_INTERVAL seconds (from a thread of
-    its own) or at once for warnings and worse: a write and a flush per request would cost more than
+    its own) or at once for errors: a write and a flush per request would cost more than
     the rest of the log line. Flushed at exit."""
 
     FLUSH_INTERVAL = 0.1
@@ -71,7 +71,7 @@ class BatchingHandler(logging.Handler):
             self.handleError(record)
             return
         self._pending.append(line)  # list.append is atomic under the GIL
-        if record.levelno >= logging.WARNING:
+        if record.levelno >= logging.ERROR:  # not for warnings: every 503 of an outage logs one
             self.flush()
 
     def flush(self) -> None:
@@ -93,9 +93,11 @@ def configure_logging(level: str, log_format: str) -> None:
     # stack walk and three lookups per record (the logging docs' own advice for hot paths).
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    handler = BatchingHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
+    # One handler (and writer thread) per process, even when both `python -m app` and its one worker, the
+    # same process, configure logging.
+    handler = next((h for h in root.handlers if isinstance(h, BatchingHandler)), None) or BatchingHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.handlers = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

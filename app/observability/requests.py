@@ -44,11 +44,6 @@ def note_outcome(code: str) -> None:
         record.outcome = code
 
 
-def current_request_id() -> str | None:
-    record = _current.get()
-    return None if record is None else record.request_id
-
-
 @functools.lru_cache(maxsize=1024)  # method, route and status take few values: their children, made once
 def _request_metrics(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
     return metrics.HTTP_REQUESTS.labels(method, route, str(status)), metrics.HTTP_SECONDS.labels(method, route)
