@@ -9,16 +9,17 @@ metrics the service exports; the image is pinned, non-root, and free of build to
 import json
 import re
 import shlex
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import prometheus_client
 import pytest
 import yaml
 
 from app.config import Settings
+from tests.examples.test_nginx import nginx_binary
 
 ROOT = Path(__file__).parents[1]
 DEPLOY = ROOT / "deploy"
@@ -471,9 +472,7 @@ def test_sidecar_nginx_conf_is_the_forward_auth_example() -> None:
 
 
 def test_sidecar_nginx_conf_is_valid_for_nginx(tmp_path: Path) -> None:
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if binary is None:
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+    binary = nginx_binary()
     # its run-time files go to /tmp (an emptyDir in the pod): here, to a directory of this test's own
     (tmp_path / "nginx.conf").write_text(sidecar_nginx_conf().replace("/tmp/", f"{tmp_path}/"))
     result = subprocess.run(
@@ -524,8 +523,9 @@ def test_dashboard_queries_only_exported_metrics() -> None:
 
 def test_the_metric_list_is_what_the_service_exports() -> None:
     """EXPORTED_METRICS above (what the dashboard may query) against the collectors the app registers."""
-    registry = pytest.importorskip("prometheus_client").REGISTRY
-    pytest.importorskip("app.observability.metrics")
+    import app.observability.metrics  # noqa: F401 - registers the collectors
+
+    registry = prometheus_client.REGISTRY
     exported = {
         f"{family.name}_total" if family.type == "counter" else family.name
         for family in registry.collect()

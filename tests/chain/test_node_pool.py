@@ -258,11 +258,17 @@ async def test_a_hostile_reply_is_a_node_failure_and_the_health_checks_survive_i
         assert response.status_code == 200, response.text
         status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
         assert status["last_error"] == "RecursionError"
-        checks = hostile.requests["eth_chainId"]
-        await asyncio.sleep(1.5)  # a health round met the garbage too...
+        honest.delay = 0  # health rounds at the interval, not slowed by the honest node
+        await until_asked_again(hostile, hostile.requests["eth_chainId"])  # a health round met the garbage...
         hostile.behave(Behaviour.FORWARD)
-        await asyncio.sleep(1.2)  # ...and the loop is still running
-        assert hostile.requests["eth_chainId"] >= checks + 2
+        await until_asked_again(hostile, hostile.requests["eth_chainId"])  # ...and the loop is still running
+
+
+async def until_asked_again(node: FakeNode, checks: int, within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while node.requests["eth_chainId"] <= checks:
+        assert time.monotonic() < deadline, "no health round reached the node"
+        await asyncio.sleep(0.05)
 
 
 async def test_a_probe_cancelled_midway_leaves_the_breaker_free_to_probe_again(nodes: list[FakeNode]) -> None:

@@ -56,7 +56,9 @@ def test_a_full_flow_logs_each_request_once_and_no_credential_ever(
     records = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line is JSON
     access = [record for record in records if record["logger"] == "web3_auth.access"]
     assert len(access) >= requests_made
-    traced_line = next(record for record in access if record["request_id"] == "trace-42")
+    traced = [record for record in access if record["request_id"] == "trace-42"]
+    assert len(traced) == 1, traced  # once, not once per handler or worker
+    traced_line = traced[0]
     assert (traced_line["method"], traced_line["route"], traced_line["status"]) == ("POST", "/auth/challenge", 200)
     assert {"time", "level", "duration_ms", "client", "outcome"} <= set(traced_line)
     assert any(record["request_id"] == generated and record["route"] == "/healthz" for record in access)
