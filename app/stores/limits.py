@@ -70,13 +70,11 @@ class RateCounter:
         """What MovingWindowRateLimiter's hit or test and get_window_stats decide, without their layers."""
         assert self._local is not None
         storage_key, expiry = limit.key_for(*key), limit.get_expiry()
-        if count:
-            allowed = self._local.take(storage_key, limit.amount, expiry)
-        else:
-            allowed = self._local.window(storage_key, expiry)[1] < limit.amount
-        if allowed:
+        if count and self._local.take(storage_key, limit.amount, expiry):
             return Verdict(True, time.time())
         start, hits = self._local.window(storage_key, expiry)
+        if not count and hits < limit.amount:
+            return Verdict(True, time.time())
         return Verdict(False, time.time(), limit.amount - hits, start + expiry)
 
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
