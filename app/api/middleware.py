@@ -48,7 +48,8 @@ class BodySizeLimit:
             if not length.isdigit():
                 await render(MalformedRequest("Content-Length must be a number"))(scope, receive, send)
                 return
-            if int(length) > self.limit:
+            # a length too long to be a number Python converts (4,300+ digits) is too large anyway
+            if len(length) > len(str(self.limit)) or int(length) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
             await self.app(scope, receive, send)

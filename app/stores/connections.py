@@ -128,7 +128,7 @@ def limits_storage(target: RedisTarget, client: Redis | RedisCluster, *, prefix:
     """The rate counters' storage. On one server it shares the store's pool; `limits` builds its own clients
     for a cluster or a sentinel set (it cannot be handed one), with the same bounds."""
     key_prefix = f"{prefix}:limits"
-    hosts = ",".join(f"{host}:{port}" for host, port in target.nodes)
+    hosts = ",".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in target.nodes)
     auth: dict[str, Any] = {}
     if target.username:
         auth["username"] = target.username

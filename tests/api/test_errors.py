@@ -132,3 +132,8 @@ async def test_a_lone_surrogate_is_not_ascii(client: httpx.AsyncClient) -> None:
 async def test_a_content_length_that_is_not_a_number_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post("/auth/verify", content=b"{}", headers={**JSON, "content-length": "abc"})
     assert_envelope(response, 400, "invalid_request")
+
+
+async def test_a_content_length_too_long_for_a_number_is_413_not_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.post("/auth/verify", content=b"{}", headers={**JSON, "content-length": "9" * 5000})
+    assert_envelope(response, 413, "payload_too_large")
