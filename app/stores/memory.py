@@ -114,7 +114,7 @@ class MemoryStore:
     @metered
     async def save_challenge(self, challenge: Challenge) -> None:
         now = time.time()
-        kept = [challenge, *await self.outstanding_challenges(challenge.address)]
+        kept = [challenge, *self._live_challenges(challenge.address)]
         if len(kept) > OUTSTANDING_CHALLENGES:
             kept.remove(dropped_for(challenge.client, kept[1:]))
         rows = tuple(_challenge_row(kept_challenge) for kept_challenge in kept)
@@ -122,10 +122,13 @@ class MemoryStore:
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
-        return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
+        return next((c for c in self._live_challenges(address) if c.nonce == nonce), None)
 
     @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
+        return self._live_challenges(address)
+
+    def _live_challenges(self, address: str) -> list[Challenge]:  # unmetered: the callers are metered
         now = time.time()
         return [Challenge(*row) for row in self.challenges.get(address) or () if row[5] > now]
 

@@ -252,10 +252,13 @@ class RedisStore:
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
-        return next((c for c in await self.outstanding_challenges(address) if c.nonce == nonce), None)
+        return next((c for c in await self._read_challenges(address) if c.nonce == nonce), None)
 
     @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
+        return await self._read_challenges(address)
+
+    async def _read_challenges(self, address: str) -> list[Challenge]:  # unmetered: the callers are metered
         key = self._challenges_key(address)
         entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
         return _outstanding(entries, time.time())

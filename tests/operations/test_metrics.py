@@ -65,6 +65,8 @@ async def test_a_scripted_flow_moves_the_counters(wallet: LocalAccount) -> None:
     assert moved("web3auth_http_request_duration_seconds_count", route="/auth/challenge") == 4
     assert moved("web3auth_store_operation_duration_seconds_count", operation="redeem_challenge") == 2
     assert moved("web3auth_store_operation_duration_seconds_count", operation="save_challenge") == 4
+    # each store operation counted once: save and find read the challenges without counting a read of their own
+    assert moved("web3auth_store_operation_duration_seconds_count", operation="outstanding_challenges") == 0
     assert moved("web3auth_store_errors_total") == 0
 
 
