@@ -16,6 +16,7 @@ from app.domain.signatures.eip191 import ensure_fast_backend
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenPolicy, TokenService
 from app.lifecycle import drain_on_stop_signals
+from app.observability import metrics
 from app.rpc.pool import NodePools
 from app.stores import RedisStore, open_backends
 from app.stores.base import Store
@@ -120,6 +121,7 @@ def lifespan_for(
                     await task
             await nodes.close()
             await counter.close()
+            metrics.forget_this_worker()
             if store is None:
                 await active_store.close()
 

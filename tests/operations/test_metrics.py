@@ -2,7 +2,10 @@
 (over ASGI) and summed over two uvicorn workers (a real `python -m app` on Redis)."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -155,3 +158,21 @@ def test_a_client_gone_before_its_body_is_whole_is_counted_as_499_not_as_a_bad_r
         assert value(after, "web3auth_sign_ins_total", outcome="client_closed") == 1 + value(
             before, "web3auth_sign_ins_total", outcome="client_closed"
         )
+
+
+def test_a_worker_that_exits_leaves_no_live_gauges_behind(tmp_path: Path) -> None:
+    """Otherwise a replaced worker's last node health and breaker state go on counting in every scrape."""
+    script = (
+        "from app.observability import metrics\n"
+        "metrics.RPC_NODE_HEALTHY.labels('1', 'node-a').set(0)\n"
+        "metrics.RPC_BREAKER_STATE.labels('1', 'node-a').set(2)\n"
+        "import os; print(sorted(os.listdir(os.environ['PROMETHEUS_MULTIPROC_DIR'])))\n"
+        "metrics.forget_this_worker()\n"
+        "print(sorted(os.listdir(os.environ['PROMETHEUS_MULTIPROC_DIR'])))\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.splitlines()
+    assert "gauge_live" in before
+    assert "gauge_live" not in after
