@@ -8,10 +8,13 @@ counter ask how much of it is left and charge what they used. Outside a request 
 gets the whole timeout.
 """
 
+import asyncio
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+
+from app.errors import StoreUnavailable
 
 
 class _Budget:
@@ -50,3 +53,19 @@ def charged() -> Iterator[None]:
         budget = _budget.get()
         if budget is not None:
             budget.left -= time.monotonic() - started
+
+
+@asynccontextmanager
+async def within_budget(default: float, failures: tuple[type[Exception], ...], what: str) -> AsyncIterator[None]:
+    """Run a store call in what is left of the request's budget (at most `default`), charged to it; running
+    out of time, or any of `failures`, raises StoreUnavailable."""
+    left = time_left(default)
+    if left <= 0:
+        raise StoreUnavailable(f"{what} did not answer in time")
+    caught: tuple[type[Exception], ...] = (*failures, TimeoutError)
+    try:
+        with charged():
+            async with asyncio.timeout(left):
+                yield
+    except caught as exc:
+        raise StoreUnavailable() from exc

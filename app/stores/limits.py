@@ -7,7 +7,6 @@ Redis does not answer, a check raises StoreUnavailable (auth endpoints then answ
 closed, never open).
 """
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 
-from app.errors import StoreUnavailable
 from app.observability.metrics import metered
 from app.stores.connections import close_limits_storage
-from app.stores.deadline import charged, time_left
+from app.stores.deadline import within_budget
 from app.stores.moving_window import InProcessMovingWindow
 
 
@@ -78,15 +76,8 @@ class RateCounter:
         return Verdict(False, time.time(), limit.amount - hits, start + expiry)
 
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:
-        left = time_left(self._timeout)
-        if left <= 0:
-            raise StoreUnavailable("the rate-limit storage did not answer in time")
-        try:
-            with charged():
-                async with asyncio.timeout(left):
-                    if await decide(limit, *key):
-                        return Verdict(True, time.time())
-                    stats = await self._strategy.get_window_stats(limit, *key)
-        except (StorageError, RedisError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable() from exc
+        async with within_budget(self._timeout, (StorageError, RedisError, OSError), "the rate-limit storage"):
+            if await decide(limit, *key):
+                return Verdict(True, time.time())
+            stats = await self._strategy.get_window_stats(limit, *key)
         return Verdict(False, time.time(), stats.remaining, stats.reset_time)

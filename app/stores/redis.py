@@ -39,7 +39,7 @@ from app.errors import StoreUnavailable
 from app.observability.metrics import metered
 from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
-from app.stores.deadline import charged, time_left
+from app.stores.deadline import within_budget
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
@@ -215,20 +215,14 @@ class RedisStore:
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
         """One store operation within the request's deadline; Redis failures become StoreUnavailable."""
-        left = time_left(self._timeout)
-        if left <= 0:
-            raise StoreUnavailable("the store did not answer in time")
-        try:
-            with charged():
-                async with asyncio.timeout(left):
-                    try:
-                        return await operation()
-                    except RedisConnectionError:
-                        if not retry_if_dropped:
-                            raise
-                        return await operation()
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable() from exc
+        async with within_budget(self._timeout, (RedisError, OSError), "the store"):
+            try:
+                result = await operation()
+            except RedisConnectionError:
+                if not retry_if_dropped:
+                    raise
+                result = await operation()
+        return result
 
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
