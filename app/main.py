@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
     app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
-    install_cors(app, settings.cors_origins)  # outside the limits: a 429 or 413 carries CORS headers too
+    # outside the limits: a 429 or 413 carries CORS headers too; never on forward-auth, which answers proxies
+    install_cors(app, settings.cors_origins, exempt=(forward.FORWARD_PATH,))
     api_paths = frozenset(app.openapi()["paths"])
     app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app

@@ -2,14 +2,23 @@
 
 Credentials (cookies) are never allowed: web3-auth sets none, tokens travel in the Authorization header.
 A refused preflight is answered in the error envelope, like every other refusal.
+
+Paths in `exempt`, and every path under them, never see CORS: forward-auth answers proxies, not pages, and a
+proxy that forwards the original method (Envoy ext_authz over HTTP, which also appends the original path to
+its prefix) would otherwise get the 200 of an `OPTIONS` shaped like a preflight, without a token, and let
+the request through.
 """
+
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.handlers import render
+from app.api.paths import route_path
 from app.errors import MalformedRequest, shown
 
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
@@ -27,6 +36,19 @@ PREFLIGHT_MAX_AGE = 600
 
 
 class ExactOriginCors(CORSMiddleware):
+    def __init__(self, app: ASGIApp, /, exempt: tuple[str, ...] = (), **options: Any) -> None:
+        super().__init__(app, **options)
+        self.exempt = frozenset(exempt)
+        self.exempt_below = tuple(f"{path}/" for path in exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = route_path(scope)
+            if path in self.exempt or path.startswith(self.exempt_below):
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
@@ -39,11 +61,13 @@ class ExactOriginCors(CORSMiddleware):
         return error
 
 
-def install_cors(app: FastAPI, origins: list[str]) -> None:
-    """Answer preflights and add CORS headers for `origins`; nothing at all when there are none."""
+def install_cors(app: FastAPI, origins: list[str], exempt: tuple[str, ...] = ()) -> None:
+    """Answer preflights and add CORS headers for `origins`, on every path but those in `exempt`; nothing at
+    all when there are no origins."""
     if origins:
         app.add_middleware(
             ExactOriginCors,
+            exempt=exempt,
             allow_origins=origins,
             allow_methods=("GET", "POST"),
             allow_headers=ALLOWED_HEADERS,

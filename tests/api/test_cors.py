@@ -10,7 +10,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
 from app.config import Settings
-from tests.support.app import GENEROUS_LIMITS, app_client
+from tests.support.app import GENEROUS_LIMITS, app_client, signed_in
 
 FRONTEND = "https://app.example.com"
 PREFLIGHT = {
@@ -119,6 +119,50 @@ async def test_without_origins_there_is_no_cors(http: httpx.AsyncClient, wallet:
     assert preflight.json()["error"] == "method_not_allowed"
     response = await http.post("/auth/challenge", json={"address": wallet.address}, headers={"origin": FRONTEND})
     assert not {name for name in response.headers if name.startswith("access-control-")}
+
+
+FORWARD_PREFLIGHT = {"origin": FRONTEND, "access-control-request-method": "GET"}
+
+
+def _cors_headers(response: httpx.Response) -> set[str]:
+    return {name for name in response.headers if name.lower().startswith("access-control-")}
+
+
+async def test_a_preflight_shaped_forward_auth_request_needs_a_token(http: httpx.AsyncClient) -> None:
+    # A proxy that forwards the original method (Envoy ext_authz over HTTP) asks forward-auth with the
+    # client's OPTIONS: a 200 from CORS would let an unauthenticated request through.
+    response = await http.options("/auth/forward", headers=FORWARD_PREFLIGHT)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.headers["cache-control"] == "no-store"
+    assert not _cors_headers(response)
+    assert "x-auth-address" not in response.headers
+
+
+async def test_a_preflight_shaped_forward_auth_request_with_a_token(
+    http: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    tokens = await signed_in(http, wallet)
+    headers = {**FORWARD_PREFLIGHT, "authorization": f"Bearer {tokens['access_token']}"}
+    response = await http.options("/auth/forward", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["x-auth-address"] == wallet.address
+    assert response.headers["x-auth-session"]
+    assert response.headers["x-auth-chain-id"]
+    assert not _cors_headers(response)
+
+
+async def test_forward_auth_answers_carry_no_cors_headers(http: httpx.AsyncClient) -> None:
+    response = await http.get("/auth/forward", headers={"origin": FRONTEND})
+    assert response.status_code == 401
+    assert not _cors_headers(response)
+
+
+async def test_no_preflight_is_answered_below_forward_auth(http: httpx.AsyncClient) -> None:
+    # Envoy appends the original path to its prefix: /auth/forward/api/x must not be a CORS 200 either
+    response = await http.options("/auth/forward/api/orders", headers=FORWARD_PREFLIGHT)
+    assert response.status_code == 404
+    assert not _cors_headers(response)
 
 
 def test_origins_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
