@@ -1,6 +1,7 @@
 """examples/nginx/nginx.conf, as shipped, in a real nginx in front of a small upstream and web3-auth."""
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,15 +25,16 @@ CONFIG = Path(__file__).parents[2] / "examples" / "nginx" / "nginx.conf"
 
 
 class Upstream(ThreadingHTTPServer):
-    """The API behind nginx: answers 200 and remembers the headers of every request it saw."""
+    """The API behind nginx: answers 200 and remembers the headers of every request it saw, as a list of
+    (lower-case name, value) in the order received, so a header sent twice shows twice."""
 
     def __init__(self) -> None:
-        self.seen: list[dict[str, str]] = []
+        self.seen: list[list[tuple[str, str]]] = []
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the http.server naming)
-                upstream.seen.append({name.lower(): value for name, value in self.headers.items()})
+                upstream.seen.append([(name.lower(), value) for name, value in self.headers.items()])
                 body = json.dumps({"ok": True}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -64,6 +66,22 @@ def upstream_api() -> Iterator[Upstream]:
         server.server_close()
 
 
+def values(headers: list[tuple[str, str]], name: str) -> list[str]:
+    """Every value the upstream got under `name` (lower case)."""
+    return [value for seen_name, value in headers if seen_name == name]
+
+
+def only(headers: list[tuple[str, str]], name: str) -> str:
+    """The value of a header the upstream must have received exactly once."""
+    found = values(headers, name)
+    assert len(found) == 1, f"the upstream got {name} {len(found)} times: {found}"
+    return found[0]
+
+
+def auth_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers if name.startswith("x-auth-")]
+
+
 def nginx_binary() -> str:
     binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if binary is None:
@@ -71,6 +89,19 @@ def nginx_binary() -> str:
             "nginx is not installed: the forward-auth example is tested in a real nginx (apt-get install nginx)"
         )
     return binary
+
+
+def headers_more_module() -> Path:
+    """The headers-more module the shipped configuration loads (it clears the client's X-Auth-* headers)."""
+    found = re.search(r"^load_module (\S+);$", CONFIG.read_text(), re.MULTILINE)
+    assert found, f"{CONFIG} no longer loads the headers-more module"
+    module = Path(found[1])
+    if not module.is_file():
+        pytest.fail(
+            f"{module} is missing: the nginx example needs the headers-more module "
+            "(apt-get install libnginx-mod-http-headers-more-filter)"
+        )
+    return module
 
 
 def shipped_config(web3_auth_port: int, api_port: int, listen_port: int) -> str:
@@ -88,6 +119,7 @@ def shipped_config(web3_auth_port: int, api_port: int, listen_port: int) -> str:
 
 @contextmanager
 def nginx(config: str, port: int) -> Iterator[str]:
+    headers_more_module()
     with tempfile.TemporaryDirectory(prefix="web3auth-nginx-") as prefix:
         (Path(prefix) / "nginx.conf").write_text(config)
         command = [nginx_binary(), "-p", prefix, "-c", "nginx.conf", "-g", f"daemon off; pid {prefix}/nginx.pid;"]
@@ -135,21 +167,38 @@ def test_nginx_guards_the_api_with_forward_auth() -> None:
             response = httpx.get(f"{proxy}/orders", headers=bearer)
             assert response.status_code == 200, response.text
             seen = api.seen[-1]
-            assert seen["x-auth-address"] == tokens["wallet"]
-            assert seen["x-auth-chain-id"] == "1"
-            assert seen["x-auth-session"]
-            assert "authorization" not in seen
+            assert only(seen, "x-auth-address") == tokens["wallet"]
+            assert only(seen, "x-auth-chain-id") == "1"
+            session = only(seen, "x-auth-session")
+            assert session
+            identity = sorted(auth_headers(seen))
+            assert [name for name, _ in identity] == ["x-auth-address", "x-auth-chain-id", "x-auth-session"]
+            assert not values(seen, "authorization")
 
-            # a client cannot choose its identity: its X-Auth-* headers never reach the API
+            # a client cannot choose its identity: none of its X-Auth-* headers reaches the API, whatever
+            # the name (web3-auth's three or any other), the case, or how often it is sent
             victim = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
-            for spoof in [{"X-Auth-Address": victim}, {"x-auth-address": victim}, {"X-Auth-Session": "other"}]:
+            spoofs: list[list[tuple[str, str]]] = [
+                [("X-Auth-Address", victim)],
+                [("x-auth-address", victim)],
+                [("X-Auth-Address", victim), ("X-Auth-Address", victim)],
+                [("X-Auth-Session", "other")],
+                [("X-Auth-Role", "admin")],
+                [("x-auth-role", "admin"), ("X-AUTH-ROLE", "admin")],
+                [("X-Auth-Address", victim), ("X-Auth-Role", "admin"), ("X-Auth-Tenant", "other")],
+            ]
+            for spoof in spoofs:
                 api.seen.clear()
-                assert httpx.get(f"{proxy}/orders", headers={**bearer, **spoof}).status_code == 200
-                assert api.seen[-1]["x-auth-address"] == tokens["wallet"]
-                assert api.seen[-1]["x-auth-session"] != "other"
+                response = httpx.get(f"{proxy}/orders", headers=[*bearer.items(), *spoof])
+                assert response.status_code == 200, spoof
+                assert sorted(auth_headers(api.seen[-1])) == identity, spoof
                 api.seen.clear()
                 assert httpx.get(f"{proxy}/orders", headers=spoof).status_code == 401
                 assert api.seen == []
+            # headers that only begin like the prefix are the client's own business
+            api.seen.clear()
+            assert httpx.get(f"{proxy}/orders", headers={**bearer, "X-Authority": "kept"}).status_code == 200
+            assert only(api.seen[-1], "x-authority") == "kept"
 
             # a body is not forwarded to web3-auth, and does not change the decision
             assert httpx.post(f"{proxy}/orders", headers=bearer, content=b"x" * 100_000).status_code == 200
