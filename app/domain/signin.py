@@ -18,7 +18,16 @@ from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
-from app.errors import InvalidNonce, InvalidSignature
+from app.errors import (
+    AuthError,
+    ChainNotAllowed,
+    DomainNotAllowed,
+    ExpiredMessage,
+    InvalidMessage,
+    InvalidNonce,
+    InvalidSignature,
+    NotYetValid,
+)
 from app.stores.base import Challenge, Session, Store
 
 
@@ -145,16 +154,19 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     """Sign in with one of the messages issued to `address` (EIP-55) and still outstanding, for frontends that
     sign the challenge's `message` and send back only the signature. Trying each, not just the last, means
     that someone else asking for a challenge for this address does not spoil the sign-in (within the limits
-    of app.stores.base.dropped_for). Key signatures are tried on every message first, without any RPC call;
-    then contract wallets, all the calls within one deadline."""
+    of app.stores.base.dropped_for). A message that no longer passes the checks without a store (issued
+    under other AUTH_DOMAINS or AUTH_CHAIN_IDS, say, or by a replica whose clock runs ahead) is skipped, not
+    fatal: the request fails only when no message is usable, with the refusal of the newest one when none
+    passes those checks, else invalid_signature. Key signatures are tried on every usable message first,
+    without any RPC call; then contract wallets, all the calls within one deadline."""
     await context.budget.ensure_available(address)
     challenges = await context.store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
+    candidates, refusals = usable_messages(challenges, context.settings, now)
+    if not candidates:
+        raise refusals[0]  # challenges come newest first
     signature_bytes = decode_signature(signature)
-    candidates = [
-        (challenge.message, checked_message(challenge.message, context.settings, now)) for challenge in challenges
-    ]
     for text, message in candidates:
         if context.verifier.signed_by_key(text, address, signature_bytes):
             await context.budget.spend(address)
@@ -174,3 +186,22 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
             await context.budget.spend(address)
             return await open_session(context, message, now)
     raise refusal
+
+
+# What checked_message refuses: the message, or the settings and clock it is checked against.
+POLICY_REFUSALS = (InvalidMessage, DomainNotAllowed, ChainNotAllowed, ExpiredMessage, NotYetValid)
+
+
+def usable_messages(
+    challenges: list[Challenge], settings: Settings, now: float
+) -> tuple[list[tuple[str, SiweMessage]], list[AuthError]]:
+    """The challenges' messages that pass checked_message now, in order, as (text, message); and the refusals
+    of the others, in the same order."""
+    usable: list[tuple[str, SiweMessage]] = []
+    refusals: list[AuthError] = []
+    for challenge in challenges:
+        try:
+            usable.append((challenge.message, checked_message(challenge.message, settings, now)))
+        except POLICY_REFUSALS as exc:
+            refusals.append(exc)
+    return usable, refusals
