@@ -207,9 +207,14 @@ class Settings(BaseSettings):
                 raise ValueError("'*' would trust any client's X-Forwarded-For; list the proxies' networks (CIDRs)")
             if entry != "unix":
                 try:
-                    ipaddress.ip_network(entry, strict=False)
+                    network = ipaddress.ip_network(entry, strict=False)
                 except ValueError:
                     raise ValueError(f"{entry!r} is not an IP network (CIDR) or 'unix'") from None
+                if network.prefixlen == 0:
+                    raise ValueError(
+                        f"{entry!r} holds every address, so it would trust any client's X-Forwarded-For; "
+                        "list the proxies' networks (CIDRs)"
+                    )
         return value
 
     @field_validator("cors_origins")

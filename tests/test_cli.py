@@ -151,3 +151,16 @@ def test_available_cores_honour_the_cpu_quota_of_the_processs_cgroups(
     affinity = len(os.sched_getaffinity(0))
     expected = affinity if cores is None else min(cores, affinity)
     assert available_cores(proc_cgroup, tmp_path / "fs") == expected
+
+
+@pytest.mark.parametrize("everything", ["0.0.0.0/0", "::/0", "10.0.0.1/32,203.0.113.9/0"])
+def test_a_trusted_proxy_range_that_holds_every_address_stops_the_start(everything: str) -> None:
+    """Like `*`: trusting every address would let any client choose its X-Forwarded-For key."""
+    result = run_app(AUTH_TRUSTED_PROXIES=everything)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: ")
+    assert "AUTH_TRUSTED_PROXIES" in lines[0]
+    assert "every address" in lines[0]
+    assert Settings(trusted_proxies=["10.0.0.0/8", "::/1", "unix"]).trusted_proxies  # wide, but not everything

@@ -2,7 +2,11 @@
 
 Behind trusted proxies the client is the rightmost X-Forwarded-For entry that is not itself a trusted proxy:
 each proxy appends the address it saw, so everything left of the last trusted hop is whatever the client
-chose to send, and is never used (nor is `*` accepted as "trust everyone").
+chose to send, and is never used (nor is `*`, or any range that holds every address, accepted as "trust
+everyone"). When every entry is in a trusted range (traffic from inside, or a client inside a trusted range
+such as 10.0.0.0/8), the key is the rightmost entry, the one our own peer wrote, never the leftmost: that one
+may be whatever a client sent, and rotating it would reset the limit. At worst the rightmost is an inner
+proxy, and its clients share one bucket, rather than each choosing its own.
 
 The key is stable for one client whatever the headers look like: several X-Forwarded-For headers are read
 as one list in order, empty entries are skipped, ports and brackets are dropped, IPv4-mapped IPv6 counts as
@@ -64,12 +68,16 @@ def client_key(peer: str | None, forwarded_for: Iterable[str], trusted: TrustedP
         if peer_address is None or not trusted.trust(peer_address):
             return bucket(peer_address) if peer_address is not None else f"peer:{peer}"
     hops = [entry for header in forwarded_for for entry in header.split(",") if entry.strip()]
+    nearest: IPAddress | None = None  # the rightmost hop: the one our trusted peer wrote
     for entry in reversed(hops):
         address = parse_address(entry)
         if address is None:
             return UNREADABLE
         if not trusted.trust(address):
             return bucket(address)
-    # Every hop is a trusted proxy (traffic from inside): the first one is the origin.
-    origin = parse_address(hops[0]) if hops else peer_address
+        if nearest is None:
+            nearest = address
+    # Every hop is in a trusted range. Entries left of the rightmost may come from a client inside a trusted
+    # range, so they are never the key (rotating them would reset the limit): the rightmost is, or the peer.
+    origin = nearest if nearest is not None else peer_address
     return bucket(origin) if origin is not None else UNIX

@@ -60,9 +60,23 @@ def test_an_unreadable_hop_gets_one_shared_key_not_one_it_chose() -> None:
         assert client_key("10.0.0.1", [f"{junk}"], PROXIES) == UNREADABLE
 
 
-def test_when_every_hop_is_trusted_the_first_is_the_origin() -> None:
-    assert client_key("10.0.0.1", ["10.1.1.1, 10.2.2.2"], PROXIES) == "10.1.1.1"
-    assert client_key("10.0.0.1", [], PROXIES) == "10.0.0.1"
+def test_when_every_hop_is_trusted_the_rightmost_one_which_our_peer_wrote_is_the_key() -> None:
+    """Never the leftmost: with a range that also holds clients (10.0.0.0/8), a client inside it may send any
+    10.x address, which the proxy keeps in front of the one it saw."""
+    assert client_key("10.0.0.1", ["10.1.1.1, 10.2.2.2"], PROXIES) == "10.2.2.2"
+    assert client_key("10.0.0.1", ["10.1.1.1", "10.2.2.2:80"], PROXIES) == "10.2.2.2"
+    assert client_key("fd00::1", ["fd00:1::1, [fd00:2::2]:443"], PROXIES) == "fd00:2::/64"
+    assert client_key("10.0.0.1", [], PROXIES) == "10.0.0.1"  # no hop: the peer itself
+    assert client_key(None, [], TrustedProxies(["unix"])) == UNIX
+
+
+def test_under_an_all_trusted_chain_a_rotating_leftmost_entry_changes_nothing() -> None:
+    keys = {client_key("10.0.0.1", [f"10.{n}.{n}.{n}, 10.9.9.9"], PROXIES) for n in range(1, 50)}
+    keys |= {client_key("10.0.0.1", [f"10.{n}.0.1", "10.9.9.9"], PROXIES) for n in range(1, 50)}
+    keys |= {client_key("fd00::1", [f"fd00:{n}::1, fd00:9::9"], PROXIES) for n in range(1, 50)}
+    assert keys == {"10.9.9.9", "fd00:9::/64"}
+    # junk on the left of an all-trusted chain moves the client into one shared bucket, not one of its own
+    assert client_key("10.0.0.1", ["unknown, 10.9.9.9"], PROXIES) == UNREADABLE
 
 
 def test_a_unix_socket_peer() -> None:

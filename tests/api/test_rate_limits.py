@@ -228,3 +228,32 @@ def test_over_real_http_several_forwarded_for_headers_read_as_one_list() -> None
             assert client.get("/auth/me", headers=headers).status_code == 401
         assert_rate_limited(client.get("/auth/me", headers=[("X-Forwarded-For", "198.51.100.5")]), 3, 60)
         assert client.get("/auth/me", headers=[("X-Forwarded-For", "198.51.100.6")]).status_code == 401
+
+
+ALL_TRUSTED = {"trusted_proxies": ["127.0.0.1/32", "10.0.0.0/8"]}  # a range that also holds clients
+
+
+async def test_under_an_all_trusted_chain_a_rotating_leftmost_entry_does_not_reset_the_limit(
+    open_client: OpenClient,
+) -> None:
+    """A client inside a trusted range sends a new 10.x address first on every request; the proxy appends the
+    one it saw. Every entry is trusted, and the key is the rightmost (what the proxy wrote), so the client
+    keeps its one budget."""
+    async with open_client(rate_limit_ip="3/minute", **ALL_TRUSTED) as client:
+        for index in range(3):
+            headers = {"X-Forwarded-For": f"10.{index}.{index}.{index}, 10.9.9.9"}
+            assert (await client.get("/auth/me", headers=headers)).status_code == 401
+        rotated = {"X-Forwarded-For": "10.200.200.200, 10.9.9.9"}
+        assert_rate_limited(await client.get("/auth/me", headers=rotated), 3, 60)
+        # the leftmost entry alone, as its own key, would have had a fresh budget
+        assert (await client.get("/auth/me", headers={"X-Forwarded-For": "10.200.200.200"})).status_code == 401
+
+
+def test_over_real_http_a_rotating_leftmost_entry_under_an_all_trusted_chain_changes_nothing() -> None:
+    settings = Settings(rate_limit_ip="3/minute", **ALL_TRUSTED)
+    with served(create_app(settings)) as base_url, httpx.Client(base_url=base_url) as client:
+        for index in range(3):
+            headers = [("X-Forwarded-For", f"10.{index}.0.1"), ("X-Forwarded-For", "10.9.9.9")]
+            assert client.get("/auth/me", headers=headers).status_code == 401
+        assert_rate_limited(client.get("/auth/me", headers={"X-Forwarded-For": "10.77.0.1, 10.9.9.9"}), 3, 60)
+        assert client.get("/auth/me", headers={"X-Forwarded-For": "10.77.0.1"}).status_code == 401
