@@ -139,6 +139,25 @@ async def test_over_its_budget_a_sign_in_is_refused_before_cryptography_and_keep
         assert response.status_code == 200, response.text  # the refused attempts did not burn the nonce
 
 
+async def test_over_its_budget_even_a_forged_sign_in_is_refused_before_its_signature_is_checked(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    """The limiter answers before any cryptography: once the wallet's sign-ins are spent, a forgery gets the
+    429, not the 401 invalid_signature that checking it would give (a check after the signature would)."""
+    async with open_client(rate_limit_address="2/minute", **BEHIND_A_PROXY) as client:
+        bodies = [await signed_challenge(client, wallet) for _ in range(2)]
+        pending = await signed_challenge(client, wallet, headers=from_ip("198.51.100.3"))
+        forged = {**pending, "signature": sign(new_wallet(), pending["message"])}
+        by_address = {"address": wallet.address, "signature": forged["signature"]}
+        for body in (forged, by_address):  # within the budget, a forgery is checked, and refused as one
+            response = await client.post("/auth/verify", json=body)
+            assert (response.status_code, response.json()["error"]) == (401, "invalid_signature")
+        for body in bodies:
+            assert (await client.post("/auth/verify", json=body)).status_code == 200
+        for body in (forged, by_address, {**pending, "signature": "0x" + "00" * 65}):
+            assert_rate_limited(await client.post("/auth/verify", json=body), 2, 60)
+
+
 async def test_challenges_do_not_spend_the_sign_in_budget(open_client: OpenClient, wallet: LocalAccount) -> None:
     async with open_client(rate_limit_address="2/minute") as client:
         body = await signed_challenge(client, wallet)

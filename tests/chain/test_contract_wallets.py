@@ -42,14 +42,13 @@ def factory(ganache: Ganache, compiled: dict[str, CompiledContract]) -> str:
     return ganache.deploy(compiled["WalletFactory"])
 
 
-def settings(**nodes: Any) -> Settings:
+def settings(**overrides: Any) -> Settings:
     return Settings(
         chain_ids=[CHAIN_ID, OTHER_CHAIN_ID],
         rpc_timeout=5,  # ganache runs a gas-burning call slowly; deadlines have tests of their own
         rpc_call_gas=1_000_000,
         rpc_health_interval=3600,
-        **GENEROUS_LIMITS,
-        **nodes,
+        **{**GENEROUS_LIMITS, **overrides},
     )
 
 
@@ -263,3 +262,37 @@ async def test_an_erc6492_envelope_whose_factory_fails_is_refused_promptly(
     burn = encode_call("isValidSignature(bytes32,bytes)", ["bytes32", "bytes"], [bytes(32), b""])
     envelope = wrap_6492(broken_factory, burn, bytes.fromhex(sign(owner, message)[2:]))
     assert_refused(await verify(client, message, envelope))
+
+
+async def test_while_the_wallets_limit_refuses_its_sign_ins_no_rpc_call_is_made(
+    node: FakeNode, ganache: Ganache, compiled: dict[str, CompiledContract]
+) -> None:
+    """THREATS.md 121: the per-wallet limit is checked before the signature, so a contract wallet whose
+    sign-ins are spent costs the nodes nothing more, forged or genuine, in either form of verify."""
+    owner = new_wallet()
+    wallet = deploy_owned_wallet(ganache, compiled, owner)
+    limited = settings(rpc_urls={CHAIN_ID: [node.url]}, rate_limit_address="2/minute", trusted_proxies=["127.0.0.1/32"])
+    async with app_client(limited) as client:
+        messages = []
+        for ip in ("198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.2"):  # 2 challenges per client
+            response = await client.post("/auth/challenge", json={"address": wallet}, headers={"X-Forwarded-For": ip})
+            assert response.status_code == 200, response.text
+            messages.append(response.json()["message"])
+        pending = messages[2]
+        forged = sign(new_wallet(), pending)
+        before = node.count(excluding="eth_chainId")
+        assert_refused(await verify(client, pending, forged))  # within the budget a forgery is checked...
+        assert node.count(excluding="eth_chainId") > before  # ...on the node: the counter sees it
+        for message in messages[:2]:
+            assert (await verify(client, message, sign(owner, message))).status_code == 200
+        spent = node.count(excluding="eth_chainId")
+        for _ in range(5):
+            for response in (
+                await verify(client, pending, forged),
+                await verify(client, pending, sign(owner, pending)),
+                await client.post("/auth/verify", json={"address": wallet, "signature": forged}),
+                await client.post("/auth/verify", json={"address": wallet, "signature": sign(owner, messages[3])}),
+            ):
+                assert response.status_code == 429, response.text
+                assert response.json()["error"] == "rate_limited"
+        assert node.count(excluding="eth_chainId") == spent
