@@ -1,11 +1,17 @@
 """A service that trusts web3-auth's access tokens, validating them with nothing but the JWKS URL.
 
-    pip install fastapi uvicorn "pyjwt[crypto]>=2.12"
+    pip install fastapi uvicorn "pyjwt[crypto]>=2.14"
     WEB3_AUTH_ISSUER=https://auth.example.com uvicorn app:app --port 8080
 
-Checked on every request, as RFC 8725 and RFC 9068 ask: the signature with a key from the JWKS (fetched
-once and cached; an unknown kid refetches it at most every 30 s), the algorithm pinned here (never read from
-the token), `typ: at+jwt`, the issuer, the audience, and exp/iat/nbf/sub/jti present.
+Checked on every request, as RFC 8725 and RFC 9068 ask: the signature with a key from the JWKS, the
+algorithm pinned here (never read from the token), `typ: at+jwt`, the issuer, the audience, and
+exp/iat/nbf/sub/jti present.
+
+The JWK Set is cached for 5 minutes (web3-auth's `Cache-Control: max-age`), then fetched again: a key the
+operator pruned stops being trusted within that time. No key is cached on its own (PyJWKClient's
+`cache_keys` keeps a key with no expiry, for as long as the process lives, even once it left the JWKS). A
+token with an unknown kid refetches the set at most every 30 s (`cooldown_duration`, PyJWT 2.14 and later;
+earlier releases refetch on every such token, which lets anyone make this service hammer web3-auth).
 
 A JWT stays valid until it expires, even after the user logged out. Where a revoked session must be refused
 at once, ask web3-auth instead: POST /auth/introspect, or put it in front as forward-auth.
@@ -21,8 +27,13 @@ ALGORITHM = "ES256"  # what web3-auth signs with (AUTH_JWT_ALG); pinned, never t
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 
-def create_app(issuer: str, audience: str, jwks_url: str | None = None) -> FastAPI:
-    keys = jwt.PyJWKClient(jwks_url or f"{issuer.rstrip('/')}/.well-known/jwks.json", cache_keys=True, timeout=5)
+def create_app(issuer: str, audience: str, jwks_url: str | None = None, jwks_cache_seconds: float = 300) -> FastAPI:
+    keys = jwt.PyJWKClient(
+        jwks_url or f"{issuer.rstrip('/')}/.well-known/jwks.json",
+        lifespan=jwks_cache_seconds,  # the whole set, then refetched; no per-key cache (cache_keys) that never expires
+        cooldown_duration=30,  # a TypeError on PyJWT before 2.14, which has no cooldown: upgrade
+        timeout=5,
+    )
 
     # A plain `def`: PyJWKClient fetches with urllib, so FastAPI runs this in its thread pool, off the event loop.
     def wallet(request: Request) -> dict[str, Any]:
