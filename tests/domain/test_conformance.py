@@ -5,6 +5,7 @@ vector's nonce), at the vector's `time`, else its Issued At, as the reference Ty
 """
 
 import json
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,8 @@ from app.stores.memory import MemoryStore
 from tests.support.budget import Unlimited, eoa_only
 
 VECTORS = Path(__file__).parents[1] / "conformance" / "siwe-ts"
-SHARED = Path(__file__).parents[3] / "shared" / "conformance" / "siwe-ts"
+# The vectors' source of truth, beside this checkout (`../shared/conformance`); tests/conformance is its copy.
+SHARED = Path(__file__).parents[3] / "shared" / "conformance"
 FIELD_NAMES = {
     "scheme": "scheme",
     "domain": "domain",
@@ -77,13 +79,50 @@ def fields_of(message: SiweMessage) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def relative_files(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def drift(ours: Path, shared: Path) -> list[str]:
+    """How the copy `ours` differs from `shared`: files only in one of them, and files whose bytes differ."""
+    our_files, shared_files = set(relative_files(ours)), set(relative_files(shared))
+    return (
+        [f"only in {ours}: {name}" for name in sorted(our_files - shared_files)]
+        + [f"only in {shared}: {name}" for name in sorted(shared_files - our_files)]
+        + [
+            f"{name} differs"
+            for name in sorted(our_files & shared_files)
+            if (ours / name).read_bytes() != (shared / name).read_bytes()
+        ]
+    )
+
+
 def test_the_vectors_are_the_shared_ones_byte_for_byte() -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is not beside this checkout; the copy in {VECTORS} is what the suite uses")
-    shared = sorted(path.name for path in SHARED.iterdir())
-    assert sorted(path.name for path in VECTORS.iterdir()) == shared
-    for name in shared:
-        assert (VECTORS / name).read_bytes() == (SHARED / name).read_bytes(), name
+    """tests/conformance must equal ../shared/conformance file for file, byte for byte, whenever that directory
+    exists; only a checkout with nothing beside it has nothing to compare."""
+    if not SHARED.exists():
+        pytest.skip(
+            f"no shared vectors to compare: {SHARED} does not exist (this checkout is not beside the shared "
+            f"workspace); the suite runs on its copy in {VECTORS.parent}"
+        )
+    assert SHARED.is_dir(), f"{SHARED} exists but is not a directory"
+    assert drift(VECTORS.parent, SHARED) == []
+
+
+def test_the_drift_check_sees_a_changed_byte_a_missing_file_and_an_extra_one(tmp_path: Path) -> None:
+    ours, shared = tmp_path / "ours", tmp_path / "shared"
+    shutil.copytree(VECTORS.parent, ours)
+    shutil.copytree(VECTORS.parent, shared)
+    assert drift(ours, shared) == []
+    changed = ours / "siwe-ts" / "parsing_positive.json"
+    changed.write_bytes(changed.read_bytes().replace(b"2021", b"2022", 1))
+    (shared / "siwe-ts" / "parsing_warnings.json").write_text("{}")
+    (ours / "README.md").unlink()
+    assert drift(ours, shared) == [
+        f"only in {shared}: README.md",
+        f"only in {shared}: siwe-ts/parsing_warnings.json",
+        "siwe-ts/parsing_positive.json differs",
+    ]
 
 
 @pytest.mark.parametrize("case", params("parsing_positive.json"))
@@ -144,25 +183,42 @@ async def verify_vector(case: dict[str, Any]) -> None:
     assert await store.find_challenge(case["address"], nonce) is None
 
 
-# Where our policy is deliberately stricter than the reference libraries, and why.
-STRICTER = {
+# Where our policy is deliberately stricter than the reference libraries: the refusal we give instead of
+# success, and why, which becomes part of the test id.
+STRICTER: dict[str, tuple[type[AuthError], str]] = {
     "expired message": (
         ExpiredMessage,
-        "its Expiration Time 2021-01-05 is before its Issued At 2022-01-05, and it is verified at `time` "
-        "2020-01-05, before it was issued: we refuse a message whose validity window is empty, and one issued "
-        "in the future (beyond AUTH_CLOCK_SKEW); the reference libraries only check Expiration Time and Not Before",
+        "Expiration Time 2021-01-05 is before Issued At 2022-01-05, an empty validity window, and it is "
+        "verified at 2020-01-05, before it was issued; the reference libraries check only Expiration Time "
+        "and Not Before",
     ),
 }
 
 
-@pytest.mark.parametrize(("name", "case"), load("verification_positive.json").items())
-async def test_positive_verification_vectors_sign_in(name: str, case: dict) -> None:
-    if name in STRICTER:
-        refusal, _why = STRICTER[name]
+def positive_verification_params() -> list[Any]:
+    """The positive verification vectors, each with the refusal we give instead (None: we accept it too); a
+    deliberate difference carries its reason in its id."""
+    cases = []
+    for name, case in load("verification_positive.json").items():
+        if name in STRICTER:
+            refusal, why = STRICTER[name]
+            cases.append(pytest.param(case, refusal, id=f"{name} [stricter: {why}]"))
+        else:
+            cases.append(pytest.param(case, None, id=name))
+    return cases
+
+
+@pytest.mark.parametrize(("case", "refusal"), positive_verification_params())
+async def test_positive_verification_vectors_sign_in(case: dict[str, Any], refusal: type[AuthError] | None) -> None:
+    if refusal is not None:
         with pytest.raises(refusal):
             await verify_vector(case)
         return
     await verify_vector(case)
+
+
+def test_every_deliberate_difference_names_a_positive_vector() -> None:
+    assert set(STRICTER) <= set(load("verification_positive.json"))
 
 
 NEGATIVE_OUTCOMES: dict[str, type[AuthError]] = {
