@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -87,18 +87,33 @@ async def client(
 
 
 @pytest.fixture
-async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+def open_store(store_kind: str, request: pytest.FixtureRequest) -> Callable[..., AbstractAsyncContextManager[Store]]:
+    """open_store(**options) -> an async context manager giving a store of the parametrised kind, built with
+    those options (max_rotations, say); the Redis ones on a real server."""
+
+    @asynccontextmanager
+    async def open_(**options: Any) -> AsyncIterator[Store]:
+        if store_kind == "memory":
+            yield MemoryStore(**options)
+            return
+        if store_kind == "redis-cluster":
+            url, prefix = request.getfixturevalue("redis_cluster").url, f"test-{uuid.uuid4().hex}"
+        else:
+            url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+        redis_store = RedisStore.from_url(url, prefix=prefix, timeout=0.5, **options)
+        try:
+            yield redis_store
+        finally:
+            await redis_store.close()
+
+    return open_
+
+
+@pytest.fixture
+async def store(open_store: Callable[..., AbstractAsyncContextManager[Store]]) -> AsyncIterator[Store]:
     """Each store implementation in turn; the Redis one on a real server."""
-    if store_kind == "memory":
-        yield MemoryStore()
-        return
-    if store_kind == "redis-cluster":
-        url, prefix = request.getfixturevalue("redis_cluster").url, f"test-{uuid.uuid4().hex}"
-    else:
-        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    redis_store = RedisStore.from_url(url, prefix=prefix, timeout=0.5)
-    yield redis_store
-    await redis_store.close()
+    async with open_store() as opened:
+        yield opened
 
 
 @pytest.fixture

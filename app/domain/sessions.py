@@ -1,9 +1,9 @@
 """Living sessions: refresh with rotation and reuse detection (RFC 9700 §4.14.2), logout, and whether an
 access token is still active for the services that ask (me, introspection, forward-auth).
 
-A session is revoked by logout or by the reuse of a rotated refresh token; its record then stays as long
-as its access tokens can live (AUTH_ACCESS_TTL + AUTH_CLOCK_SKEW), so every check refuses them until
-they expire on their own.
+A session is revoked by logout, by the reuse of a rotated refresh token, or by one rotation too many
+(app.stores.base.MAX_ROTATIONS); its record then stays as long as its access tokens can live
+(AUTH_ACCESS_TTL + AUTH_CLOCK_SKEW), so every check refuses them until they expire on their own.
 """
 
 from app.config import Settings
@@ -32,6 +32,8 @@ async def refresh(store: Store, tokens: TokenService, settings: Settings, *, ref
     )
     if result.outcome is Rotation.REUSED:
         raise RefreshReused()
+    if result.outcome is Rotation.EXHAUSTED:
+        raise InvalidGrant("This session was refreshed as many times as a session may: it has ended. Sign in again.")
     if result.session is None:
         raise InvalidGrant()
     return grant(result.session, new_token, tokens, now)

@@ -3,14 +3,19 @@
 Every implementation turns its own failures into app.errors.StoreUnavailable, so callers catch one thing.
 
 A session's refresh tokens are kept only as SHA-256 hashes: the current one, the one it replaced (for the
-optional grace window) and the last SPENT_KEPT rotated ones (to recognise their reuse). Rotation is one
-atomic step with these outcomes (RFC 9700 §4.14.2):
+optional grace window) and every rotated (spent) one for the session's whole life, to recognise their
+reuse however long ago they were rotated. A spent hash is kept as its first SPENT_MARK_HEX hex digits (128
+bits: still far beyond guessing a token whose hash starts with them), newest first, in one space-separated
+string; a session rotates at most MAX_ROTATIONS times, which bounds it. Rotation is one atomic step with
+these outcomes (RFC 9700 §4.14.2):
 
     presented hash             outcome    effect
     the current one            ROTATED    the new hash becomes current; the presented one is spent
     the previous one, within   GRACE      the new hash becomes current (the client lost the response that
       the grace window                    carried the current one); the replaced one is spent, so whoever
                                           holds it and presents it later triggers reuse detection
+    either of the two above,   EXHAUSTED  the session is revoked: it may not rotate again, and forgetting a
+      after MAX_ROTATIONS                 spent token to make room would let its reuse pass unnoticed
     a spent one                REUSED     the session is revoked: every token of it dies
     anything else, or the      INVALID    nothing changes (a forger who knows a session id cannot revoke it)
       session revoked or over
@@ -24,7 +29,17 @@ from typing import Protocol
 # Per address: what a flood of challenges for one address can make us hold (dropped_for says which one gives
 # way to a new one); the address-only form of /auth/verify tries each of them.
 OUTSTANDING_CHALLENGES = 8
-SPENT_KEPT = 16  # rotated refresh-token hashes remembered per session, to detect their reuse
+SPENT_MARK_HEX = 32  # hex digits of a spent refresh-token hash that a session keeps (128 of its 256 bits)
+# Rotations per session, so that its spent hashes stay bounded (33 bytes each: 330 KB at most). Sessions last
+# AUTH_REFRESH_TTL (14 days by default); a client refreshing every 15 minutes (the default access-token
+# lifetime) rotates 1,344 times in 14 days, so this leaves room for clients that refresh far more eagerly.
+# A session that reaches it ends (its user signs in again) rather than forgetting a spent token.
+MAX_ROTATIONS = 10_000
+
+
+def spent_mark(refresh_hash: str) -> str:
+    """What a session keeps of a spent refresh-token hash, and compares presented hashes by."""
+    return refresh_hash[:SPENT_MARK_HEX]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,7 @@ class Rotation(enum.Enum):
     ROTATED = "rotated"
     GRACE = "grace"
     REUSED = "reused"
+    EXHAUSTED = "exhausted"
     INVALID = "invalid"
 
 
@@ -105,11 +121,14 @@ class Store(Protocol):
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
         """One atomic rotation step (see the table above). `grace` is in seconds, 0 for none; a revoked
-        session is kept `keep_revoked` seconds (as long as its access tokens can live), then forgotten."""
+        session is kept `keep_revoked` seconds (as long as its access tokens can live), then forgotten.
+        A session rotates at most MAX_ROTATIONS times (ROTATED and GRACE both count; a store may be
+        built with a lower cap)."""
 
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         """Revoke the session (kept `keep_revoked` seconds more at most). With `refresh_hash`, only if it is
-        one of the session's refresh tokens, current or spent. True when the session is (now) revoked."""
+        one of the session's refresh tokens, current or spent (however long ago). True when the session is
+        (now) revoked."""
 
     async def ping(self) -> None:
         """Return when the store answers; raise StoreUnavailable otherwise."""

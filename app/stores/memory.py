@@ -14,13 +14,14 @@ from typing import Generic, NamedTuple, TypeVar
 
 from app.observability.metrics import metered
 from app.stores.base import (
+    MAX_ROTATIONS,
     OUTSTANDING_CHALLENGES,
-    SPENT_KEPT,
     Challenge,
     Rotation,
     RotationResult,
     Session,
     dropped_for,
+    spent_mark,
 )
 
 Value = TypeVar("Value")
@@ -94,20 +95,29 @@ class _Family(NamedTuple):
     current: str
     previous: str = ""
     rotated_at: int = 0
-    spent: tuple[str, ...] = ()
+    spent: str = ""  # spent_mark of every rotated hash, newest first, space-separated (as on Redis)
+    rotations: int = 0
     revoked: bool = False
 
     @property
     def row(self) -> "FamilyRow":
         """An exact tuple: the collector untracks those (not their subclasses) when all they hold is atomic."""
-        return (self.session, self.current, self.previous, self.rotated_at, self.spent, self.revoked)
+        return (self.session, self.current, self.previous, self.rotated_at, self.spent, self.rotations, self.revoked)
+
+    def spend(self, refresh_hash: str) -> str:
+        """The spent list with `refresh_hash` in front."""
+        return f"{spent_mark(refresh_hash)} {self.spent}" if self.spent else spent_mark(refresh_hash)
+
+    def is_spent(self, refresh_hash: str) -> bool:
+        return refresh_hash != "" and f" {spent_mark(refresh_hash)} " in f" {self.spent} "
 
 
-FamilyRow = tuple[SessionRow, str, str, int, tuple[str, ...], bool]
+FamilyRow = tuple[SessionRow, str, str, int, str, int, bool]
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, *, max_rotations: int = MAX_ROTATIONS) -> None:
+        self.max_rotations = max_rotations
         self.challenges: _ExpiringMap[tuple[ChallengeRow, ...]] = _ExpiringMap()  # by address, newest first
         self.families: _ExpiringMap[FamilyRow] = _ExpiringMap()  # by session id
 
@@ -158,16 +168,27 @@ class MemoryStore:
         if family is None:
             return RotationResult(Rotation.INVALID)
         session = Session(*family.session)
-        if presented_hash == family.current:
-            spent = (presented_hash, *family.spent)[:SPENT_KEPT]
-            rotated = family._replace(previous=presented_hash, current=new_hash, rotated_at=now, spent=spent)
+        is_current = presented_hash == family.current
+        in_grace = presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace
+        if (is_current or in_grace) and family.rotations >= self.max_rotations:
+            self._revoke(session_id, family, keep_revoked)
+            return RotationResult(Rotation.EXHAUSTED)
+        rotations = family.rotations + 1
+        if is_current:
+            rotated = family._replace(
+                current=new_hash,
+                previous=presented_hash,
+                rotated_at=now,
+                spent=family.spend(presented_hash),
+                rotations=rotations,
+            )
             self.families.replace(session_id, rotated.row)
             return RotationResult(Rotation.ROTATED, session)
-        if presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace:
-            spent = (family.current, *family.spent)[:SPENT_KEPT]
-            self.families.replace(session_id, family._replace(current=new_hash, spent=spent).row)
+        if in_grace:
+            sibling = family._replace(current=new_hash, spent=family.spend(family.current), rotations=rotations)
+            self.families.replace(session_id, sibling.row)
             return RotationResult(Rotation.GRACE, session)
-        if presented_hash in family.spent:
+        if family.is_spent(presented_hash):
             self._revoke(session_id, family, keep_revoked)
             return RotationResult(Rotation.REUSED)
         return RotationResult(Rotation.INVALID)
@@ -180,7 +201,7 @@ class MemoryStore:
         family = _Family(*row)
         if family.revoked:
             return True
-        if refresh_hash is not None and refresh_hash != family.current and refresh_hash not in family.spent:
+        if refresh_hash is not None and refresh_hash != family.current and not family.is_spent(refresh_hash):
             return False
         self._revoke(session_id, family, keep_revoked)
         return True

@@ -37,7 +37,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.errors import StoreUnavailable
 from app.observability.metrics import metered
-from app.stores.base import OUTSTANDING_CHALLENGES, SPENT_KEPT, Challenge, Rotation, RotationResult, Session
+from app.stores.base import (
+    MAX_ROTATIONS,
+    OUTSTANDING_CHALLENGES,
+    SPENT_MARK_HEX,
+    Challenge,
+    Rotation,
+    RotationResult,
+    Session,
+)
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import within_budget
 
@@ -106,44 +114,53 @@ _REDEEM = (
     "return 1\n"
 )
 
-# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list.
-_FAMILY_FUNCTIONS = """
+# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list
+# (app.stores.base.spent_mark of every rotated hash, newest first, space-separated).
+_FAMILY_FUNCTIONS = (
+    f"local spent_mark_hex = {SPENT_MARK_HEX}\n"
+    + """
 local function revoke(key, keep)
   redis.call('HSET', key, 'revoked', '1')
   local ttl = redis.call('TTL', key)
   if ttl < 0 or ttl > keep then redis.call('EXPIRE', key, keep) end
 end
 local function is_spent(spent, hash)
-  return string.find(' ' .. spent .. ' ', ' ' .. hash .. ' ', 1, true) ~= nil
+  local mark = string.sub(hash, 1, spent_mark_hex)
+  return hash ~= '' and string.find(' ' .. spent .. ' ', ' ' .. mark .. ' ', 1, true) ~= nil
 end
-local function spend(spent, hash, kept)  -- `hash` first, then at most kept - 1 of the older ones
-  local list, count = hash, 1
-  for older in string.gmatch(spent, '%S+') do
-    if count >= kept then break end
-    list, count = list .. ' ' .. older, count + 1
-  end
-  return list
+local function spend(spent, hash)
+  local mark = string.sub(hash, 1, spent_mark_hex)
+  if spent == '' then return mark end
+  return mark .. ' ' .. spent
 end
 """
+)
 
-# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, spent_kept.
+# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, max_rotations.
 # The state machine of app.stores.base, in one atomic step.
 _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'spent', 'expires_at',
-                     'address', 'chain_id', 'created_at')
+                     'address', 'chain_id', 'created_at', 'rotations')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 if not f[1] or f[4] == '1' or now >= tonumber(f[6]) then return {'invalid'} end
 local session = {f[7], f[8], f[9], f[6]}
-if presented == f[1] then
+local is_current = presented == f[1]
+local in_grace = presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace
+local rotations = tonumber(f[10]) or 0
+if (is_current or in_grace) and rotations >= tonumber(ARGV[6]) then
+  revoke(KEYS[1], tonumber(ARGV[5]))
+  return {'exhausted'}
+end
+if is_current then
   redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
-             'spent', spend(f[5], presented, tonumber(ARGV[6])))
+             'spent', spend(f[5], presented), 'rotations', rotations + 1)
   return {'rotated', unpack(session)}
 end
-if presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace then
+if in_grace then
   -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'spent', spend(f[5], f[1], tonumber(ARGV[6])))
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'spent', spend(f[5], f[1]), 'rotations', rotations + 1)
   return {'grace', unpack(session)}
 end
 if is_spent(f[5], presented) then
@@ -190,10 +207,17 @@ def _session(session_id: str, fields: list[Any]) -> Session:
 
 class RedisStore:
     def __init__(
-        self, connection: StoreConnection, *, prefix: str, timeout: float, one_step_redeem: bool | None = None
+        self,
+        connection: StoreConnection,
+        *,
+        prefix: str,
+        timeout: float,
+        one_step_redeem: bool | None = None,
+        max_rotations: int = MAX_ROTATIONS,
     ) -> None:
         """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot)."""
         self._connection = connection
+        self.max_rotations = max_rotations
         self._redis = client = connection.client
         self._prefix = prefix
         self._timeout = timeout
@@ -209,9 +233,19 @@ class RedisStore:
         self._revoke = client.register_script(_REVOKE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str, timeout: float, one_step_redeem: bool | None = None) -> Self:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str,
+        timeout: float,
+        one_step_redeem: bool | None = None,
+        max_rotations: int = MAX_ROTATIONS,
+    ) -> Self:
         connection = store_connection(parse_redis_url(url), timeout)
-        return cls(connection, prefix=prefix, timeout=timeout, one_step_redeem=one_step_redeem)
+        return cls(
+            connection, prefix=prefix, timeout=timeout, one_step_redeem=one_step_redeem, max_rotations=max_rotations
+        )
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
         """One store operation within the request's deadline; Redis failures become StoreUnavailable."""
@@ -274,6 +308,7 @@ class RedisStore:
             "previous", "",
             "rotated_at", session.created_at,
             "spent", "",
+            "rotations", 0,
             "revoked", "0",
         ]  # fmt: skip
         ttl = session.expires_at - session.created_at
@@ -309,7 +344,7 @@ class RedisStore:
     async def rotate_refresh(
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
-        arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, SPENT_KEPT]
+        arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations]
         reply = await self._run(lambda: self._rotate(keys=[self._session_key(session_id)], args=arguments))
         outcome = Rotation(_text(reply[0]))
         return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)

@@ -13,11 +13,14 @@ import jwt
 from asgi_lifespan import LifespanManager
 from eth_account.signers.local import LocalAccount
 
+from app.config import Settings
 from app.domain.keys import generate_private_key, private_jwk
 from app.main import create_app
-from tests.support.app import signed_in
+from app.stores.base import Store
+from tests.support.app import app_client, signed_in
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+OpenStore = Callable[..., AbstractAsyncContextManager[Store]]
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
@@ -84,6 +87,31 @@ async def test_reuse_of_a_rotated_token_revokes_the_session_everywhere(
     assert_error(await refresh(client, first["refresh_token"]), 401, "refresh_reused")
     await assert_all_refused(client, [first["access_token"], second["access_token"]], [second["refresh_token"]])
     assert_error(await refresh(client, second["refresh_token"]), 401, "invalid_grant")
+
+
+async def test_a_token_rotated_long_ago_is_still_reuse(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
+    """A thief who refreshes a stolen token many times cannot make the victim's copy merely unknown."""
+    first = await signed_in(client, wallet)
+    newest = first
+    for _ in range(20):
+        response = await refresh(client, newest["refresh_token"])
+        assert response.status_code == 200, response.text
+        newest = response.json()
+    assert_error(await refresh(client, first["refresh_token"]), 401, "refresh_reused")
+    await assert_all_refused(client, [newest["access_token"]], [newest["refresh_token"]])
+
+
+async def test_a_session_refreshed_too_many_times_ends(
+    open_store: OpenStore, make_settings: Callable[..., Settings], wallet: LocalAccount
+) -> None:
+    async with open_store(max_rotations=2) as store, app_client(make_settings(), store) as client:
+        tokens = await signed_in(client, wallet)
+        for _ in range(2):
+            tokens = (await refresh(client, tokens["refresh_token"])).json()
+        response = await refresh(client, tokens["refresh_token"])
+        assert_error(response, 401, "invalid_grant")
+        assert "Sign in again" in response.json()["detail"]
+        await assert_all_refused(client, [tokens["access_token"]], [tokens["refresh_token"]])
 
 
 async def test_logout_with_the_access_token(client: httpx.AsyncClient, wallet: LocalAccount) -> None:

@@ -3,9 +3,13 @@
 import asyncio
 import hashlib
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
 
 from app.domain.tokens import new_id
-from app.stores.base import SPENT_KEPT, Challenge, Rotation, Session, Store
+from app.stores.base import Challenge, Rotation, Session, Store
 
 KEEP = 60  # seconds a revoked session is remembered in these tests
 
@@ -104,13 +108,83 @@ async def test_a_session_over_its_absolute_lifetime_does_not_rotate(store: Store
     assert await rotate(store, session, digest("r1"), digest("r2"), at=session.expires_at - 1) is Rotation.ROTATED
 
 
-async def test_only_the_last_spent_tokens_are_remembered(store: Store) -> None:
-    session = await open_session(store, digest("r0"))
-    for index in range(SPENT_KEPT + 2):
+LONG_AGO = 40  # rotations: well past the 16 spent tokens sessions used to remember
+
+
+async def rotate_many(store: Store, session: Session, count: int) -> str:
+    """Rotate r0 -> r1 -> ... -> r<count>; the newest hash."""
+    for index in range(count):
         assert await rotate(store, session, digest(f"r{index}"), digest(f"r{index + 1}")) is Rotation.ROTATED
-    assert await rotate(store, session, digest("r0"), digest("x")) is Rotation.INVALID  # forgotten
-    assert await rotate(store, session, digest("r1"), digest("x")) is Rotation.INVALID
-    assert await rotate(store, session, digest("r2"), digest("x")) is Rotation.REUSED  # still remembered
+    return digest(f"r{count}")
+
+
+async def test_a_token_spent_long_ago_is_still_reuse(store: Store) -> None:
+    """A thief who rotated a stolen token many times cannot make the victim's copy merely unknown."""
+    session = await open_session(store, digest("r0"))
+    newest = await rotate_many(store, session, LONG_AGO)
+    assert await rotate(store, session, digest("r0"), digest("x")) is Rotation.REUSED
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, newest, digest("y")) is Rotation.INVALID  # the thief's chain dies
+
+
+async def test_every_spent_token_is_remembered(store: Store) -> None:
+    for spent_index in (0, 1, LONG_AGO // 2, LONG_AGO - 1):
+        session = await open_session(store, digest("r0"))
+        await rotate_many(store, session, LONG_AGO)
+        assert await rotate(store, session, digest(f"r{spent_index}"), digest("x")) is Rotation.REUSED, spent_index
+
+
+async def test_logout_accepts_a_token_spent_long_ago(store: Store) -> None:
+    session = await open_session(store, digest("r0"))
+    newest = await rotate_many(store, session, LONG_AGO)
+    assert await store.revoke_session(session.session_id, keep_revoked=KEEP, refresh_hash=digest("forged")) is False
+    assert await store.revoke_session(session.session_id, keep_revoked=KEEP, refresh_hash=digest("r0")) is True
+    assert await rotate(store, session, newest, digest("x")) is Rotation.INVALID
+
+
+CAP = 3  # rotations per session allowed by `capped_store`
+
+
+@pytest.fixture
+async def capped_store(open_store: Callable[..., AbstractAsyncContextManager[Store]]) -> AsyncIterator[Store]:
+    """The parametrised kind of store, built to allow CAP rotations per session instead of MAX_ROTATIONS."""
+    async with open_store(max_rotations=CAP) as store:
+        yield store
+
+
+async def test_one_rotation_past_the_cap_revokes_the_session(capped_store: Store) -> None:
+    """Rather than forget a spent token, a session that has rotated CAP times ends."""
+    store = capped_store
+    session = await open_session(store, digest("r0"))
+    newest = await rotate_many(store, session, CAP)
+    assert await rotate(store, session, newest, digest("x")) is Rotation.EXHAUSTED
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, newest, digest("y")) is Rotation.INVALID
+    assert await rotate(store, session, digest("r0"), digest("z")) is Rotation.INVALID  # revoked: nothing to do
+
+
+async def test_grace_rotations_count_towards_the_cap(capped_store: Store) -> None:
+    store = capped_store
+    session = await open_session(store, digest("r0"))
+    now = int(time.time())
+    await rotate_many(store, session, CAP - 1)
+    predecessor, current = digest(f"r{CAP - 2}"), digest(f"r{CAP - 1}")
+    assert await rotate(store, session, predecessor, digest("sibling"), grace=10, at=now) is Rotation.GRACE
+    # CAP rotations done: not even the predecessor, within the window, rotates again
+    assert await rotate(store, session, predecessor, digest("x"), grace=10, at=now) is Rotation.EXHAUSTED
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, digest("sibling"), digest("y")) is Rotation.INVALID
+    assert await rotate(store, session, current, digest("z")) is Rotation.INVALID
+
+
+async def test_an_unknown_token_never_exhausts_a_session(capped_store: Store) -> None:
+    store = capped_store
+    session = await open_session(store, digest("r0"))
+    newest = await rotate_many(store, session, CAP)
+    assert await rotate(store, session, digest("forged"), digest("x")) is Rotation.INVALID
+    assert await store.find_session(session.session_id) == session
+    assert await rotate(store, session, digest("r0"), digest("x")) is Rotation.REUSED  # spent tokens still count
+    assert await rotate(store, session, newest, digest("y")) is Rotation.INVALID
 
 
 async def test_revocation(store: Store) -> None:
