@@ -184,6 +184,8 @@ class Settings(BaseSettings):
         for domain in value:
             if grammar.authority_re.fullmatch(domain) is None:
                 raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
+            if grammar.hosted_authority_re.fullmatch(domain) is None:
+                raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
         return value
 
     @field_validator("rate_limit_ip", "rate_limit_address")
