@@ -11,7 +11,8 @@ import pytest
 from app.config import Settings, available_cores
 from app.domain.keys import key_set_from_jwks
 from app.main import create_app
-from tests.support.process import run_app, serving
+from tests.support.process import run_app, serving, started_app
+from tests.support.redis_server import free_port
 from tests.support.wallets import new_wallet, sign
 
 
@@ -96,6 +97,38 @@ def test_python_m_app_serves_a_complete_sign_in(tmp_path: Path) -> None:
         assert me.json()["address"] == wallet.address
         published = http.get("/.well-known/jwks.json").json()["keys"]
         assert [key["kid"] for key in published] == [json.loads(keys_file.read_text())["keys"][0]["kid"]]
+
+
+def test_the_pure_python_ecc_backend_stops_the_start_with_one_line() -> None:
+    """eth-keys falls back to its pure-Python backend silently (~200 times slower than coincurve): forced onto
+    it, the service refuses to start, as for any other bad setting."""
+    result = run_app(AUTH_PORT=str(free_port()), ECC_BACKEND_CLASS="eth_keys.backends.NativeECCBackend")
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: ")
+    assert "NativeECCBackend" in lines[0]
+    assert "coincurve" in lines[0]
+
+
+@pytest.mark.parametrize("with_key_file", [False, True])
+def test_starting_without_a_key_logs_the_ephemeral_key_warning(tmp_path: Path, with_key_file: bool) -> None:
+    variables: dict[str, str] = {}
+    if with_key_file:
+        (tmp_path / "keys.json").write_text(run_app("keygen").stdout)
+        variables["AUTH_JWT_KEYS_FILE"] = str(tmp_path / "keys.json")
+    with started_app(**variables) as running:
+        kid = httpx.get(f"{running.url}/.well-known/jwks.json").json()["keys"][0]["kid"]
+        assert running.stop() == 0
+        records = [json.loads(line) for line in running.output().splitlines() if line.startswith("{")]
+    warnings = [record for record in records if "ephemeral" in record["message"]]
+    if with_key_file:
+        assert warnings == []
+        return
+    assert len(warnings) == 1, records
+    assert warnings[0]["level"] == "warning"
+    assert warnings[0]["message"].startswith("no AUTH_JWT_KEYS_FILE: signing with an ephemeral ES256 key")
+    assert f"(kid {kid})" in warnings[0]["message"]  # the key it then publishes
 
 
 def test_a_bad_node_url_is_refused_without_showing_it() -> None:
