@@ -127,6 +127,10 @@ class InvalidToken(AuthError):
     code = "invalid_token"
     default_detail = "The access token is malformed, expired or revoked."
     www_authenticate: ClassVar[str] = 'Bearer error="invalid_token"'
+    header_docs: ClassVar[dict[str, str]] = {
+        "WWW-Authenticate": '`Bearer error="invalid_token"` (RFC 6750 §3.1); `Bearer` alone when the request '
+        "carried no token at all (everywhere but /auth/forward).",
+    }
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": self.www_authenticate})
@@ -155,6 +159,9 @@ class InvalidClient(AuthError):
     status = 401
     code = "invalid_client"
     default_detail = "Introspection needs the caller credential: Authorization: Bearer <AUTH_INTROSPECT_TOKEN>."
+    header_docs: ClassVar[dict[str, str]] = {
+        "WWW-Authenticate": '`Bearer realm="introspection"`: send AUTH_INTROSPECT_TOKEN as the bearer credential.',
+    }
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="introspection"'})

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import rate_limits_of, required_bearer_token, services_of
 from app.api.handlers import error_responses
-from app.api.openapi import ACCESS_TOKEN, SESSION_LINKS, SIGN_IN_LINK
+from app.api.openapi import ACCESS_TOKEN, NOT_CACHED, SESSION_LINKS, SIGN_IN_LINK
 from app.api.ratelimit import WalletBudget
 from app.api.schemas import (
     ChallengeRequest,
@@ -47,7 +47,7 @@ ME_PATH = "/auth/me"
     response_model=ChallengeResponse,
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
     responses={
-        200: {"description": "The message to sign.", "links": SIGN_IN_LINK},
+        200: {"description": "The message to sign.", "links": SIGN_IN_LINK, **NOT_CACHED},
         **error_responses(
             InvalidRequest,
             MalformedRequest,
@@ -93,7 +93,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
     response_model=TokenResponse,
     summary="Trade a signed message for an access token and a refresh token",
     responses={
-        200: {"description": "Signed in.", "links": SESSION_LINKS},
+        200: {"description": "Signed in.", "links": SESSION_LINKS, **NOT_CACHED},
         **error_responses(
             InvalidMessage,
             DomainNotAllowed,
@@ -129,7 +129,10 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     "/me",
     response_model=MeResponse,
     summary="Who the bearer of an access token is",
-    responses=error_responses(InvalidToken, RateLimited, StoreUnavailable),
+    responses={
+        200: {"description": "The token's identity.", **NOT_CACHED},
+        **error_responses(InvalidToken, RateLimited, StoreUnavailable),
+    },
     openapi_extra=ACCESS_TOKEN,
 )
 async def me(request: Request) -> Response:

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import bearer_token
 from app.api.handlers import error_responses
-from app.api.openapi import ACCESS_TOKEN
-from app.api.schemas import NO_STORE
+from app.api.openapi import ACCESS_TOKEN, documented_headers
+from app.api.schemas import NO_STORE, NO_STORE_DOCS
 from app.domain.sessions import active_claims
 from app.domain.tokens import AccessClaims
 from app.errors import InvalidToken, StoreUnavailable
@@ -31,6 +31,9 @@ IDENTITY_HEADERS: dict[str, tuple[str, Callable[[AccessClaims], str]]] = {
 
 def _identity(claims: AccessClaims) -> dict[str, str]:
     return {name: value(claims) for name, (_, value) in IDENTITY_HEADERS.items()}
+
+
+_ALLOWED_HEADER_DOCS = {**{name: text for name, (text, _) in IDENTITY_HEADERS.items()}, **NO_STORE_DOCS}
 
 
 async def forward(request: Request) -> Response:
@@ -54,10 +57,7 @@ for method in DOCUMENTED_METHODS:  # one operation per method, so each has its o
         responses={
             200: {
                 "description": "The token is valid; empty body.",
-                "headers": {
-                    name: {"description": text, "schema": {"type": "string"}}
-                    for name, (text, _) in IDENTITY_HEADERS.items()
-                },
+                "headers": documented_headers(_ALLOWED_HEADER_DOCS, required=_ALLOWED_HEADER_DOCS),
                 "content": None,
             },
             **error_responses(InvalidToken, StoreUnavailable),

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from app.api.openapi import documented_headers
 from app.api.schemas import ErrorBody
 from app.errors import (
     AuthError,
@@ -31,6 +32,10 @@ _CODES_BY_STATUS = {
 _MAX_VALIDATION_PROBLEMS = 3
 # A client that went away before its request was whole: not a bad request of its own (nginx says 499 too).
 CLIENT_CLOSED, CLIENT_CLOSED_STATUS = "client_closed", 499
+
+
+# What render adds to every error's own headers (AuthError.header_docs), for the OpenAPI schema.
+RENDERED_HEADER_DOCS = {"Cache-Control": "`no-store`: no cache keeps a refusal or an outage around."}
 
 
 def render(error: AuthError) -> JSONResponse:
@@ -80,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def error_responses(*errors: type[AuthError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: per status, the error codes it can answer with and their headers."""
+    """OpenAPI `responses` for a route: per status, the error codes it can answer with and their headers.
+    A header is required when every error of that status carries it; otherwise its description says with
+    which codes it comes."""
     by_status: dict[int, list[type[AuthError]]] = defaultdict(list)
     for error in errors:
         by_status[error.status].append(error)
@@ -91,10 +98,15 @@ def error_responses(*errors: type[AuthError]) -> dict[int | str, dict[str, Any]]
             "model": ErrorBody,
             "description": "Error codes: " + ", ".join(f"`{code}`" for code in codes),
         }
-        headers = {name: doc for error in group for name, doc in error.header_docs.items()}
-        if headers:
-            response["headers"] = {
-                name: {"description": doc, "schema": {"type": "string"}} for name, doc in headers.items()
-            }
+        headers = dict(RENDERED_HEADER_DOCS)
+        required = set(RENDERED_HEADER_DOCS)
+        for name, doc in {name: doc for error in group for name, doc in error.header_docs.items()}.items():
+            carriers = list(dict.fromkeys(error.code for error in group if name in error.header_docs))
+            if carriers == codes:
+                required.add(name)
+            else:
+                doc = "With " + ", ".join(f"`{code}`" for code in carriers) + ": " + doc
+            headers[name] = doc
+        response["headers"] = documented_headers(headers, required)
         responses[status] = response
     return responses

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.api.deps import ServicesDep
+from app.api.openapi import documented_headers
 from app.api.schemas import AuthorizationServerMetadata, Jwks
 
 router = APIRouter(tags=["keys"])
@@ -12,15 +13,31 @@ router = APIRouter(tags=["keys"])
 # if it was staged (keygen --stage) at least this long before; otherwise validators refetch on an unknown kid.
 JWKS_MAX_AGE = 300
 PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+CACHEABLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Successful Response",
+        "headers": documented_headers(
+            {"Cache-Control": f"`public, max-age={JWKS_MAX_AGE}`: any cache may keep it this long."},
+            required=PUBLIC_CACHE,
+        ),
+    }
+}
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys for validating access tokens", response_model=Jwks)
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys for validating access tokens",
+    response_model=Jwks,
+    responses=CACHEABLE,
+)
 async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
     response.headers.update(PUBLIC_CACHE)
     return services.keys.jwks()
 
 
-@router.get("/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata")
+@router.get(
+    "/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata", responses=CACHEABLE
+)
 async def metadata(services: ServicesDep, response: Response) -> AuthorizationServerMetadata:
     issuer = services.settings.issuer.rstrip("/")
     response.headers.update(PUBLIC_CACHE)

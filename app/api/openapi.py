@@ -1,10 +1,13 @@
 """What the OpenAPI schema says beyond the routes: how callers authenticate, and how one response leads to the
 next request (OpenAPI links, which also let schemathesis chain calls in its stateful tests)."""
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from app.api.schemas import NO_STORE_DOCS
 
 SECURITY_SCHEMES = {
     "accessToken": {
@@ -40,6 +43,19 @@ SESSION_LINKS = {
         "requestBody": {"refresh_token": "$response.body#/refresh_token"},
     },
 }
+
+
+def documented_headers(docs: Mapping[str, str], required: Collection[str] = ()) -> dict[str, dict[str, Any]]:
+    """OpenAPI header objects for the `docs` (name: description) of a response; those in `required` are on
+    every such response."""
+    return {
+        name: {"description": doc, "schema": {"type": "string"}, **({"required": True} if name in required else {})}
+        for name, doc in docs.items()
+    }
+
+
+# A success response sent with NO_STORE (tokens, identities, challenges)
+NOT_CACHED: dict[str, Any] = {"headers": documented_headers(NO_STORE_DOCS, required=NO_STORE_DOCS)}
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -52,6 +52,10 @@ Signature = Annotated[
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # token responses (RFC 6749 §5.1)
+NO_STORE_DOCS = {  # NO_STORE, for the OpenAPI schema
+    "Cache-Control": "`no-store`: tokens and identities are never cached (RFC 6749 §5.1).",
+    "Pragma": "`no-cache`, for HTTP/1.0 caches.",
+}
 
 
 def no_store_json(body: BaseModel, *, exclude_none: bool = False) -> Response:

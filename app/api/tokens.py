@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from app.api.credentials import presents
 from app.api.deps import ServicesDep, bearer_token, services_of
 from app.api.handlers import error_responses
-from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, SESSION_LINKS
+from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, NOT_CACHED, SESSION_LINKS
 from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse, no_store_json
 from app.domain import sessions
 from app.errors import (
@@ -33,7 +33,7 @@ INTROSPECT_PATH = "/auth/introspect"
     response_model=TokenResponse,
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
     responses={
-        200: {"description": "New tokens.", "links": SESSION_LINKS},
+        200: {"description": "New tokens.", "links": SESSION_LINKS, **NOT_CACHED},
         **error_responses(
             InvalidGrant,
             RefreshReused,
@@ -57,9 +57,18 @@ async def refresh(body: RefreshRequest, request: Request) -> Response:
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the session: with `Authorization: Bearer <access token>`, or a body {refresh_token}",
-    responses=error_responses(
-        InvalidToken, InvalidGrant, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable
-    ),
+    responses={
+        204: {"description": "The session is revoked.", **NOT_CACHED},
+        **error_responses(
+            InvalidToken,
+            InvalidGrant,
+            InvalidRequest,
+            MalformedRequest,
+            PayloadTooLarge,
+            RateLimited,
+            StoreUnavailable,
+        ),
+    },
     openapi_extra=ACCESS_TOKEN_OR_BODY,
 )
 async def logout(request: Request, services: ServicesDep, body: LogoutRequest | None = None) -> Response:
@@ -89,9 +98,12 @@ async def introspection_caller(request: Request) -> None:
     response_model=Introspection,
     summary="RFC 7662 token introspection: is this access token active?",
     dependencies=[Depends(introspection_caller)],
-    responses=error_responses(
-        InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable
-    ),
+    responses={
+        200: {"description": "Whether the token is active, and its claims when it is.", **NOT_CACHED},
+        **error_responses(
+            InvalidClient, InvalidRequest, MalformedRequest, PayloadTooLarge, RateLimited, StoreUnavailable
+        ),
+    },
     openapi_extra=INTROSPECTION_CALLER,
 )
 async def introspect(
