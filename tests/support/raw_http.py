@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -12,6 +13,10 @@ from urllib.parse import urlsplit
 class Answer:
     status: int
     seconds: float  # from opening the connection to the end of the response
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 async def send(base_url: str, method: str, path: str, body: object | None = None) -> Answer:
@@ -46,4 +51,4 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, st
     status_line = response.split(b"\r\n", 1)[0].split()
     if len(status_line) < 2:
         raise ConnectionError(f"no HTTP response to {request}: {response[:80]!r}")
-    return Answer(int(status_line[1]), time.monotonic() - started)
+    return Answer(int(status_line[1]), time.monotonic() - started, response.partition(b"\r\n\r\n")[2])
