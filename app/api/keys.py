@@ -13,6 +13,8 @@ router = APIRouter(tags=["keys"])
 # if it was staged (keygen --stage) at least this long before; otherwise validators refetch on an unknown kid.
 JWKS_MAX_AGE = 300
 PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+# RFC 8414 §2: client authentication methods (RFC 7591's registry, "none") or access token types ("Bearer")
+INTROSPECTION_AUTH, NO_AUTH = "Bearer", "none"
 CACHEABLE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Successful Response",
@@ -45,7 +47,11 @@ async def metadata(services: ServicesDep, response: Response) -> AuthorizationSe
         issuer=services.settings.issuer,
         jwks_uri=f"{issuer}/.well-known/jwks.json",
         introspection_endpoint=f"{issuer}/auth/introspect",
+        introspection_endpoint_auth_methods_supported=[
+            INTROSPECTION_AUTH if services.settings.introspect_token is not None else NO_AUTH
+        ],
         response_types_supported=[],
+        grant_types_supported=[],
         siwe_challenge_endpoint=f"{issuer}/auth/challenge",
         siwe_verify_endpoint=f"{issuer}/auth/verify",
         refresh_endpoint=f"{issuer}/auth/refresh",

@@ -160,13 +160,22 @@ class Introspection(BaseModel):
 
 class AuthorizationServerMetadata(BaseModel):
     """RFC 8414 metadata, so validators can discover the keys from the issuer. web3-auth has no OAuth
-    authorization or token endpoint (sign-in is EIP-4361; refresh takes JSON), so none is advertised; its
-    own endpoints are listed under names of their own."""
+    authorization or token endpoint (sign-in is EIP-4361; refresh takes JSON, without grant_type): it
+    supports no OAuth grant and says so. RFC 8414 §2 requires `token_endpoint` unless only the implicit
+    grant is supported; it is left out on purpose, since naming /auth/refresh so would have OAuth clients
+    send it form-encoded grants it refuses. Its own endpoints are listed under names of their own."""
 
     issuer: str
     jwks_uri: str
     introspection_endpoint: str
+    introspection_endpoint_auth_methods_supported: list[str] = Field(
+        description="`Bearer` (an OAuth access token type, as RFC 8414 §2 allows) when AUTH_INTROSPECT_TOKEN is "
+        "set: send it as `Authorization: Bearer`; `none` (no client authentication) when it is not."
+    )
     response_types_supported: list[str] = Field(description="Empty: no OAuth authorization endpoint.")
+    grant_types_supported: list[str] = Field(
+        description="Empty: no OAuth grant (left out, RFC 8414 would mean authorization_code and implicit)."
+    )
     siwe_challenge_endpoint: str
     siwe_verify_endpoint: str
     refresh_endpoint: str

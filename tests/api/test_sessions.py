@@ -335,6 +335,26 @@ async def test_discovery_metadata_and_cacheable_keys(open_client: OpenClient) ->
         assert metadata["introspection_endpoint"] == "https://auth.example.com/auth/introspect"
         assert metadata["refresh_endpoint"] == "https://auth.example.com/auth/refresh"
         assert "token_endpoint" not in metadata  # /auth/refresh is not an OAuth token endpoint
+        # ...and no OAuth grant at all: left out, grant_types_supported would mean authorization_code, implicit
+        assert metadata["grant_types_supported"] == []
+        assert metadata["response_types_supported"] == []
+        # no AUTH_INTROSPECT_TOKEN: anyone may introspect, and the metadata says so
+        assert metadata["introspection_endpoint_auth_methods_supported"] == ["none"]
         assert response.headers["cache-control"].startswith("public, max-age=")
         keys = await client.get("/.well-known/jwks.json")
         assert keys.headers["cache-control"] == "public, max-age=300"
+
+
+async def test_discovery_metadata_names_the_introspection_callers_authentication(
+    open_client: OpenClient, wallet: LocalAccount
+) -> None:
+    secret = "introspection-caller-secret"
+    async with open_client(introspect_token=secret) as client:
+        metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
+        # RFC 8414 §2: an OAuth access token type is a valid value, and the caller sends exactly that
+        assert metadata["introspection_endpoint_auth_methods_supported"] == ["Bearer"]
+        token = (await signed_in(client, wallet))["access_token"]
+        refused = await client.post(metadata["introspection_endpoint"], data={"token": token})
+        assert_error(refused, 401, "invalid_client")
+        answer = await introspect(client, token, authorization=f"Bearer {secret}")
+        assert answer["active"] is True
