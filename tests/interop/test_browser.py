@@ -62,6 +62,16 @@ def test_readme_plain_example_on_one_origin(observed: dict[str, Any]) -> None:
     assert example["logout"] == 204
 
 
+def test_readme_fetch_example_without_a_library(observed: dict[str, Any]) -> None:
+    example, frontend = observed["fetchExample"], observed["frontend"]
+    assert example["line"].startswith(f"signed in as {observed['wallet']} on chain 1, session ")
+    [message] = example["signed"]  # the challenge's text: the wallet got it as UTF-8 hex, decoded it, signed it
+    assert message.startswith(
+        f"app.test:{frontend} wants you to sign in with your Ethereum account:\n{observed['wallet']}\n"
+    )
+    assert f"\nURI: http://app.test:{frontend}\n" in message
+
+
 def test_cross_origin_frontend_through_cors(observed: dict[str, Any]) -> None:
     cross = observed["crossOrigin"]
     assert cross["signIn"] == {

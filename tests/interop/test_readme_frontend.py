@@ -9,7 +9,7 @@ import pytest
 from tests.interop.node import CLIENT_DIR
 from tests.support.process import ROOT
 
-EXAMPLES = ("plain", "rainbowkit", "appkit")
+EXAMPLES = ("plain", "fetch", "rainbowkit", "appkit")
 MAX_LINES = 15
 
 

@@ -5,9 +5,9 @@
 //
 // Pages: web3-auth's own /demo; and, on <frontend port>, a frontend under several names (Chromium resolves
 // *.test to 127.0.0.1): app.test (in AUTH_DOMAINS and AUTH_CORS_ORIGINS), unlisted.test (a CORS origin, not
-// a domain), other.test (neither). It serves the README's plain example with /auth/ proxied to web3-auth
-// (one origin), a page that imports web3-auth's /auth/client.js across origins, and one that imports a copy
-// of the module served as an app's bundle would. Prints the facts observed, as JSON;
+// a domain), other.test (neither). It serves the README's plain and fetch examples with /auth/ proxied to
+// web3-auth (one origin), a page that imports web3-auth's /auth/client.js across origins, and one that imports
+// a copy of the module served as an app's bundle would. Prints the facts observed, as JSON;
 // tests/interop/test_browser.py holds the expectations.
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -24,6 +24,8 @@ const PAGES = {
   "/plain.html": `<!doctype html><meta charset="utf-8"><title>plain example</title>
     <button id="sign-out">Sign out</button>
     <script type="module">${readFileSync(new URL("../examples/plain.js", import.meta.url), "utf8")}</script>`,
+  "/fetch.html": `<!doctype html><meta charset="utf-8"><title>fetch example</title>
+    <script type="module">${readFileSync(new URL("../examples/fetch.js", import.meta.url), "utf8")}</script>`,
   "/cross.html": `<!doctype html><meta charset="utf-8"><title>frontend</title>
     <script type="module">import * as client from "${base}/auth/client.js"; window.client = client;</script>`,
   "/bundled.html": `<!doctype html><meta charset="utf-8"><title>bundled copy</title>
@@ -147,6 +149,17 @@ async function plainExample() {
   return result;
 }
 
+/** the README's example without any library (fetch and personal_sign), on one origin */
+async function fetchExample() {
+  const page = await context.newPage();
+  const before = signed.length;
+  const logged = page.waitForEvent("console", (message) => message.text().startsWith("signed in as"));
+  await page.goto(`http://app.test:${frontendPort}/fetch.html`);
+  const result = { line: (await logged).text(), signed: signed.slice(before) };
+  await page.close();
+  return result;
+}
+
 /** on a frontend origin: sign in with the client imported from web3-auth's origin */
 async function crossOrigin(host) {
   const page = await context.newPage();
@@ -203,6 +216,7 @@ try {
     demo: await demo(),
     demoOnUnlistedDomain: await demoOnUnlistedDomain(),
     plainExample: await plainExample(),
+    fetchExample: await fetchExample(),
     crossOrigin: await crossOrigin("app.test"),
     corsOriginNotADomain: await crossOrigin("unlisted.test"),
     notACorsOrigin: await crossOrigin("other.test"),
