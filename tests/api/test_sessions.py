@@ -2,22 +2,30 @@
 other services use (me, introspection, forward-auth) honouring revocation."""
 
 import asyncio
+import copy
 import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import jwt
+import pytest
+import redis.asyncio
 from asgi_lifespan import LifespanManager
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
-from app.domain.keys import generate_private_key, private_jwk
+from app.domain.keys import generate_private_key, key_set_from_jwks, private_jwk
 from app.main import create_app
 from app.stores.base import Store
+from app.stores.memory import MemoryStore
+from app.stores.redis import RedisStore
 from tests.support.app import app_client, signed_in
+from tests.support.redis_server import delete_prefix
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 OpenStore = Callable[..., AbstractAsyncContextManager[Store]]
@@ -156,12 +164,128 @@ async def test_tokens_are_not_interchangeable(client: httpx.AsyncClient, wallet:
 async def test_twenty_concurrent_refreshes_with_one_token_leave_at_most_one_live_chain(
     client: httpx.AsyncClient, wallet: LocalAccount
 ) -> None:
+    """Without a grace window, the first refresh rotates and every other one is reuse of a spent token: the
+    session ends, and with it the one chain that was started."""
     tokens = await signed_in(client, wallet)
     responses = await asyncio.gather(*(refresh(client, tokens["refresh_token"]) for _ in range(20)))
-    issued = [response.json()["refresh_token"] for response in responses if response.status_code == 200]
-    assert len(issued) >= 1
-    still_working = [token for token in issued if (await refresh(client, token)).status_code == 200]
-    assert len(still_working) <= 1
+    rotated = [response.json() for response in responses if response.status_code == 200]
+    assert len(rotated) == 1
+    refused = [response.json()["error"] for response in responses if response.status_code != 200]
+    assert len(refused) == 19
+    # the second one to arrive is reuse and revokes the session; the later ones find it revoked
+    assert "refresh_reused" in refused
+    assert set(refused) <= {"refresh_reused", "invalid_grant"}
+    await assert_all_refused(
+        client,
+        [tokens["access_token"], rotated[0]["access_token"]],
+        [rotated[0]["refresh_token"], tokens["refresh_token"]],
+    )
+
+
+@asynccontextmanager
+async def copy_of(store: Store, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """A store holding a copy of everything `store` holds now, changed independently of it: a refresh token
+    can be tried there without what the attempt does (a rotation, a revocation) touching the original."""
+    if isinstance(store, MemoryStore):
+        yield copy.deepcopy(store)
+        return
+    assert isinstance(store, RedisStore)
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    fork = f"test-{uuid.uuid4().hex}"
+    connection = redis.asyncio.Redis.from_url(url)
+    try:
+        async for key in connection.scan_iter(match=f"{prefix}:*"):
+            assert await connection.copy(key, fork.encode() + key.removeprefix(prefix.encode()))
+        forked = RedisStore.from_url(url, prefix=fork, timeout=0.5)
+        try:
+            yield forked
+        finally:
+            await forked.close()
+    finally:
+        await connection.aclose()
+        delete_prefix(url, fork)
+
+
+class SwitchedStore:
+    """Hands every call to `current`, which a test replaces between requests: one app for many stores."""
+
+    def __init__(self, current: Store) -> None:
+        self.current = current
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)
+
+
+async def test_twenty_concurrent_refreshes_within_the_grace_window_leave_exactly_one_live_token(
+    open_store: OpenStore, make_settings: Callable[..., Settings], wallet: LocalAccount, request: pytest.FixtureRequest
+) -> None:
+    """With a grace window every concurrent refresh is the predecessor re-presented in time: each answers,
+    each replaces the newest token, and the session lives on with exactly one of the tokens handed out.
+    Each token is tried on a copy of the store, so that trying one does not decide the fate of the others
+    (a spent one revokes the session)."""
+    settings = make_settings(refresh_reuse_grace=30)
+    async with open_store() as store, app_client(settings, store) as client:
+        tokens = await signed_in(client, wallet)
+        responses = await asyncio.gather(*(refresh(client, tokens["refresh_token"]) for _ in range(20)))
+        assert [response.status_code for response in responses] == [200] * 20, [r.text for r in responses]
+        issued = [response.json()["refresh_token"] for response in responses]
+        assert len(set(issued)) == 20
+        # the session was not taken for stolen: its access tokens still pass
+        for response in responses[:3]:
+            assert (await me(client, response.json()["access_token"])).status_code == 200
+
+        outcomes = []
+        copies = SwitchedStore(store)
+        async with app_client(settings, cast(Store, copies)) as elsewhere:
+            for token in issued:
+                async with copy_of(store, request) as copies.current:
+                    response = await refresh(elsewhere, token)
+                    outcomes.append("live" if response.status_code == 200 else response.json()["error"])
+        assert outcomes.count("live") == 1, outcomes
+        assert set(outcomes) == {"live", "refresh_reused"}  # the replaced ones are spent: reuse ends the session
+
+        # and on the store itself: the live token refreshes, the session goes on
+        live = issued[outcomes.index("live")]
+        renewed = await refresh(client, live)
+        assert renewed.status_code == 200, renewed.text
+        assert (await me(client, renewed.json()["access_token"])).status_code == 200
+
+
+async def test_an_expired_access_token_is_refused_everywhere(
+    open_client: OpenClient, wallet: LocalAccount, tmp_path: Path
+) -> None:
+    """A token of an open session, signed with the service's own key, whose exp has passed (beyond the
+    allowed clock skew): inactive for introspection, 401 for forward-auth and /auth/me."""
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    key = key_set_from_jwks(json.loads(keys_file.read_text()), "ES256").signing
+    async with open_client(jwt_keys_file=keys_file, clock_skew=60) as client:
+        tokens = await signed_in(client, wallet)
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+
+        def signed(**times: int) -> str:
+            return jwt.encode(
+                {**claims, **times}, key.private, algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"}
+            )
+
+        now = int(time.time())
+        # the same claims with other times are accepted: only the expiry differs below
+        alive = signed(iat=now - 600, nbf=now - 600, exp=now + 600)
+        assert (await introspect(client, alive))["active"] is True
+        assert (await forward(client, alive)).status_code == 200
+
+        for expired in [
+            signed(iat=now - 900, nbf=now - 900, exp=now - 120),
+            signed(iat=now - 9000, nbf=now - 9000, exp=now - 8100),
+        ]:
+            assert await introspect(client, expired) == {"active": False}
+            response = await forward(client, expired)
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+            assert "x-auth-address" not in response.headers
+            assert_error(await me(client, expired), 401, "invalid_token")
+        # the session itself is untouched
+        assert (await me(client, tokens["access_token"])).status_code == 200
 
 
 async def test_within_the_grace_window_a_lost_response_can_be_retried(

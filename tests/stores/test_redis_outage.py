@@ -33,6 +33,8 @@ async def assert_unavailable_fast(client: httpx.AsyncClient, method: str, path: 
     assert response.status_code == 503, response.text
     assert response.json()["error"] == "store_unavailable"
     assert response.headers["retry-after"] == "1"
+    # no cache may keep an outage around: a proxy in front of forward-auth must ask again, not replay a denial
+    assert response.headers["cache-control"] == "no-store"
     assert elapsed < DEADLINE, f"{method} {path} took {elapsed:.2f}s"
 
 
