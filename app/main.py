@@ -12,6 +12,7 @@ from app.api.direct import DirectRoutes
 from app.api.handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
+from app.api.paths import PathTree
 from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
@@ -35,23 +36,28 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(frontend.router_for(settings.demo))
     install_error_handlers(app)
     install_openapi(app)
+    # forward-auth, at /auth/forward and under it (Envoy's ext_authz appends the original path)
+    forward_auth = PathTree((forward.FORWARD_PATH,))
     app.state.rate_limits = RateLimits(
         settings,
         # forward-auth answers for every API call a proxy guards; the client module is a static file
-        unlimited_paths=frozenset({forward.FORWARD_PATH, frontend.CLIENT_PATH}),
+        unlimited_paths=PathTree((forward.FORWARD_PATH,), exact=(frontend.CLIENT_PATH,)),
         introspect_path=tokens.INTROSPECT_PATH,
     )
     # The last added runs first: the request's id, log line and metrics around everything; CORS; one store
     # time budget for the whole request; the per-client limit (before anything reads the body); the body
     # size limit; the hottest routes, answered without FastAPI's router.
-    direct = {forward.FORWARD_PATH: (None, forward.forward), auth.ME_PATH: (frozenset({"GET", "HEAD"}), auth.me)}
-    app.add_middleware(DirectRoutes, routes=direct)
-    app.add_middleware(BodySizeLimit, exempt=(forward.FORWARD_PATH,))
+    app.add_middleware(
+        DirectRoutes,
+        routes={auth.ME_PATH: (frozenset({"GET", "HEAD"}), auth.me)},
+        trees={forward.FORWARD_PATH: (None, forward.forward)},
+    )
+    app.add_middleware(BodySizeLimit, exempt=forward_auth)
     app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
     # outside the limits: a 429 or 413 carries CORS headers too; never on forward-auth, which answers proxies
-    install_cors(app, settings.cors_origins, exempt=(forward.FORWARD_PATH,))
-    api_paths = frozenset(app.openapi()["paths"])
+    install_cors(app, settings.cors_origins, exempt=forward_auth)
+    api_paths = PathTree((forward.FORWARD_PATH,), exact=app.openapi()["paths"])
     app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app
 

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.handlers import render
-from app.api.paths import route_path
+from app.api.paths import NO_PATHS, PathTree, route_path
 from app.errors import MalformedRequest, shown
 
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
@@ -36,15 +36,13 @@ PREFLIGHT_MAX_AGE = 600
 
 
 class ExactOriginCors(CORSMiddleware):
-    def __init__(self, app: ASGIApp, /, exempt: tuple[str, ...] = (), **options: Any) -> None:
+    def __init__(self, app: ASGIApp, /, exempt: PathTree = NO_PATHS, **options: Any) -> None:
         super().__init__(app, **options)
-        self.exempt = frozenset(exempt)
-        self.exempt_below = tuple(f"{path}/" for path in exempt)
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = route_path(scope)
-            if path in self.exempt or path.startswith(self.exempt_below):
+            if route_path(scope) in self.exempt:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -61,8 +59,8 @@ class ExactOriginCors(CORSMiddleware):
         return error
 
 
-def install_cors(app: FastAPI, origins: list[str], exempt: tuple[str, ...] = ()) -> None:
-    """Answer preflights and add CORS headers for `origins`, on every path but those in `exempt`; nothing at
+def install_cors(app: FastAPI, origins: list[str], exempt: PathTree = NO_PATHS) -> None:
+    """Answer preflights and add CORS headers for `origins`, on every path but those `exempt` holds; nothing at
     all when there are no origins."""
     if origins:
         app.add_middleware(

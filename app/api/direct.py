@@ -21,16 +21,27 @@ from app.errors import AuthError
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class DirectRoutes:
-    """Pure ASGI: `routes` maps a path to the methods it answers here (None: any) and its handler;
-    anything else, other methods included (a 405 is the router's), goes on to the application."""
+Route = tuple[frozenset[str] | None, Handler]
 
-    def __init__(self, app: ASGIApp, routes: Mapping[str, tuple[frozenset[str] | None, Handler]]) -> None:
+
+class DirectRoutes:
+    """Pure ASGI: `routes` maps a path to the methods it answers here (None: any) and its handler, `trees`
+    likewise a path and every path under it (app.api.paths.PathTree); anything else, other methods included
+    (a 405 is the router's), goes on to the application."""
+
+    def __init__(self, app: ASGIApp, routes: Mapping[str, Route], trees: Mapping[str, Route] | None = None) -> None:
         self.app = app
-        self.routes = routes
+        self.routes = {**routes, **(trees or {})}
+        self.below = tuple((f"{path}/", route) for path, route in (trees or {}).items())
+
+    def _route(self, path: str) -> Route | None:
+        route = self.routes.get(path)
+        if route is None:
+            route = next((route for prefix, route in self.below if path.startswith(prefix)), None)
+        return route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.routes.get(route_path(scope)) if scope["type"] == "http" else None
+        route = self._route(route_path(scope)) if scope["type"] == "http" else None
         if route is None or (route[0] is not None and scope["method"] not in route[0]):
             await self.app(scope, receive, send)
             return

@@ -52,6 +52,10 @@ for method in DOCUMENTED_METHODS:  # one operation per method, so each has its o
         methods=[method],
         operation_id=f"forward_auth_{method.lower()}",
         summary="Forward-auth: 200 with the identity in X-Auth-* headers for a valid access token, else 401",
+        description=(
+            "Every path under /auth/forward/ is answered the same way (Envoy's HTTP ext_authz appends the "
+            "original path to its path_prefix). The body is never read."
+        ),
         response_class=Response,
         openapi_extra=ACCESS_TOKEN,
         responses={

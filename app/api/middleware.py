@@ -3,7 +3,7 @@
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.handlers import render
-from app.api.paths import route_path
+from app.api.paths import NO_PATHS, PathTree, route_path
 from app.errors import MalformedRequest, PayloadTooLarge
 from app.stores.deadline import store_deadline
 
@@ -29,11 +29,11 @@ class BodySizeLimit:
     """Answer 413 payload_too_large to a body over `limit` bytes, before anything parses it.
 
     A declared Content-Length is checked up front (the HTTP server never delivers more than it declares);
-    a body without one (chunked) is read here up to the limit and replayed to the application. Paths in
-    `exempt` never read their body (forward-auth answers whatever a proxy sends along).
+    a body without one (chunked) is read here up to the limit and replayed to the application. The paths
+    `exempt` holds never read their body (forward-auth answers whatever a proxy sends along).
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, exempt: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, exempt: PathTree = NO_PATHS) -> None:
         self.app = app
         self.limit = limit
         self.exempt = exempt

@@ -1,4 +1,6 @@
-"""The path a request routes on."""
+"""The path a request routes on, and sets of paths that hold what is under them."""
+
+from collections.abc import Iterable
 
 from starlette.types import Scope
 
@@ -11,3 +13,25 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
         return path[len(root) :]
     return path
+
+
+class PathTree:
+    """Some paths, each with every path under it as a whole segment: /auth/forward holds /auth/forward/api/x
+    (Envoy's HTTP ext_authz appends the original path to its prefix), never /auth/forwarded."""
+
+    def __init__(self, trees: Iterable[str] = (), *, exact: Iterable[str] = ()) -> None:
+        self.trees = tuple(trees)
+        self.exact = frozenset((*self.trees, *exact))
+        self.below = tuple(f"{tree}/" for tree in self.trees)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and (path in self.exact or path.startswith(self.below))
+
+    def template(self, path: str) -> str | None:
+        """The path itself if it is one of them, the tree it is under, or None."""
+        if path in self.exact:
+            return path
+        return next((tree for tree in self.trees if path.startswith(f"{tree}/")), None)
+
+
+NO_PATHS = PathTree()

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.client_ip import TrustedProxies, client_key
 from app.api.credentials import presents
 from app.api.handlers import render
-from app.api.paths import route_path
+from app.api.paths import NO_PATHS, PathTree, route_path
 from app.config import Settings
 from app.errors import AuthError, RateLimited
 from app.lifespan import Services
@@ -50,9 +50,7 @@ def _declare(value: str, scope: str, key_func: object) -> Limit:
 class RateLimits:
     """The limits of one deployment, and how a hit against each is counted."""
 
-    def __init__(
-        self, settings: Settings, *, unlimited_paths: frozenset[str] = frozenset(), introspect_path: str
-    ) -> None:
+    def __init__(self, settings: Settings, *, unlimited_paths: PathTree = NO_PATHS, introspect_path: str) -> None:
         self.unlimited_paths, self.introspect_path = unlimited_paths, introspect_path
         self.trusted = TrustedProxies(settings.trusted_proxies)
         self.introspection_credential = settings.introspect_token

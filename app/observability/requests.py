@@ -17,7 +17,7 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.paths import route_path
+from app.api.paths import PathTree, route_path
 from app.observability import metrics
 
 logger = logging.getLogger("web3_auth.access")
@@ -68,10 +68,10 @@ def _business_events(route: str, outcome: str) -> None:
 
 
 class RequestTelemetry:
-    def __init__(self, app: ASGIApp, client_of: Callable[[Scope], str], paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, client_of: Callable[[Scope], str], paths: PathTree) -> None:
         self.app = app
         self.client_of = client_of
-        self.paths = paths  # the API's paths (none has parameters: each is its own route template)
+        self.paths = paths  # the API's paths (none has parameters: each path, or tree, is its own route template)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,5 +121,4 @@ class RequestTelemetry:
         path = getattr(scope.get("route"), "path", None)
         if isinstance(path, str):
             return path
-        path = route_path(scope)
-        return path if path in self.paths else UNMATCHED
+        return self.paths.template(route_path(scope)) or UNMATCHED

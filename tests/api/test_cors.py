@@ -159,9 +159,10 @@ async def test_forward_auth_answers_carry_no_cors_headers(http: httpx.AsyncClien
 
 
 async def test_no_preflight_is_answered_below_forward_auth(http: httpx.AsyncClient) -> None:
-    # Envoy appends the original path to its prefix: /auth/forward/api/x must not be a CORS 200 either
+    # Envoy appends the original path to its prefix: /auth/forward/api/x is forward-auth, not a CORS 200
     response = await http.options("/auth/forward/api/orders", headers=FORWARD_PREFLIGHT)
-    assert response.status_code == 404
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert not _cors_headers(response)
 
 

@@ -37,3 +37,23 @@ async def test_refusals_keep_the_envelope_and_their_route_label(client: httpx.As
     assert (forward.status_code, forward.json()["error"]) == (401, "invalid_token")
     assert forward.headers["www-authenticate"].startswith("Bearer")
     assert [await counted(client, ME_401), await counted(client, FORWARD_401)] == [n + 1 for n in before]
+
+
+FORWARD_200 = 'web3auth_http_requests_total{method="POST",route="/auth/forward",status="200"}'
+
+
+async def test_forward_auth_answers_under_its_path_as_envoy_asks_it(
+    client: httpx.AsyncClient, wallet: LocalAccount
+) -> None:
+    # Envoy's HTTP ext_authz sends the original method and path after its path_prefix, and may pass the body on
+    bearer = {"Authorization": f"Bearer {(await signed_in(client, wallet))['access_token']}"}
+    before = await counted(client, FORWARD_200)
+    big_body = b"x" * (2 * 65536)  # over the body limit: forward-auth never reads it
+    response = await client.post("/auth/forward/api/orders/7?page=2", headers=bearer, content=big_body)
+    assert response.status_code == 200
+    assert (response.headers["x-auth-address"], response.headers["cache-control"]) == (wallet.address, "no-store")
+    assert await counted(client, FORWARD_200) == before + 1  # one route label for every path under it
+    refused = await client.get("/auth/forward/api/orders")
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_token")
+    # a whole segment only: /auth/forwarded is no forward-auth
+    assert (await client.get("/auth/forwarded", headers=bearer)).status_code == 404

@@ -53,6 +53,7 @@ async def test_each_client_ip_has_its_own_budget_across_browser_endpoints(
             await client.post("/auth/challenge", json={"address": wallet.address}, headers=other)
         ).status_code == 200
         assert (await client.get("/auth/forward", headers=first)).status_code == 401
+        assert (await client.get("/auth/forward/api/orders", headers=first)).status_code == 401  # Envoy's form
         assert (await client.get("/healthz", headers=first)).status_code == 200
         assert (await client.get("/.well-known/jwks.json", headers=first)).status_code == 200
 
