@@ -1,11 +1,14 @@
-"""What the service leaves in Redis: every key under its prefix, each with a TTL, nothing secret."""
+"""What the service leaves in its store: in Redis every key under its prefix, each with a TTL; nothing secret."""
 
 import json
+import pickle
 
 import redis
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
+from app.domain.tokens import refresh_token_hash
+from app.stores.memory import MemoryStore
 from tests.support.app import app_client, get_challenge, signed_in
 
 
@@ -33,3 +36,14 @@ async def test_every_key_has_a_bounded_ttl_and_no_refresh_token_is_stored(
         assert tokens["refresh_token"].split(".")[1].encode() not in dump
     finally:
         inspector.close()
+
+
+async def test_the_memory_store_keeps_only_hashes_of_refresh_tokens(wallet: LocalAccount) -> None:
+    store = MemoryStore()
+    async with app_client(Settings(), store) as client:
+        first = await signed_in(client, wallet)
+        second = (await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    held = pickle.dumps(store)  # everything the store holds, sessions and spent tokens included
+    for token in (first["refresh_token"], second["refresh_token"]):
+        assert token.split(".")[1].encode() not in held
+    assert refresh_token_hash(second["refresh_token"]).encode() in held  # the control: it holds the hash
