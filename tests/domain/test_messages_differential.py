@@ -7,6 +7,7 @@ stricter, the case is named below with its reason.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,15 @@ def ours(text: str) -> dict[str, Any] | None:
     }
 
 
+# A timestamp line whose UTC offset has a minute of 60 or more (STRICTER, below), as mutants write them.
+OFFSET_MINUTE_OVER_59 = re.compile(r"^(?:Issued At|Expiration Time|Not Before): .*[+-]\d\d:[6-9]\d$", re.MULTILINE)
+
+
 def reference(text: str) -> dict[str, Any] | None:
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         return None  # our size limit (EIP-4361 §Security, "Maximum Lengths"): not in the ABNF, so named here
+    if OFFSET_MINUTE_OVER_59.search(text):
+        return None  # RFC 3339 time-minute is 00-59; the reference reads +00:60 as an hour (STRICTER, below)
     try:
         message = ReferenceMessage.from_message(text)
     except Exception:  # the reference raises ValueError, pydantic errors and abnf errors alike
