@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.rate_limits = RateLimits(
         settings,
         # forward-auth answers for every API call a proxy guards; the client module is a static file
-        unlimited_paths=PathTree((forward.FORWARD_PATH,), exact=(frontend.CLIENT_PATH,)),
+        unlimited_paths=forward_auth.including((frontend.CLIENT_PATH,)),
         introspect_path=tokens.INTROSPECT_PATH,
     )
     # The last added runs first: the request's id, log line and metrics around everything; CORS; one store
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
     # outside the limits: a 429 or 413 carries CORS headers too; never on forward-auth, which answers proxies
     install_cors(app, settings.cors_origins, exempt=forward_auth)
-    api_paths = PathTree((forward.FORWARD_PATH,), exact=app.openapi()["paths"])
+    api_paths = forward_auth.including(app.openapi()["paths"])
     app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app
 

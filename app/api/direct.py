@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.handlers import render
-from app.api.paths import route_path
+from app.api.paths import PathTree, route_path
 from app.errors import AuthError
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -32,13 +32,11 @@ class DirectRoutes:
     def __init__(self, app: ASGIApp, routes: Mapping[str, Route], trees: Mapping[str, Route] | None = None) -> None:
         self.app = app
         self.routes = {**routes, **(trees or {})}
-        self.below = tuple((f"{path}/", route) for path, route in (trees or {}).items())
+        self.paths = PathTree(trees or (), exact=routes)
 
     def _route(self, path: str) -> Route | None:
-        route = self.routes.get(path)
-        if route is None:
-            route = next((route for prefix, route in self.below if path.startswith(prefix)), None)
-        return route
+        template = self.paths.template(path)
+        return None if template is None else self.routes[template]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._route(route_path(scope)) if scope["type"] == "http" else None

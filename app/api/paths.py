@@ -27,6 +27,10 @@ class PathTree:
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and (path in self.exact or path.startswith(self.below))
 
+    def including(self, exact: Iterable[str]) -> "PathTree":
+        """These paths and trees, and the `exact` paths too."""
+        return PathTree(self.trees, exact=(*self.exact, *exact))
+
     def template(self, path: str) -> str | None:
         """The path itself if it is one of them, the tree it is under, or None."""
         if path in self.exact:
