@@ -20,13 +20,8 @@ from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import (
     AuthError,
-    ChainNotAllowed,
-    DomainNotAllowed,
-    ExpiredMessage,
-    InvalidMessage,
     InvalidNonce,
     InvalidSignature,
-    NotYetValid,
 )
 from app.stores.base import Challenge, Session, Store
 
@@ -163,10 +158,10 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     challenges = await context.store.outstanding_challenges(address)
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
+    signature_bytes = decode_signature(signature)  # before parsing up to OUTSTANDING_CHALLENGES messages
     candidates, refusals = usable_messages(challenges, context.settings, now)
     if not candidates:
         raise refusals[0]  # challenges come newest first
-    signature_bytes = decode_signature(signature)
     for text, message in candidates:
         if context.verifier.signed_by_key(text, address, signature_bytes):
             await context.budget.spend(address)
@@ -188,10 +183,6 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     raise refusal
 
 
-# What checked_message refuses: the message, or the settings and clock it is checked against.
-POLICY_REFUSALS = (InvalidMessage, DomainNotAllowed, ChainNotAllowed, ExpiredMessage, NotYetValid)
-
-
 def usable_messages(
     challenges: list[Challenge], settings: Settings, now: float
 ) -> tuple[list[tuple[str, SiweMessage]], list[AuthError]]:
@@ -202,6 +193,6 @@ def usable_messages(
     for challenge in challenges:
         try:
             usable.append((challenge.message, checked_message(challenge.message, settings, now)))
-        except POLICY_REFUSALS as exc:
+        except AuthError as exc:  # checked_message reads no store: whatever it refuses is a policy refusal
             refusals.append(exc)
     return usable, refusals
