@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         for domain in value:
             if grammar.authority_re.fullmatch(domain) is None:
                 raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
-            if grammar.hosted_authority_re.fullmatch(domain) is None:
+            if not grammar.host_of(domain):
                 raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
         return value
 

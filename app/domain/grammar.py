@@ -49,9 +49,6 @@ _REG_NAME = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT_ENCODED})*+"
 _HOST = rf"(?:{_IP_LITERAL}|{_REG_NAME})"
 _USERINFO = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT_ENCODED})*+"
 AUTHORITY = rf"(?:{_USERINFO}@)?{_HOST}(?::[0-9]*+)?"
-# An authority that names a host: RFC 3986 lets reg-name be empty (so "@", ":" and ":8000" are authorities),
-# which EIP-4361 messages may carry but a domain we serve may not (app.config).
-HOSTED_AUTHORITY = rf"(?:{_USERINFO}@)?(?:{_IP_LITERAL}|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT_ENCODED})++)(?::[0-9]*+)?"
 
 SCHEME = r"[A-Za-z][A-Za-z0-9+\-.]*+"
 _SEGMENT = rf"{_PCHAR}*+"
@@ -82,7 +79,6 @@ HEADER_SUFFIX = " wants you to sign in with your Ethereum account:"
 HEADER = rf"(?:(?P<scheme>{SCHEME})://)?(?P<domain>{AUTHORITY}){HEADER_SUFFIX}"
 
 authority_re = re.compile(AUTHORITY)
-hosted_authority_re = re.compile(HOSTED_AUTHORITY)
 uri_re = re.compile(URI)
 statement_re = re.compile(STATEMENT)
 request_id_re = re.compile(REQUEST_ID)
@@ -92,3 +88,12 @@ address_re = re.compile(ADDRESS)
 date_time_re = re.compile(DATE_TIME)
 header_re = re.compile(HEADER)
 scheme_re = re.compile(SCHEME)
+
+
+def host_of(authority: str) -> str:
+    """The host of an RFC 3986 authority: without userinfo and port (empty for "@", ":" or ":8000", which
+    the grammar allows)."""
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.partition(":")[0]

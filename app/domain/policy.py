@@ -6,18 +6,11 @@ client's to choose).
 
 from collections.abc import Collection
 
+from app.domain.grammar import host_of
 from app.domain.messages import SiweMessage
 from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, shown
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-
-
-def host_of(authority: str) -> str:
-    """The host of an RFC 3986 authority: without userinfo and port."""
-    host = authority.rpartition("@")[2]
-    if host.startswith("["):
-        return host.partition("]")[0] + "]"
-    return host.partition(":")[0]
 
 
 def is_loopback(authority: str) -> bool:

@@ -4,8 +4,9 @@ import dataclasses
 
 import pytest
 
+from app.domain.grammar import host_of
 from app.domain.messages import SiweMessage, timestamp_seconds
-from app.domain.policy import check_origin, check_validity_window, host_of, is_loopback
+from app.domain.policy import check_origin, check_validity_window, is_loopback
 from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid
 
 BASE = SiweMessage(
