@@ -204,19 +204,23 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in value:
             if entry == "*":
                 raise ValueError("'*' would trust any client's X-Forwarded-For; list the proxies' networks (CIDRs)")
             if entry != "unix":
                 try:
-                    network = ipaddress.ip_network(entry, strict=False)
+                    networks.append(ipaddress.ip_network(entry, strict=False))
                 except ValueError:
                     raise ValueError(f"{entry!r} is not an IP network (CIDR) or 'unix'") from None
-                if network.prefixlen == 0:
-                    raise ValueError(
-                        f"{entry!r} holds every address, so it would trust any client's X-Forwarded-For; "
-                        "list the proxies' networks (CIDRs)"
-                    )
+        # one range of prefix length 0, or several that add up to it (0.0.0.0/1 and 128.0.0.0/1)
+        v4 = ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv4Network))
+        v6 = ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv6Network))
+        if any(network.prefixlen == 0 for network in v4) or any(network.prefixlen == 0 for network in v6):
+            raise ValueError(
+                "the entries hold every address, so they would trust any client's X-Forwarded-For; "
+                "list the proxies' networks (CIDRs)"
+            )
         return value
 
     @field_validator("cors_origins")
