@@ -5,9 +5,10 @@ Every implementation turns its own failures into app.errors.StoreUnavailable, so
 A session's refresh tokens are kept only as SHA-256 hashes: the current one, the one it replaced (for the
 optional grace window) and every rotated (spent) one for the session's whole life, to recognise their
 reuse however long ago they were rotated. A spent hash is kept as its first SPENT_MARK_HEX hex digits (128
-bits: still far beyond guessing a token whose hash starts with them), newest first, in one space-separated
-string; a session rotates at most MAX_ROTATIONS times, which bounds it. Rotation is one atomic step with
-these outcomes (RFC 9700 §4.14.2):
+bits: still far beyond guessing a token whose hash starts with them), its spent_mark; a session rotates at
+most MAX_ROTATIONS times, which bounds how many it keeps. How a store keeps them is its own (on Redis, one
+field of the session's hash each, so that neither a rotation nor a forged refresh costs more on a long-lived
+session). Rotation is one atomic step with these outcomes (RFC 9700 §4.14.2):
 
     presented hash             outcome    effect
     the current one            ROTATED    the new hash becomes current; the presented one is spent
@@ -30,9 +31,10 @@ from typing import Protocol
 # way to a new one); the address-only form of /auth/verify tries each of them.
 OUTSTANDING_CHALLENGES = 8
 SPENT_MARK_HEX = 32  # hex digits of a spent refresh-token hash that a session keeps (128 of its 256 bits)
-# Rotations per session, so that its spent hashes stay bounded (33 bytes each: 330 KB at most). Sessions last
-# AUTH_REFRESH_TTL (14 days by default); a client refreshing every 15 minutes (the default access-token
-# lifetime) rotates 1,344 times in 14 days, so this leaves room for clients that refresh far more eagerly.
+# Rotations per session, so that its spent hashes stay bounded (on Redis 7 some 93 bytes each, 0.93 MB at most;
+# 33 bytes each, 330 KB, in the memory store). Sessions last AUTH_REFRESH_TTL (14 days by default); a client
+# refreshing every 15 minutes (the default access-token lifetime) rotates 1,344 times in 14 days, so this
+# leaves room for clients that refresh far more eagerly.
 # A session that reaches it ends (its user signs in again) rather than forgetting a spent token.
 MAX_ROTATIONS = 10_000
 

@@ -4,8 +4,13 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenges:{<address>}   list of the address's outstanding challenges as JSON, newest first (at
                                       most OUTSTANDING_CHALLENGES), kept until the newest expires; each
                                       entry carries its own expires_at
-    <prefix>:session:{<session id>}   hash of the session and its refresh-token hashes, until the session's
-                                      absolute end (or, once revoked, as long as its access tokens can live)
+    <prefix>:session:{<session id>}   hash of the session, until its absolute end (or, once revoked, as long
+                                      as its access tokens can live): its fields address, chain_id,
+                                      created_at, expires_at, current and previous (refresh-token hashes),
+                                      rotated_at, rotations and revoked, plus one field `spent:<mark>` = 1
+                                      per spent refresh token (<mark>: app.stores.base.spent_mark of its
+                                      hash), so that spending one or recognising its reuse is O(1) however
+                                      long the session's history
 The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
 script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
 needs two keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
@@ -114,24 +119,25 @@ _REDEEM = (
     "return 1\n"
 )
 
-# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), test and update the spent list
-# (app.stores.base.spent_mark of every rotated hash, newest first, space-separated).
+# The field of a session's hash that marks a refresh-token hash as spent: one per spent token, in the
+# session's own key (same slot, same TTL, revoked with it), rather than one list rewritten at every rotation
+# and scanned by every forged refresh.
+SPENT_FIELD_PREFIX = "spent:"
+
+# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), and the spent field of a hash.
 _FAMILY_FUNCTIONS = (
-    f"local spent_mark_hex = {SPENT_MARK_HEX}\n"
+    f"local spent_mark_hex, spent_field_prefix = {SPENT_MARK_HEX}, '{SPENT_FIELD_PREFIX}'\n"
     + """
 local function revoke(key, keep)
   redis.call('HSET', key, 'revoked', '1')
   local ttl = redis.call('TTL', key)
   if ttl < 0 or ttl > keep then redis.call('EXPIRE', key, keep) end
 end
-local function is_spent(spent, hash)
-  local mark = string.sub(hash, 1, spent_mark_hex)
-  return hash ~= '' and string.find(' ' .. spent .. ' ', ' ' .. mark .. ' ', 1, true) ~= nil
+local function spent_field(hash)
+  return spent_field_prefix .. string.sub(hash, 1, spent_mark_hex)
 end
-local function spend(spent, hash)
-  local mark = string.sub(hash, 1, spent_mark_hex)
-  if spent == '' then return mark end
-  return mark .. ' ' .. spent
+local function is_spent(key, hash)
+  return hash ~= '' and redis.call('HEXISTS', key, spent_field(hash)) == 1
 end
 """
 )
@@ -141,29 +147,29 @@ end
 _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'spent', 'expires_at',
-                     'address', 'chain_id', 'created_at', 'rotations')
+local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
+                     'chain_id', 'created_at', 'rotations')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
-if not f[1] or f[4] == '1' or now >= tonumber(f[6]) then return {'invalid'} end
-local session = {f[7], f[8], f[9], f[6]}
+if not f[1] or f[4] == '1' or now >= tonumber(f[5]) then return {'invalid'} end
+local session = {f[6], f[7], f[8], f[5]}
 local is_current = presented == f[1]
 local in_grace = presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace
-local rotations = tonumber(f[10]) or 0
+local rotations = tonumber(f[9]) or 0
 if (is_current or in_grace) and rotations >= tonumber(ARGV[6]) then
   revoke(KEYS[1], tonumber(ARGV[5]))
   return {'exhausted'}
 end
 if is_current then
   redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
-             'spent', spend(f[5], presented), 'rotations', rotations + 1)
+             spent_field(presented), '1', 'rotations', rotations + 1)
   return {'rotated', unpack(session)}
 end
 if in_grace then
   -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'spent', spend(f[5], f[1]), 'rotations', rotations + 1)
+  redis.call('HSET', KEYS[1], 'current', ARGV[2], spent_field(f[1]), '1', 'rotations', rotations + 1)
   return {'grace', unpack(session)}
 end
-if is_spent(f[5], presented) then
+if is_spent(KEYS[1], presented) then
   revoke(KEYS[1], tonumber(ARGV[5]))
   return {'reused'}
 end
@@ -175,11 +181,11 @@ return {'invalid'}
 _REVOKE = (
     _FAMILY_FUNCTIONS
     + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'revoked', 'spent')
+local f = redis.call('HMGET', KEYS[1], 'current', 'revoked')
 if not f[1] then return 0 end
 if f[2] == '1' then return 1 end
 local hash = ARGV[2]
-if hash ~= '' and hash ~= f[1] and not is_spent(f[3], hash) then return 0 end
+if hash ~= '' and hash ~= f[1] and not is_spent(KEYS[1], hash) then return 0 end
 revoke(KEYS[1], tonumber(ARGV[1]))
 return 1
 """
@@ -307,7 +313,6 @@ class RedisStore:
             "current", refresh_hash,
             "previous", "",
             "rotated_at", session.created_at,
-            "spent", "",
             "rotations", 0,
             "revoked", "0",
         ]  # fmt: skip

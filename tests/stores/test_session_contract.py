@@ -134,6 +134,20 @@ async def test_every_spent_token_is_remembered(store: Store) -> None:
         assert await rotate(store, session, digest(f"r{spent_index}"), digest("x")) is Rotation.REUSED, spent_index
 
 
+LONG_HISTORY = 300  # rotations: past where Redis turns a small hash's listpack into a hash table (128 fields)
+
+
+async def test_a_long_history_still_recognises_its_first_token(store: Store) -> None:
+    """However many tokens a session has spent, a forged one changes nothing and its first one is reuse."""
+    session = await open_session(store, digest("r0"))
+    newest = await rotate_many(store, session, LONG_HISTORY)
+    assert await rotate(store, session, digest("forged"), digest("x")) is Rotation.INVALID
+    assert await store.find_session(session.session_id) == session
+    assert await rotate(store, session, digest("r0"), digest("x")) is Rotation.REUSED
+    assert await store.find_session(session.session_id) is None
+    assert await rotate(store, session, newest, digest("y")) is Rotation.INVALID
+
+
 async def test_logout_accepts_a_token_spent_long_ago(store: Store) -> None:
     session = await open_session(store, digest("r0"))
     newest = await rotate_many(store, session, LONG_AGO)
