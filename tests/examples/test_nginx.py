@@ -5,10 +5,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from tests.support.app import served
+from tests.support.http_server import serving
 from tests.support.redis_server import free_port
 from tests.support.wallets import new_wallet, sign
 
@@ -54,16 +54,8 @@ class Upstream(ThreadingHTTPServer):
         return int(self.server_address[1])
 
 
-@contextmanager
-def upstream_api() -> Iterator[Upstream]:
-    server = Upstream()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def upstream_api() -> AbstractContextManager[Upstream]:
+    return serving(Upstream())
 
 
 def values(headers: list[tuple[str, str]], name: str) -> list[str]:

@@ -1,11 +1,10 @@
 """examples/resource_server against a running web3-auth: real HTTP, a real JWKS fetch."""
 
+import asyncio
 import importlib.util
 import json
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +18,7 @@ from app.config import Settings
 from app.domain.keys import generate_private_key, key_set_from_jwks, private_jwk
 from app.main import create_app
 from tests.support.app import served
+from tests.support.http_server import serving
 from tests.support.wallets import new_wallet, sign
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "resource_server" / "app.py"
@@ -164,16 +164,8 @@ class JwksServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/.well-known/jwks.json"
 
 
-@contextmanager
-def jwks_server(jwks: dict[str, Any]) -> Iterator[JwksServer]:
-    server = JwksServer(jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def jwks_server(jwks: dict[str, Any]) -> AbstractContextManager[JwksServer]:
+    return serving(JwksServer(jwks))
 
 
 async def test_a_key_pruned_from_the_jwks_is_refused_once_the_cached_set_expires(web3_auth: str) -> None:
@@ -181,7 +173,7 @@ async def test_a_key_pruned_from_the_jwks_is_refused_once_the_cached_set_expires
     cached set expired, tokens it signed are refused."""
     published = httpx.get(f"{web3_auth}/.well-known/jwks.json").json()
     with jwks_server(published) as jwks:
-        app = load_example().create_app(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks.url, jwks_cache_seconds=0.5)
+        app = load_example().create_app(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks.url, jwks_cache_seconds=2)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as resource_server:
             bearer = {"Authorization": f"Bearer {sign_in(web3_auth)['access_token']}"}
@@ -191,7 +183,7 @@ async def test_a_key_pruned_from_the_jwks_is_refused_once_the_cached_set_expires
 
             other = private_jwk(generate_private_key("ES256"), "ES256")
             jwks.jwks = {"keys": [{k: v for k, v in other.items() if k != "d"}]}  # the old key pruned
-            time.sleep(0.6)
+            await asyncio.sleep(2.1)
             response = await resource_server.get("/whoami", headers=bearer)
             assert response.status_code == 401, response.text
             assert jwks.fetches == 2
