@@ -140,7 +140,7 @@ async def test_a_crowd_during_a_black_hole_gets_503s_within_the_deadline_while_h
         assert {path for path, _ in requests} == {"/auth/challenge", "/auth/verify"}
         slowest = max(answer.seconds for answer in answers)
         assert slowest < DEADLINE, f"the slowest 503 took {slowest:.2f}s"
-        assert len(latencies) > 40
+        assert len(latencies) >= 10  # enough for a p95 to mean something; its bound below is the check
         # a generous bound for a loaded 2-core machine, yet far below the store's timeout: a blocked loop
         # would hold these requests for the whole AUTH_REDIS_TIMEOUT (0.5 s) or more
         p95 = latencies[int(len(latencies) * 0.95)]
