@@ -23,3 +23,9 @@ def test_the_load_and_memory_benchmarks_start(script: str) -> None:
     result = run_script(script, "--help")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "usage:" in result.stdout
+
+
+def test_the_moving_window_benchmark_runs_and_prints_its_ratio() -> None:
+    result = run_script("benchmarks/moving_window.py", "--keys", "100", "200", "--hits", "500")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "most keys / fewest keys" in result.stdout

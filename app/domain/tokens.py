@@ -12,6 +12,7 @@ Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store ke
 import hashlib
 import re
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,14 +151,15 @@ class VerifiedTokens:
     CAPACITY = 10_000
 
     def __init__(self) -> None:
-        self._claims: dict[str, tuple[AccessClaims, int]] = {}
+        # an OrderedDict: forgetting a plain dict's first key leaves a hole that finding the next first walks
+        self._claims: OrderedDict[str, tuple[AccessClaims, int]] = OrderedDict()
 
     def get(self, token: str) -> tuple[AccessClaims, int] | None:
         return self._claims.get(token)
 
     def put(self, token: str, verified: tuple[AccessClaims, int]) -> None:
         if len(self._claims) >= self.CAPACITY:
-            del self._claims[next(iter(self._claims))]
+            self._claims.popitem(last=False)
         self._claims[token] = verified
 
 
