@@ -6,6 +6,7 @@
 import { register } from "node:module";
 import { Wallet } from "ethers";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { appKitMessage } from "./support.mjs";
 
 const base = process.argv[2];
 register("./shims/hooks.mjs", import.meta.url);
@@ -36,16 +37,7 @@ async function appKit() {
   const wallet = Wallet.createRandom();
   globalThis.connectedAccount = { address: wallet.address, chainId: 1 };
   // AppKit's SIWE client: message params, a nonce for the address, the message, the signature, a session
-  const params = await siweConfig.getMessageParams();
-  const nonce = await siweConfig.getNonce(wallet.address);
-  const message = siweConfig.createMessage({
-    ...params,
-    address: `did:pkh:eip155:1:${wallet.address}`,
-    chainId: 1,
-    nonce,
-    version: "1",
-    iat: new Date().toISOString(),
-  });
+  const { message } = await appKitMessage(siweConfig, wallet.address);
   const verified = await siweConfig.verifyMessage({ message, signature: await wallet.signMessage(message) });
   const session = await siweConfig.getSession();
   const signedOut = await siweConfig.signOut();

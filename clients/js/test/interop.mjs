@@ -14,7 +14,7 @@ import { createSiweMessage, parseSiweMessage } from "viem/siwe";
 import { appKitSiweConfig } from "../adapters/appkit.js";
 import { rainbowKitAdapter } from "../adapters/rainbowkit.js";
 import { currentSession, signIn, signOut, Web3Auth } from "../web3-auth.js";
-import { post, signedBy, walletProvider } from "./support.mjs";
+import { appKitMessage, post, signedBy, walletProvider } from "./support.mjs";
 
 const base = process.argv[2];
 const DOMAIN = "app.example.com";
@@ -500,16 +500,7 @@ const cases = {
     const wallet = newEthers();
     const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, uri: `https://${DOMAIN}` });
     const config = appKitSiweConfig(auth, { chains: [1, 8453], account: () => ({ address: wallet.address, chainId: 1 }) });
-    const params = await config.getMessageParams();
-    const nonce = await config.getNonce(wallet.address);
-    const message = config.createMessage({
-      ...params,
-      address: `did:pkh:eip155:1:${wallet.address}`,
-      chainId: 1,
-      nonce,
-      version: "1",
-      iat: new Date().toISOString(),
-    });
+    const { params, message } = await appKitMessage(config, wallet.address);
     const before = await config.getSession();
     const verified = await config.verifyMessage({ message, signature: await wallet.signMessage(message) });
     const session = await config.getSession();

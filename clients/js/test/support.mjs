@@ -41,3 +41,19 @@ export function walletProvider(account, chainId, signer = account) {
     },
   };
 }
+
+/** What AppKit's SIWE client does before the wallet signs: message params, a nonce for the address, then the
+ * message, with the address as a did:pkh on chain 1; the params and the message */
+export async function appKitMessage(config, address) {
+  const params = await config.getMessageParams();
+  const nonce = await config.getNonce(address);
+  const message = config.createMessage({
+    ...params,
+    address: `did:pkh:eip155:1:${address}`,
+    chainId: 1,
+    nonce,
+    version: "1",
+    iat: new Date().toISOString(),
+  });
+  return { params, message };
+}
