@@ -33,7 +33,10 @@ def node_ready() -> str:
 
 def start_node(script: str, *args: str, **env: str) -> "subprocess.Popen[str]":
     """`node clients/js/test/<script> <args>`, started (with `env` added); `results` collects what it printed."""
-    command = [node_ready(), f"test/{script}", *args]
+    # clients/js/web3-auth.js links to app/static/web3-auth.js: kept as the link, the module lies in clients/js's
+    # package scope ("type": "module"), so no Node.js version has to guess from its syntax that it is one
+    # (before 20.19 none does, and it is read as CommonJS)
+    command = [node_ready(), "--preserve-symlinks", f"test/{script}", *args]
     return subprocess.Popen(
         command, cwd=CLIENT_DIR, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

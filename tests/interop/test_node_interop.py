@@ -24,8 +24,11 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def observed() -> Iterator[dict[str, dict[str, Any]]]:
-    with serving(**SETTINGS) as base_url:
-        interop, examples = start_node("interop.mjs", base_url), start_node("examples.mjs", base_url)
+    with (
+        serving(**SETTINGS) as base_url,
+        start_node("interop.mjs", base_url) as interop,  # reaped, its pipes closed, even if the other fails
+        start_node("examples.mjs", base_url) as examples,
+    ):
         yield {**results(interop), "examples": results(examples)}
 
 
