@@ -458,8 +458,7 @@ const cases = {
     const signOutRetried = await outcome(adapter.signOut());
 
     const appkit = appKitSiweConfig(auth, { chains: [1], account: () => ({ address: account.address, chainId: 1 }) });
-    const nonce = await appkit.getNonce(account.address);
-    const appkitMessage = appkit.createMessage({ ...(await appkit.getMessageParams()), address: `did:pkh:eip155:1:${account.address}`, chainId: 1, nonce });
+    const { message: appkitMessage } = await appKitMessage(appkit, account.address);
     await appkit.verifyMessage({ message: appkitMessage, signature: await account.signMessage({ message: appkitMessage }) });
     const appkitToken = auth.session?.accessToken;
     staged.fail("/auth/logout");
@@ -485,9 +484,7 @@ const cases = {
     const wallet = newEthers();
     const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, uri: `https://${DOMAIN}` });
     const config = appKitSiweConfig(auth, { chains: [1, 8453], account: () => ({ address: wallet.address, chainId: 8453 }) });
-    const params = await config.getMessageParams();
-    const nonce = await config.getNonce(wallet.address);
-    const message = config.createMessage({ ...params, address: `did:pkh:eip155:1:${wallet.address}`, chainId: 1, nonce, version: "1" });
+    const { message } = await appKitMessage(config, wallet.address);
     const verified = await config.verifyMessage({ message, signature: await wallet.signMessage(message) });
     const session = await config.getSession();
     await config.signOut();
