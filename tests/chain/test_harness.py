@@ -18,8 +18,8 @@ from tests.support.chain import (
     Ganache,
     JsonRpcError,
     encode_call,
-    node_binary,
 )
+from tests.support.node import node_binary
 
 INVALID = bytes.fromhex("ffffffff")
 IS_VALID_SIGNATURE = "isValidSignature(bytes32,bytes)"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.node import node_binary
 from tests.support.process import ROOT, clean_env, wait_until_healthy
 
 CLIENT_DIR = ROOT / "clients" / "js"
@@ -22,24 +23,28 @@ PACKAGES = ("ethers", "jose", "playwright-core", "siwe", "typescript", "viem")
 
 def node_ready() -> str:
     """The node binary, once clients/js has its packages installed."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: the frontend tests run on Node.js 20")
+    node = node_binary()
     missing = [name for name in PACKAGES if not (CLIENT_DIR / "node_modules" / name / "package.json").is_file()]
     if missing:
         pytest.fail(f"{', '.join(missing)} missing from clients/js/node_modules: run `{INSTALL_COMMAND}` first")
     return node
 
 
-def start_node(script: str, *args: str, **env: str) -> "subprocess.Popen[str]":
-    """`node clients/js/test/<script> <args>`, started (with `env` added); `results` collects what it printed."""
+@contextmanager
+def start_node(script: str, *args: str, **env: str) -> Iterator["subprocess.Popen[str]"]:
+    """`node clients/js/test/<script> <args>`, running (with `env` added) while in the block; `results`
+    collects what it printed. Killed and reaped on the way out, whatever happened."""
     # clients/js/web3-auth.js links to app/static/web3-auth.js: kept as the link, the module lies in clients/js's
     # package scope ("type": "module"), so no Node.js version has to guess from its syntax that it is one
     # (before 20.19 none does, and it is read as CommonJS)
     command = [node_ready(), "--preserve-symlinks", f"test/{script}", *args]
-    return subprocess.Popen(
+    with subprocess.Popen(
         command, cwd=CLIENT_DIR, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    ) as process:
+        try:
+            yield process
+        finally:
+            process.kill()  # a no-op once it exited; Popen's exit then closes the pipes and reaps it
 
 
 def results(process: "subprocess.Popen[str]", timeout: float = 60) -> dict[str, Any]:

@@ -33,8 +33,8 @@ def observed() -> Iterator[dict[str, Any]]:
     }
     chromium = str(chromium_path())
     with web3_auth_on(port, **settings) as base_url:
-        process = start_node("browser.mjs", base_url, str(frontend), str(ARTIFACTS), CHROMIUM=chromium)
-        yield {**results(process, timeout=90), "port": port, "frontend": frontend}
+        with start_node("browser.mjs", base_url, str(frontend), str(ARTIFACTS), CHROMIUM=chromium) as process:
+            yield {**results(process, timeout=90), "port": port, "frontend": frontend}
 
 
 def test_demo_signs_in_shows_the_address_resumes_after_reload_and_signs_out(observed: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ SETTINGS = {
 def observed() -> Iterator[dict[str, dict[str, Any]]]:
     with (
         serving(**SETTINGS) as base_url,
-        start_node("interop.mjs", base_url) as interop,  # reaped, its pipes closed, even if the other fails
+        start_node("interop.mjs", base_url) as interop,
         start_node("examples.mjs", base_url) as examples,
     ):
         yield {**results(interop), "examples": results(examples)}

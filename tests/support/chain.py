@@ -6,7 +6,6 @@ paris EVM: ganache 7.9.2 knows hardforks up to shanghai, so cancun code (solc's 
 
 import functools
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
+from tests.support.node import node_binary
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +37,6 @@ ERC1271_MAGIC_VALUE = bytes.fromhex("1626ba7e")
 DEPLOY_GAS = 6_000_000
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-
-
-def node_binary() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: the smart-contract-wallet tests run ganache and solc-js on Node.js 20")
-    return node
 
 
 def node_modules_ready() -> Path:
