@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import rate_limits_of, required_bearer_token, services_of
 from app.api.handlers import error_responses
+from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN, NOT_CACHED, SESSION_LINKS, SIGN_IN_LINK
 from app.api.ratelimit import WalletBudget
 from app.api.schemas import (
@@ -38,7 +39,7 @@ from app.errors import (
     StoreUnavailable,
 )
 
-router = APIRouter(prefix="/auth", tags=["sign-in"])
+router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
 ME_PATH = "/auth/me"
 
 

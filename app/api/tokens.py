@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from app.api.credentials import presents
 from app.api.deps import ServicesDep, bearer_token, services_of
 from app.api.handlers import error_responses
+from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, NOT_CACHED, SESSION_LINKS
 from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse, no_store_json
 from app.domain import sessions
@@ -24,7 +25,7 @@ from app.errors import (
     StoreUnavailable,
 )
 
-router = APIRouter(prefix="/auth", tags=["sessions"])
+router = APIRouter(prefix="/auth", tags=["sessions"], route_class=BoundedJsonRoute)
 INTROSPECT_PATH = "/auth/introspect"
 
 

@@ -12,7 +12,7 @@ failure). -32000 is also geth's code for the node's own states ("header not foun
 """
 
 import itertools
-import json
+import orjson
 import re
 from typing import Any
 
@@ -86,6 +86,6 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> An
     except httpx.HTTPError as exc:
         raise NodeFailure("transport") from exc
     try:
-        return json.loads(content)
+        return orjson.loads(content)
     except ValueError as exc:
         raise NodeFailure("malformed_reply") from exc

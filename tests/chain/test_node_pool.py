@@ -262,7 +262,7 @@ async def test_a_hostile_reply_is_a_node_failure_and_the_health_checks_survive_i
         response, _ = await timed_verify(client, await signed_body(client, contract_wallet))
         assert response.status_code == 200, response.text
         status = (await client.get("/readyz")).json()["rpc"][str(CHAIN_ID)][0]
-        assert status["last_error"] == "RecursionError"
+        assert status["last_error"] == "malformed_reply"
         honest.delay = 0  # health rounds at the interval, not slowed by the honest node
         await until_asked_again(hostile, hostile.requests["eth_chainId"])  # a health round met the garbage...
         hostile.behave(Behaviour.FORWARD)
