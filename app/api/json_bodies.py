@@ -9,7 +9,7 @@ MAX_NESTING of them is scanned for its real depth (strings skipped).
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -52,7 +52,7 @@ class BoundedJsonRequest(Request):
 class BoundedJsonRoute(APIRoute):
     """A route whose JSON body is read by load_json: `APIRouter(route_class=BoundedJsonRoute)`."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:

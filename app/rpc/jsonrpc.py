@@ -12,11 +12,11 @@ failure). -32000 is also geth's code for the node's own states ("header not foun
 """
 
 import itertools
-import orjson
 import re
 from typing import Any
 
 import httpx
+import orjson
 
 EXECUTION_REVERTED = 3
 SERVER_ERROR = -32000

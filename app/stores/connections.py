@@ -99,7 +99,7 @@ def store_connection(target: RedisTarget, timeout: float) -> StoreConnection:
         )
         return StoreConnection(cluster)
     if target.kind == "sentinel":
-        sentinels = Sentinel(  # type: ignore[no-untyped-call]
+        sentinels = Sentinel(
             list(target.nodes),
             sentinel_kwargs={"socket_timeout": wait, "socket_connect_timeout": wait},
             socket_timeout=wait,
