@@ -1,8 +1,12 @@
-"""Command line: `python -m app` serves; `keygen` prints a new private JWK Set; `openapi` writes the schema.
+"""Command line: `python -m app` serves; `keygen` makes and rotates signing keys; `sign` signs a challenge with a
+wallet key from the terminal; `openapi` writes the schema.
 
-python -m app                      serve on AUTH_HOST:AUTH_PORT with AUTH_WORKERS workers
-python -m app keygen --alg ES256   print a private JWK Set for AUTH_JWT_KEYS_FILE
-python -m app openapi [-o FILE]    write the OpenAPI schema (default openapi.json; - for stdout)
+python -m app                                  serve on AUTH_HOST:AUTH_PORT with AUTH_WORKERS workers
+python -m app keygen --alg ES256 [-o FILE]     a private JWK Set for AUTH_JWT_KEYS_FILE (FILE: new, mode 0600)
+python -m app keygen --stage|--rotate|--prune FILE
+python -m app sign --new-key FILE              a new wallet key in FILE (mode 0600); prints its address
+python -m app sign --key FILE < challenge      the /auth/verify body for a /auth/challenge answer
+python -m app openapi [-o FILE]                write the OpenAPI schema (default openapi.json; - for stdout)
 """
 
 import argparse
@@ -29,6 +33,7 @@ def serve() -> None:
     from app.config import Settings, describe_errors
     from app.domain.keys import KeyFileError
     from app.domain.signatures.eip191 import ensure_fast_backend
+    from app.files import readable_by_others
     from app.lifecycle import exit_cleanly_after_draining
     from app.lifespan import load_keys
     from app.observability.logs import configure_logging
@@ -41,6 +46,8 @@ def serve() -> None:
         ensure_fast_backend()
         if settings.jwt_keys_file is not None:
             load_keys(settings)  # a broken keys file stops us here, in one line, not in every worker
+            if problem := readable_by_others(settings.jwt_keys_file):
+                _fail(f"AUTH_JWT_KEYS_FILE: {problem}: private signing keys must be readable by this user only")
     except (RuntimeError, KeyFileError) as exc:
         _fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)  # the supervisor's own lines, with workers
@@ -97,23 +104,32 @@ def share_metrics_between_workers() -> str:
     return directory
 
 
-def keygen(algorithm: str | None) -> None:
+def keygen(algorithm: str | None, output: Path | None) -> None:
     from app.domain.keys import generate_private_key, private_jwk
+    from app.files import write_private_file
 
     algorithm = algorithm or "ES256"
-    print(json.dumps({"keys": [private_jwk(generate_private_key(algorithm), algorithm)]}, indent=2))
+    document = json.dumps({"keys": [private_jwk(generate_private_key(algorithm), algorithm)]}, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(document)
+        return
+    try:
+        write_private_file(output, document, replace=False)
+    except OSError as exc:
+        _fail(f"{output}: {exc.strerror or exc}" if exc.strerror else str(exc))
+    print(f"{PROGRAM}: wrote a new {algorithm} key to {output} (mode 0600)", file=sys.stderr)
 
 
 def change_key_file(path: Path, action: str, algorithm: str | None, rollout: int) -> None:
-    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600).
+    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600, app.files).
 
     A key is marked retired when --rotate rewrites the file, but running servers keep signing with it
     until they restart with the new file: pruning waits `rollout` seconds more than a token lives."""
-    import os
     import time
 
     from app.config import Settings, describe_errors
     from app.domain.keys import KeyFileError, key_set_from_jwks, prune_keys, rotate_keys, signing_algorithm, stage_key
+    from app.files import write_private_file
 
     try:
         document = json.loads(path.read_text())
@@ -130,15 +146,47 @@ def change_key_file(path: Path, action: str, algorithm: str | None, rollout: int
                 _fail(describe_errors(exc))
             changed = prune_keys(document, now, needed_for=settings.access_ttl + settings.clock_skew + rollout)
         keys = key_set_from_jwks(changed, file_algorithm)
+        write_private_file(path, json.dumps(changed, indent=2) + "\n")
     except (OSError, ValueError, KeyFileError) as exc:
         _fail(f"{path}: {exc}")
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(json.dumps(changed, indent=2) + "\n")
-    os.replace(temporary, path)
     kids = ", ".join(key.kid for key in keys.keys)
     print(f"{PROGRAM}: {action}: {keys.signing.kid} signs; published: {kids}", file=sys.stderr)
+
+
+def sign(key: Path | None, new_key: Path | None, address_only: bool) -> None:
+    """A wallet in the terminal, for trying the API with curl: its key stays in a 0600 file. Reads a
+    /auth/challenge answer (JSON with `message`), or the message itself, on standard input, and prints the
+    /auth/verify body {"message", "signature"} (EIP-191 personal_sign, 0x-prefixed)."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    from app.files import write_private_file
+
+    if new_key is not None:
+        account = Account.create()
+        try:
+            write_private_file(new_key, "0x" + bytes(account.key).hex() + "\n", replace=False)
+        except OSError as exc:
+            _fail(str(exc))
+        print(account.address)
+        return
+    assert key is not None  # argparse requires one of the two
+    try:
+        account = Account.from_key(key.read_text().strip())
+    except (OSError, ValueError) as exc:
+        _fail(f"{key}: not a wallet key file ({exc})")
+    if address_only:
+        print(account.address)
+        return
+    text = sys.stdin.read()
+    try:
+        message = json.loads(text)["message"] if text.lstrip().startswith("{") else text.removesuffix("\n")
+    except (ValueError, KeyError, TypeError):
+        _fail("standard input is neither a /auth/challenge answer (JSON with a `message`) nor a message")
+    if not isinstance(message, str) or not message:
+        _fail("the message to sign is empty")
+    signature = account.sign_message(encode_defunct(text=message)).signature
+    print(json.dumps({"message": message, "signature": "0x" + bytes(signature).hex()}))
 
 
 def openapi(output: str) -> None:
@@ -162,16 +210,24 @@ def main(argv: list[str] | None = None) -> None:
     change = keygen_parser.add_mutually_exclusive_group()
     for action in ("stage", "rotate", "prune"):
         change.add_argument(f"--{action}", type=Path, metavar="FILE")
+    change.add_argument("-o", "--output", type=Path, metavar="FILE", help="write a new key file (0600), not stdout")
     keygen_parser.add_argument("--rollout", type=int, default=3600, metavar="SECONDS", help="with --prune")
+    sign_parser = commands.add_parser("sign", help="sign a challenge with a wallet key from a file (for curl)")
+    wallet = sign_parser.add_mutually_exclusive_group(required=True)
+    wallet.add_argument("--key", type=Path, metavar="FILE", help="the wallet key (0x hex) to sign with")
+    wallet.add_argument("--new-key", type=Path, metavar="FILE", help="make a new wallet key in FILE; print its address")
+    sign_parser.add_argument("--address", action="store_true", help="with --key: print the address only")
     openapi_parser = commands.add_parser("openapi", help="write the OpenAPI schema")
     openapi_parser.add_argument("-o", "--output", default="openapi.json", help="file to write, or - for stdout")
     args = parser.parse_args(argv)
     if args.command == "keygen":
         chosen = next((name for name in ("stage", "rotate", "prune") if getattr(args, name)), None)
         if chosen is None:
-            keygen(args.alg)
+            keygen(args.alg, args.output)
         else:
             change_key_file(getattr(args, chosen), chosen, args.alg, args.rollout)
+    elif args.command == "sign":
+        sign(args.key, args.new_key, args.address)
     elif args.command == "openapi":
         openapi(args.output)
     else:

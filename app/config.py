@@ -22,6 +22,7 @@ from app.stores.connections import parse_redis_url
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
 MIN_HMAC_SECRET_BYTES = 32
+DEFAULT_PORT = 8000
 
 
 def available_cores(proc_cgroup: Path = Path("/proc/self/cgroup"), sysfs: Path = Path("/sys/fs/cgroup")) -> int:
@@ -90,7 +91,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", case_sensitive=False, extra="ignore", frozen=True)
 
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
     # Unset: one worker with the memory store (it lives in one process), else one per available core.
     workers: Annotated[int, Field(ge=1)] = 1
     # On SIGTERM: how long requests in flight may take to finish before they are cut.
@@ -104,6 +105,7 @@ class Settings(BaseSettings):
     # The time one request may wait on Redis, all its calls together: within it, a dead Redis is a 503.
     redis_timeout: Annotated[float, Field(gt=0, le=0.9)] = 0.5
 
+    # unset: localhost on AUTH_PORT (_local_defaults_follow_the_port), like the issuer
     domains: Annotated[list[str], NoDecode, Field(min_length=1)] = ["localhost:8000"]
     chain_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHAIN_ID)]], NoDecode, Field(min_length=1)] = [1]
     statement: str = "Sign in with Ethereum."
@@ -245,6 +247,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
+    def _local_defaults_follow_the_port(cls, data: object) -> object:
+        """Unset, AUTH_DOMAINS and AUTH_ISSUER name localhost on AUTH_PORT: with AUTH_PORT=8001 the service
+        issues `localhost:8001 wants you to sign in`, as a page served there expects."""
+        if not isinstance(data, dict):
+            return data
+        port = str(data.get("port") or DEFAULT_PORT).strip()
+        if not port.isdigit():
+            return data  # the port's own validation says what is wrong
+        local = f"localhost:{int(port)}"
+        defaults = {"domains": local, "issuer": f"http://{local}"}
+        return {**data, **{name: value for name, value in defaults.items() if data.get(name) in (None, "")}}
+
+    @model_validator(mode="before")
+    @classmethod
     def _one_worker_per_core_when_shared_state_allows(cls, data: object) -> object:
         if isinstance(data, dict) and data.get("workers") in (None, ""):
             shares_state = bool(data.get("redis_url")) and bool(data.get("jwt_keys_file") or data.get("jwt_secret"))
@@ -275,7 +291,7 @@ class Settings(BaseSettings):
             if self.jwt_keys_file is None and self.workers > 1:
                 raise ValueError(
                     "AUTH_WORKERS > 1 needs AUTH_JWT_KEYS_FILE: without it each worker would sign with its "
-                    "own ephemeral key (create one with `python -m app keygen`)"
+                    "own ephemeral key (create one with `.venv/bin/python -m app keygen --output keys.json`)"
                 )
         return self
 

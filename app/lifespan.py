@@ -4,6 +4,7 @@ nodes (with their health checks)."""
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -45,9 +46,10 @@ def load_keys(settings: Settings) -> KeySet:
     keys = generate_key_set(settings.jwt_alg)
     logger.warning(
         "no AUTH_JWT_KEYS_FILE: signing with an ephemeral %s key (kid %s); tokens die with this process. "
-        "Create a key with `python -m app keygen --alg %s`.",
+        "Create a key file with `%s -m app keygen --alg %s --output keys.json`, then AUTH_JWT_KEYS_FILE=keys.json.",
         settings.jwt_alg,
         keys.signing.kid,
+        sys.executable,  # the interpreter serving: the venv's, where Debian has no `python`
         settings.jwt_alg,
     )
     return keys

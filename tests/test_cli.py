@@ -84,7 +84,7 @@ def test_bad_configuration_stops_the_start_with_one_line(variables: dict[str, st
 
 def test_python_m_app_serves_a_complete_sign_in(tmp_path: Path) -> None:
     keys_file = tmp_path / "keys.json"
-    keys_file.write_text(run_app("keygen").stdout)
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
     wallet = new_wallet()
     with serving(AUTH_JWT_KEYS_FILE=str(keys_file)) as base_url, httpx.Client(base_url=base_url) as http:
         challenge = http.post("/auth/challenge", json={"address": wallet.address.lower()}).json()
@@ -115,7 +115,7 @@ def test_the_pure_python_ecc_backend_stops_the_start_with_one_line() -> None:
 def test_starting_without_a_key_logs_the_ephemeral_key_warning(tmp_path: Path, with_key_file: bool) -> None:
     variables: dict[str, str] = {}
     if with_key_file:
-        (tmp_path / "keys.json").write_text(run_app("keygen").stdout)
+        assert run_app("keygen", "--output", str(tmp_path / "keys.json")).returncode == 0
         variables["AUTH_JWT_KEYS_FILE"] = str(tmp_path / "keys.json")
     with started_app(**variables) as running:
         kid = httpx.get(f"{running.url}/.well-known/jwks.json").json()["keys"][0]["kid"]

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.domain.keys import generate_private_key, private_jwk
+from app.files import write_private_file
 from tests.support.process import started_app
 from tests.support.wallets import new_wallet, sign
 
@@ -23,7 +24,7 @@ def test_a_full_flow_logs_each_request_once_and_no_credential_ever(
     tmp_path: Path, private_key_set: dict[str, list[dict[str, str]]]
 ) -> None:
     keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps(private_key_set))
+    write_private_file(keys_file, json.dumps(private_key_set))
     wallet = new_wallet()
     environment = {
         "AUTH_JWT_KEYS_FILE": str(keys_file),

@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
 from app.domain.keys import generate_private_key, private_jwk
+from app.files import write_private_file
 from app.main import create_app
 from tests.support.app import GENEROUS_LIMITS, app_client, served, signed_challenge, signed_in
 from tests.support.metrics import Samples, samples, value
@@ -88,7 +89,7 @@ async def test_metrics_may_require_their_own_token() -> None:
 @pytest.fixture
 def keys_file(tmp_path: Path) -> Path:
     path = tmp_path / "keys.json"
-    path.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    write_private_file(path, json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
     return path
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from app.domain.keys import generate_private_key, private_jwk
+from app.files import write_private_file
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).parents[2]
@@ -106,7 +107,7 @@ def shared_state_settings(redis_url: str, directory: Path, **variables: str) -> 
     """AUTH_* settings with which several processes share state, as replicas do: one Redis under a prefix of
     their own (the caller deletes it) and one ES256 key file, written in `directory`."""
     keys_file = directory / "keys.json"
-    keys_file.write_text(json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
+    write_private_file(keys_file, json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
     return {
         "AUTH_REDIS_URL": redis_url,
         "AUTH_REDIS_PREFIX": f"test-{uuid.uuid4().hex}",
