@@ -3,9 +3,10 @@
 # copies that virtualenv alone onto the same slim base and runs it as UID/GID 10001.
 #
 #   docker build -t web3-auth:0.1.0 .
-#   docker run --rm --read-only --tmpfs /tmp -p 127.0.0.1:8000:8000 \
-#     -e AUTH_REDIS_URL=redis://redis:6379/0 \
-#     -v "$PWD/keys.json:/etc/web3-auth/keys.json:ro" -e AUTH_JWT_KEYS_FILE=/etc/web3-auth/keys.json web3-auth:0.1.0
+#   docker run --rm -v web3-auth-keys:/var/lib/web3-auth web3-auth:0.1.0 \
+#     python -m app keygen --output /var/lib/web3-auth/keys.json
+#   docker run --rm --read-only --tmpfs /tmp -p 127.0.0.1:8000:8000 -v web3-auth-keys:/var/lib/web3-auth:ro \
+#     -e AUTH_JWT_KEYS_FILE=/var/lib/web3-auth/keys.json web3-auth:0.1.0     (README.md, "Docker")
 #
 # The base is pinned to an exact Python patch release and Debian release. For reproducible builds pin it by
 # digest too (the tag stays for humans, the digest is what is pulled):
@@ -26,18 +27,14 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-# Dependencies first, in their own cached layer: they change far less often than the code. A stub package
-# (and a stub README, which pyproject.toml names) lets `pip install .` resolve and install them before the
-# code is copied.
-COPY pyproject.toml ./
-RUN mkdir app && touch app/__init__.py README.md \
-    && pip install . \
-    && pip uninstall -y web3-auth \
-    && rm -rf app build ./*.egg-info README.md
-COPY README.md ./
+# Dependencies first, in their own cached layer (they change far less often than the code): exactly the
+# versions of requirements.lock, hash-checked; its setuptools then builds the package without a download.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml README.md ./
 COPY app ./app
 # pip (which also compiles the bytecode) and setuptools are not needed at run time: leave them behind.
-RUN pip install --no-deps . \
+RUN pip install --no-deps --no-build-isolation . \
     && pip uninstall -y pip setuptools wheel
 
 FROM ${PYTHON_IMAGE}

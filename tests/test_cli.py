@@ -3,6 +3,8 @@
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -203,3 +205,107 @@ def test_a_trusted_proxy_range_that_holds_every_address_stops_the_start(everythi
     assert "every address" in lines[0]
     # wide, but not everything; halves of different versions do not add up
     assert Settings(trusted_proxies=["10.0.0.0/8", "::/1", "128.0.0.0/1", "unix"]).trusted_proxies
+
+
+# --- keys on disk ------------------------------------------------------------------------------------------
+
+
+def test_keygen_output_writes_a_new_0600_file_and_never_overwrites(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    key_set_from_jwks(json.loads(keys_file.read_text()), "ES256")
+    before = keys_file.read_text()
+    again = run_app("keygen", "--output", str(keys_file))
+    assert again.returncode == 2
+    assert "exists" in again.stderr
+    assert keys_file.read_text() == before
+
+
+@pytest.mark.parametrize("planted", ["a 0644 file", "a symlink"])
+def test_keygen_rotate_with_a_planted_tmp_leaves_a_0600_key_file_and_writes_nothing_through_it(
+    tmp_path: Path, planted: str
+) -> None:
+    keys_file, elsewhere = tmp_path / "keys.json", tmp_path / "elsewhere.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    keys_file.chmod(0o600)
+    temporary = tmp_path / "keys.json.tmp"
+    if planted == "a symlink":
+        elsewhere.write_text("untouched")
+        temporary.symlink_to(elsewhere)
+    else:
+        temporary.write_text("stale")
+        temporary.chmod(0o644)
+    for action in ("--stage", "--rotate", "--prune"):
+        result = run_app("keygen", action, str(keys_file))
+        assert result.returncode == 0, result.stderr
+        assert keys_file.stat().st_mode & 0o777 == 0o600
+        assert not keys_file.is_symlink()
+    assert len(json.loads(keys_file.read_text())["keys"]) == 2
+    if planted == "a symlink":
+        assert elsewhere.read_text() == "untouched"
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["keys.json", "keys.json.tmp", *(["elsewhere.json"] if planted == "a symlink" else [])]
+    ), "a temporary file was left behind"
+
+
+def test_keygen_refuses_to_rewrite_a_symlinked_key_file(tmp_path: Path) -> None:
+    target, link = tmp_path / "target.json", tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(target)).returncode == 0
+    link.symlink_to(target)
+    before = target.read_text()
+    result = run_app("keygen", "--rotate", str(link))
+    assert result.returncode == 2
+    assert "symbolic link" in result.stderr
+    assert target.read_text() == before
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_key_file_others_can_read_stops_the_start_with_one_line(tmp_path: Path, mode: int) -> None:
+    keys_file = tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    keys_file.chmod(mode)
+    if mode & 0o070 and os.geteuid() == 0:
+        os.chown(keys_file, 1000, 1000)  # group-readable is allowed for root's files only (Kubernetes' Secrets)
+    result = run_app(AUTH_PORT=str(free_port()), AUTH_JWT_KEYS_FILE=str(keys_file))
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: AUTH_JWT_KEYS_FILE: ")
+    assert "chmod 600" in lines[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a file root's own with another group")
+def test_a_root_owned_group_readable_key_file_is_served_as_kubernetes_mounts_secrets(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    os.chown(keys_file, 0, 10001)
+    keys_file.chmod(0o440)
+    with serving(AUTH_JWT_KEYS_FILE=str(keys_file)) as base_url:
+        assert httpx.get(f"{base_url}/.well-known/jwks.json").json()["keys"]
+
+
+# --- a wallet in the terminal ------------------------------------------------------------------------------
+
+
+def test_sign_makes_a_private_wallet_key_and_signs_a_challenge_that_verifies(tmp_path: Path) -> None:
+    wallet_key = tmp_path / "wallet.key"
+    made = run_app("sign", "--new-key", str(wallet_key))
+    assert made.returncode == 0, made.stderr
+    address = made.stdout.strip()
+    assert wallet_key.stat().st_mode & 0o777 == 0o600
+    assert run_app("sign", "--key", str(wallet_key), "--address").stdout.strip() == address
+    assert run_app("sign", "--new-key", str(wallet_key)).returncode == 2  # never overwritten
+    with serving() as base_url, httpx.Client(base_url=base_url) as http:
+        challenge = http.post("/auth/challenge", json={"address": address})
+        signed = subprocess.run(
+            [sys.executable, "-m", "app", "sign", "--key", str(wallet_key)],
+            input=challenge.text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert signed.returncode == 0, signed.stderr
+        body = json.loads(signed.stdout)
+        assert body["signature"].startswith("0x")
+        assert http.post("/auth/verify", json=body).json()["address"] == address
