@@ -472,7 +472,14 @@ export class Web3Auth {
   /** @param {Response} response @returns {Promise<unknown>} the JSON body of a success; else throws */
   async #read(response) {
     if (response.status === 204) return null;
-    const text = await response.text();
+    /** @type {string} */
+    let text;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // the body broke off after its headers (a connection reset): no answer, in the client's own terms
+      throw new Web3AuthError(0, "unreachable", `${this.baseUrl}: the answer broke off: ${String(error)}`);
+    }
     /** @type {any} */
     let body;
     try {

@@ -53,10 +53,13 @@ function stagedFetch() {
     const index = holds.findIndex((hold) => hold.path === path);
     if (index < 0) return fetch(input, init);
     const [hold] = holds.splice(index, 1);
+    // read whole now, and answered from memory on release: a response held half-read (a clone's tee) while
+    // the client goes on could lose its body, which the client then saw as a bare TypeError
     const response = await fetch(input, init);
-    hold.answered({ status: response.status, body: await response.clone().json() });
+    const text = await response.text();
+    hold.answered({ status: response.status, body: JSON.parse(text) });
     await hold.released;
-    return response;
+    return new Response(text, { status: response.status, headers: response.headers });
   };
   staged.hold = (path) => {
     const hold = { path };
