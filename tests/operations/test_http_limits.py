@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from app.config import Settings
 from tests.support.app import app_client
@@ -185,3 +186,8 @@ def test_no_trailing_slash_redirect_from_the_served_process(running: RunningApp)
         response = answer(sock)
     assert status_of(response) == 404
     assert b"location" not in response.lower()
+
+
+def test_a_header_line_cap_over_the_total_cap_is_refused() -> None:
+    with pytest.raises(ValidationError, match="AUTH_MAX_HEADER_LINE_BYTES"):
+        Settings(max_header_line_bytes=32768, max_header_bytes=16384)
