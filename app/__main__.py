@@ -65,16 +65,17 @@ def run_uvicorn(settings: "Settings") -> None:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
+    from app.http_limits import HttpLimits, LimitedConfig, raise_open_files_limit
     from app.lifecycle import draining, stop_workers_at_once
 
-    config = uvicorn.Config(
+    config = LimitedConfig(
         "app.main:create_served_app",
+        limits=HttpLimits.from_settings(settings, open_files=raise_open_files_limit()),
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",  # libuv's event loop and the llhttp parser: both C, named so a missing one fails loudly
-        http="httptools",
         proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace,

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     workers: Annotated[int, Field(ge=1)] = 1
     # On SIGTERM: how long requests in flight may take to finish before they are cut.
     shutdown_grace: Annotated[int, Field(ge=0, le=600)] = 10
+    # What the HTTP server itself allows a connection (app.http_limits): the request line and each header
+    # line, all of the head together, the time from accept to the end of the headers and from there to the
+    # end of the body, and the connections one worker holds open at once.
+    max_header_line_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
+    max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 64 * 1024
+    header_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    body_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = 1024
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
     metrics_token: Annotated[SecretStr, Field(min_length=16)] | None = None  # GET /metrics then needs it
@@ -267,6 +275,12 @@ class Settings(BaseSettings):
             if shares_state:
                 return {**data, "workers": available_cores()}
         return data
+
+    @model_validator(mode="after")
+    def _header_caps(self) -> Self:
+        if self.max_header_line_bytes > self.max_header_bytes:
+            raise ValueError("AUTH_MAX_HEADER_LINE_BYTES is over AUTH_MAX_HEADER_BYTES, the cap on all the headers")
+        return self
 
     @model_validator(mode="after")
     def _one_process_for_the_memory_store(self) -> Self:

@@ -7,6 +7,9 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── InvalidRequest          422 invalid_request       the body or query does not fit the schema
     │   └── MalformedRequest    400 invalid_request       ...or cannot even be read (a bad header, bad framing)
     ├── PayloadTooLarge         413 payload_too_large     a request body over the size limit
+    ├── RequestTimeout          408 request_timeout       headers or body not sent in time (the HTTP server)
+    ├── UrlTooLong              414 url_too_long          a request line over the HTTP server's cap
+    ├── HeadersTooLarge         431 headers_too_large     a header line, or all of them, over the server's cap
     ├── InvalidMessage          400 invalid_message       not an EIP-4361 message, by its ABNF
     ├── DomainNotAllowed        401 domain_not_allowed    the message names a domain/scheme we do not serve
     │   └── DomainNotOffered    400 domain_not_allowed    ...asked for when requesting a challenge
@@ -27,6 +30,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
     ├── RpcUnavailable          503 rpc_unavailable       no Ethereum node answered (contract wallets only)
     ├── ShuttingDown            503 shutting_down         /readyz once a stop signal arrived
+    ├── TooManyConnections      503 too_many_connections  a worker at its connection cap (the HTTP server)
     └── InternalError           500 internal_error        a bug: never raised on purpose
 
 This module is a leaf: it imports nothing from the application.
@@ -70,6 +74,24 @@ class PayloadTooLarge(AuthError):
     status = 413
     code = "payload_too_large"
     default_detail = "The request body is too large."
+
+
+class RequestTimeout(AuthError):
+    status = 408
+    code = "request_timeout"
+    default_detail = "The request was not sent in time."
+
+
+class UrlTooLong(AuthError):
+    status = 414
+    code = "url_too_long"
+    default_detail = "The request line is too long."
+
+
+class HeadersTooLarge(AuthError):
+    status = 431
+    code = "headers_too_large"
+    default_detail = "The request headers are too large."
 
 
 class InvalidMessage(AuthError):
@@ -236,6 +258,16 @@ class ShuttingDown(AuthError):
     status = 503
     code = "shutting_down"
     default_detail = "The process is draining its last requests before it stops."
+
+
+class TooManyConnections(AuthError):
+    status = 503
+    code = "too_many_connections"
+    default_detail = "The server has as many connections open as it takes; try again shortly."
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
 
 
 class InternalError(AuthError):

@@ -29,7 +29,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The application; `store`, when given, replaces the one AUTH_REDIS_URL names (embedding, tests)."""
     settings = settings or Settings()
     app = FastAPI(
-        title="web3-auth", version=__version__, description=DESCRIPTION, lifespan=lifespan_for(settings, store)
+        title="web3-auth",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan_for(settings, store),
+        redirect_slashes=False,  # Starlette's redirect would build its Location from the Host header
     )
     for module in (auth, tokens, forward, keys, health, metrics):
         app.include_router(module.router)

@@ -38,6 +38,7 @@ DEFAULT_SHUTDOWN_GRACE = 10  # seconds, when AUTH_SHUTDOWN_GRACE is not set
 EXPORTED_METRICS = {
     "web3auth_http_requests_total",
     "web3auth_http_request_duration_seconds",
+    "web3auth_http_connections_closed_total",
     "web3auth_sign_ins_total",
     "web3auth_tokens_total",
     "web3auth_rate_limited_total",

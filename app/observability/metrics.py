@@ -28,6 +28,12 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=LATENCY_BUCKETS,
 )
+HTTP_CONNECTIONS_CLOSED = Counter(
+    "web3auth_http_connections_closed",
+    "Connections the HTTP server cut or refused before a request was whole (app.http_limits), by reason: "
+    "header_timeout, header_too_large, url_too_long, body_timeout, too_many_connections.",
+    ["reason"],
+)
 SIGN_INS = Counter("web3auth_sign_ins", "POST /auth/verify outcomes: ok, or the error code answered.", ["outcome"])
 TOKENS = Counter(
     "web3auth_tokens",
