@@ -76,6 +76,7 @@ def run_uvicorn(settings: "Settings") -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",  # libuv's event loop and the llhttp parser: both C, named so a missing one fails loudly
+        ws="none",  # no WebSocket routes: an upgrade request must not leave the limited protocol
         proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace,
