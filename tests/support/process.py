@@ -105,12 +105,15 @@ def wait_until_healthy(base_url: str, process: "subprocess.Popen[str]", output: 
 
 def shared_state_settings(redis_url: str, directory: Path, **variables: str) -> dict[str, str]:
     """AUTH_* settings with which several processes share state, as replicas do: one Redis under a prefix of
-    their own (the caller deletes it) and one ES256 key file, written in `directory`."""
+    their own (the caller deletes it), one ES256 key file, written in `directory`, and one domain and issuer."""
     keys_file = directory / "keys.json"
     write_private_file(keys_file, json.dumps({"keys": [private_jwk(generate_private_key("ES256"), "ES256")]}))
     return {
         "AUTH_REDIS_URL": redis_url,
         "AUTH_REDIS_PREFIX": f"test-{uuid.uuid4().hex}",
         "AUTH_JWT_KEYS_FILE": str(keys_file),
+        # one public name for all, as behind a load balancer (unset, each would name localhost on its own port)
+        "AUTH_DOMAINS": "localhost:8000",
+        "AUTH_ISSUER": "http://localhost:8000",
         **variables,
     }
