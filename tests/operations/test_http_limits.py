@@ -103,22 +103,27 @@ def test_a_1_mib_url_is_refused_at_the_cap(running: RunningApp) -> None:
     assert healthz_seconds(running) < 1
 
 
+def trickle(sock: socket.socket, byte: bytes) -> tuple[bytes, float]:
+    """Send `byte` every half second until the server answers or closes; its answer and the seconds it took."""
+    started = time.monotonic()
+    sock.settimeout(0.5)
+    response = b""
+    while time.monotonic() - started < 10:
+        try:
+            sock.sendall(byte)
+            response = sock.recv(65536)
+            break
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    return response, time.monotonic() - started
+
+
 def test_headers_trickling_in_are_cut_at_the_header_timeout(running: RunningApp) -> None:
     with connect(running) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        started = time.monotonic()
-        sock.settimeout(0.5)
-        response = b""
-        while time.monotonic() - started < 10:
-            try:
-                sock.sendall(b"X")
-                response = sock.recv(65536)
-                break
-            except TimeoutError:
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                break
-        elapsed = time.monotonic() - started
+        response, elapsed = trickle(sock, b"X")
     assert 1.4 < elapsed < 5
     assert status_of(response) == 408
     assert body_of(response)["error"] == "request_timeout"
@@ -131,19 +136,7 @@ def test_a_body_trickling_in_is_cut_at_the_body_timeout(running: RunningApp) -> 
         sock.sendall(
             b"POST /auth/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"
         )
-        started = time.monotonic()
-        sock.settimeout(0.5)
-        response = b""
-        while time.monotonic() - started < 10:
-            try:
-                sock.sendall(b" ")
-                response = sock.recv(65536)
-                break
-            except TimeoutError:
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                break
-        elapsed = time.monotonic() - started
+        response, elapsed = trickle(sock, b" ")
     assert 1.4 < elapsed < 5
     assert status_of(response) == 408
     time.sleep(0.3)
