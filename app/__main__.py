@@ -118,7 +118,7 @@ def keygen(algorithm: str | None, output: Path | None) -> None:
     try:
         write_private_file(output, document, replace=False)
     except OSError as exc:
-        _fail(f"{output}: {exc.strerror or exc}" if exc.strerror else str(exc))
+        _fail(f"{output}: {exc.strerror}" if exc.strerror else str(exc))  # PrivateFileError names the file
     print(f"{PROGRAM}: wrote a new {algorithm} key to {output} (mode 0600)", file=sys.stderr)
 
 

@@ -234,24 +234,24 @@ class MethodNotAllowed(AuthError):
     default_detail = "Method not allowed."
 
 
-class StoreUnavailable(AuthError):
+class _TryAgainShortly(AuthError):
+    """A 503 that passes: every such answer says when to come back (Retry-After: 1)."""
+
     status = 503
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class StoreUnavailable(_TryAgainShortly):
     code = "store_unavailable"
     default_detail = "The session store is unavailable; try again shortly."
-    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail, headers={"Retry-After": "1"})
 
 
-class RpcUnavailable(AuthError):
-    status = 503
+class RpcUnavailable(_TryAgainShortly):
     code = "rpc_unavailable"
     default_detail = "No Ethereum node answered in time; try again shortly."
-    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail, headers={"Retry-After": "1"})
 
 
 class ShuttingDown(AuthError):
@@ -260,14 +260,9 @@ class ShuttingDown(AuthError):
     default_detail = "The process is draining its last requests before it stops."
 
 
-class TooManyConnections(AuthError):
-    status = 503
+class TooManyConnections(_TryAgainShortly):
     code = "too_many_connections"
     default_detail = "The server has as many connections open as it takes; try again shortly."
-    header_docs: ClassVar[dict[str, str]] = {"Retry-After": "Seconds to wait before trying again."}
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail, headers={"Retry-After": "1"})
 
 
 class InternalError(AuthError):
