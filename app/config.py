@@ -73,6 +73,22 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _may_be_plain_http(url: str) -> bool:
+    """https, or http to a host that no traffic crosses the internet to reach: `localhost` or a literal
+    loopback, private or link-local address. A name other than localhost may resolve anywhere."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return True
+    host = (parts.hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
 def _serialized_origin(origin: str) -> str | None:
     """The origin the way a browser writes it in the Origin header (RFC 6454), or None if it is no origin."""
     try:
@@ -143,6 +159,14 @@ class Settings(BaseSettings):
     rpc_breaker_failures: Annotated[int, Field(ge=1)] = 3
     rpc_breaker_cooldown: Annotated[float, Field(gt=0)] = 10.0
     rpc_health_interval: Annotated[float, Field(ge=1)] = 15.0
+    # Plain http:// node URLs only to loopback and private addresses (literal IPs, localhost) unless true.
+    rpc_allow_http: bool = False
+    # Distinct nodes of a chain that must each answer, and agree, before a contract wallet signs in.
+    rpc_quorum: Annotated[int, Field(ge=1, le=5)] = 1
+    # The largest signature (an ERC-6492 envelope included) sent to a node; bigger is refused before any call.
+    rpc_max_signature_bytes: Annotated[int, Field(ge=65, le=8192)] = 4096
+    # Contract-wallet refusals (signatures a node was asked about, or would have been) per client IP.
+    rate_limit_rpc_failures_ip: str = "20/minute"
 
     # Browser origins (scheme://host[:port]) allowed to call the API from their pages, exactly as written.
     cors_origins: Annotated[list[str], NoDecode] = []
@@ -198,7 +222,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
         return value
 
-    @field_validator("rate_limit_ip", "rate_limit_address")
+    @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_rpc_failures_ip")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
@@ -275,6 +299,22 @@ class Settings(BaseSettings):
             if shares_state:
                 return {**data, "workers": available_cores()}
         return data
+
+    @model_validator(mode="after")
+    def _trusted_nodes(self) -> Self:
+        for chain_id, urls in self.rpc_urls.items():
+            for position, url in enumerate(urls, 1):  # never echo the URL: it may hold an API key
+                if not self.rpc_allow_http and not _may_be_plain_http(url):
+                    raise ValueError(
+                        f"node {position} of chain {chain_id} in AUTH_RPC_URLS is plain http:// to a host that is "
+                        "not loopback or a private address: use https://, or set AUTH_RPC_ALLOW_HTTP=true"
+                    )
+            if len(set(urls)) < self.rpc_quorum:
+                raise ValueError(
+                    f"AUTH_RPC_QUORUM={self.rpc_quorum} needs at least {self.rpc_quorum} distinct node URLs per "
+                    f"chain in AUTH_RPC_URLS; chain {chain_id} has {len(set(urls))}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _header_caps(self) -> Self:

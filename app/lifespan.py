@@ -98,7 +98,12 @@ def lifespan_for(
                 extra={"fields": {"chains_without_nodes": unserved}},
             )
         health_checks = asyncio.create_task(nodes.keep_checking_health()) if nodes.chains else None
-        signatures = SignatureVerifier(nodes, rpc_timeout=settings.rpc_timeout, call_gas=settings.rpc_call_gas)
+        signatures = SignatureVerifier(
+            nodes,
+            rpc_timeout=settings.rpc_timeout,
+            call_gas=settings.rpc_call_gas,
+            max_signature_bytes=settings.rpc_max_signature_bytes,
+        )
         logger.info(
             "serving",
             extra={

@@ -31,9 +31,20 @@ from app.domain.challenges import issue_challenge
 from app.domain.keys import generate_key_set
 from app.domain.signatures.eip191 import message_hash
 from app.domain.signatures.verifier import SignatureVerifier
-from app.domain.signin import check_signature, checked_message, grant, new_session
+from app.domain.signin import SignInContext, check_signature, checked_message, grant, new_session
 from app.domain.tokens import TokenPolicy, TokenService, new_refresh_token
 from app.rpc.pool import NodePools
+from app.stores.memory import MemoryStore
+
+
+class NoLimit:
+    """A wallet's sign-in budget and a client's failure budget that never run out (limits are not measured)."""
+
+    async def ensure_available(self, *_key: str) -> None:
+        return None
+
+    async def spend(self, *_key: str) -> None:
+        return None
 
 
 def median_microseconds(samples: list[float]) -> float:
@@ -75,11 +86,17 @@ def main() -> None:
         signed.append((text, wallet.sign_message(encode_defunct(text=text)).signature.to_0x_hex()))
 
     nodes = NodePools(settings)  # none configured: a wallet with a key needs no node
-    verifier = SignatureVerifier(nodes, rpc_timeout=settings.rpc_timeout, call_gas=settings.rpc_call_gas)
+    verifier = SignatureVerifier(
+        nodes,
+        rpc_timeout=settings.rpc_timeout,
+        call_gas=settings.rpc_call_gas,
+        max_signature_bytes=settings.rpc_max_signature_bytes,
+    )
+    context = SignInContext(MemoryStore(), tokens, settings, NoLimit(), verifier, NoLimit())
 
     async def verify_path(text: str, signature: str) -> None:
         message = checked_message(text, settings, now)
-        await check_signature(verifier, text, message, signature)
+        await check_signature(context, text, message, signature)
         session = new_session(message, settings, now)
         refresh_token, _ = new_refresh_token(session.session_id)
         grant(session, refresh_token, tokens, now)

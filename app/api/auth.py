@@ -8,7 +8,7 @@ from app.api.deps import rate_limits_of, required_bearer_token, services_of
 from app.api.handlers import error_responses
 from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN, NOT_CACHED, SESSION_LINKS, SIGN_IN_LINK
-from app.api.ratelimit import WalletBudget
+from app.api.ratelimit import ClientFailureBudget, WalletBudget
 from app.api.schemas import (
     ChallengeRequest,
     ChallengeResponse,
@@ -113,9 +113,10 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
     },
 )
 async def verify(body: VerifyRequest, request: Request) -> Response:
-    services = services_of(request)
-    budget = WalletBudget(rate_limits_of(request), services.counter)
-    context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures)
+    services, rate_limits = services_of(request), rate_limits_of(request)
+    budget = WalletBudget(rate_limits, services.counter)
+    failures = ClientFailureBudget(rate_limits, services.counter, rate_limits.client(request.scope))
+    context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
     now = time.time()
     grant: Grant
     if body.message is not None:

@@ -13,6 +13,9 @@ store, within the request's store deadline.
                      sign-ins of the wallet, spent only once the signature checked out, so that a forged
                      request never spends it; and challenges for the wallet asked by one client, so that
                      no client can use up another's
+    per client IP    AUTH_RATE_LIMIT_RPC_FAILURES_IP, contract-wallet refusals: checked before any RPC call
+                     of a sign-in, spent by each one the chain was consulted about and refused, so that one
+                     client cannot keep the Ethereum nodes busy with forgeries
 """
 
 import limits
@@ -56,6 +59,7 @@ class RateLimits:
         self.introspection_credential = settings.introspect_token
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
         self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", lambda address: address)
+        self.per_rpc_failure = _declare(settings.rate_limit_rpc_failures_ip, "rpc-failures", lambda client: client)
         self.per_challenge = _declare(
             settings.rate_limit_address, "challenge", lambda address, client: f"{address} {client}"
         )
@@ -118,6 +122,21 @@ class WalletBudget:
 
     async def spend(self, address: str) -> None:
         await self._limits.spend(self._limits.per_sign_in, self._counter, address)
+
+
+class ClientFailureBudget:
+    """A client's budget of contract-wallet refusals (app.domain.signin.FailureBudget)."""
+
+    def __init__(self, rate_limits: RateLimits, counter: RateCounter, client: str) -> None:
+        self._limits = rate_limits
+        self._counter = counter
+        self._client = client
+
+    async def ensure_available(self) -> None:
+        await self._limits.ensure_available(self._limits.per_rpc_failure, self._counter, self._client)
+
+    async def spend(self) -> None:
+        await self._limits.spend(self._limits.per_rpc_failure, self._counter, self._client)
 
 
 class PerClientLimit:

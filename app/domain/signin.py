@@ -6,7 +6,8 @@ cryptography unless it names an outstanding nonce:
 
     parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
     left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191, EIP-1271:
-    app.domain.signatures.verifier; only there may an RPC call happen) -> spend the wallet's budget ->
+    app.domain.signatures.verifier; only there may an RPC call happen, once the client's budget of
+    contract-wallet refusals allows it) -> spend the wallet's budget ->
     consume the nonce and open the session (Store.redeem_challenge) -> mint the tokens
 """
 
@@ -46,6 +47,16 @@ class SignInBudget(Protocol):
     async def spend(self, address: str) -> None: ...
 
 
+class FailureBudget(Protocol):
+    """The client's budget of contract-wallet refusals (AUTH_RATE_LIMIT_RPC_FAILURES_IP): checked before any
+    RPC call, spent by each request whose signature the chain was consulted about and refused; both methods
+    raise RateLimited when it is spent."""
+
+    async def ensure_available(self) -> None: ...
+
+    async def spend(self) -> None: ...
+
+
 def decode_signature(signature: str) -> bytes:
     """The bytes of a 0x-prefixed hex signature; malformed hex is simply not a valid signature."""
     if not signature.startswith("0x"):
@@ -78,11 +89,44 @@ def check_challenge(challenge: Challenge | None, message: SiweMessage, clock_ske
         raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 
-async def check_signature(verifier: SignatureVerifier, message_text: str, message: SiweMessage, signature: str) -> None:
+async def check_signature(context: "SignInContext", message_text: str, message: SiweMessage, signature: str) -> None:
     signature_bytes = decode_signature(signature)
-    deadline = verifier.deadline()
-    if not await verifier.is_valid(message_text, message.address, message.chain_id, signature_bytes, deadline):
-        raise InvalidSignature()
+    if context.verifier.signed_by_key(message_text, message.address, signature_bytes):
+        return
+    await wallet_approved(context, message.address, [(message_text, message)], signature_bytes)
+
+
+async def wallet_approved(
+    context: "SignInContext", address: str, candidates: list[tuple[str, SiweMessage]], signature: bytes
+) -> SiweMessage:
+    """The first of the candidate messages (text, parsed) whose signature the smart-contract wallet at
+    `address` accepts, for a signature its key did not make: one validator call per chain, whatever the
+    number of candidates. InvalidSignature when it accepts none; a chain without nodes is skipped, and its
+    refusal is the answer when no chain with nodes accepts it either."""
+    verifier = context.verifier
+    by_chain: dict[int, list[tuple[str, SiweMessage]]] = {}
+    for text, message in candidates:
+        by_chain.setdefault(message.chain_id, []).append((text, message))
+    askable: list[int] = []
+    refusal = InvalidSignature()
+    for chain_id in by_chain:
+        try:
+            verifier.check_askable(chain_id, signature)
+        except InvalidSignature as exc:
+            refusal = exc
+        else:
+            askable.append(chain_id)
+    if not askable:
+        raise refusal
+    await context.failures.ensure_available()
+    session = verifier.session()
+    for chain_id in askable:
+        messages = by_chain[chain_id]
+        index = await verifier.wallet_accepts(session, address, chain_id, [text for text, _ in messages], signature)
+        if index is not None:
+            return messages[index][1]
+    await context.failures.spend()
+    raise refusal
 
 
 def new_session(message: SiweMessage, settings: Settings, now: float) -> Session:
@@ -122,6 +166,7 @@ class SignInContext:
     settings: Settings
     budget: SignInBudget
     verifier: SignatureVerifier
+    failures: FailureBudget
 
 
 async def open_session(context: SignInContext, message: SiweMessage, now: float) -> Grant:
@@ -140,7 +185,7 @@ async def sign_in(context: SignInContext, *, message_text: str, signature: str, 
     check_challenge(
         await context.store.find_challenge(message.address, message.nonce), message, context.settings.clock_skew
     )
-    await check_signature(context.verifier, message_text, message, signature)
+    await check_signature(context, message_text, message, signature)
     await context.budget.spend(message.address)
     return await open_session(context, message, now)
 
@@ -153,7 +198,7 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     under other AUTH_DOMAINS or AUTH_CHAIN_IDS, say, or by a replica whose clock runs ahead) is skipped, not
     fatal: the request fails only when no message is usable, with the refusal of the newest one when none
     passes those checks, else invalid_signature. Key signatures are tried on every usable message first,
-    without any RPC call; then contract wallets, all the calls within one deadline."""
+    without any RPC call; then the contract wallet, asked about all of them in one call per chain."""
     await context.budget.ensure_available(address)
     challenges = await context.store.outstanding_challenges(address)
     if not challenges:
@@ -166,21 +211,10 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
         if context.verifier.signed_by_key(text, address, signature_bytes):
             await context.budget.spend(address)
             return await open_session(context, message, now)
-    deadline = context.verifier.deadline()
-    refusal = InvalidSignature()
-    for text, message in candidates:
-        try:
-            # the key signed none of them (above): only a contract wallet's answer is left to ask
-            valid = await context.verifier.contract_says_valid(
-                text, address, message.chain_id, signature_bytes, deadline
-            )
-        except InvalidSignature as exc:  # this message's chain has no node, say; another message may have one
-            refusal = exc
-            continue
-        if valid:
-            await context.budget.spend(address)
-            return await open_session(context, message, now)
-    raise refusal
+    # the key signed none of them (above): only a contract wallet's answer is left to ask, in one call
+    message = await wallet_approved(context, address, candidates, signature_bytes)
+    await context.budget.spend(address)
+    return await open_session(context, message, now)
 
 
 def usable_messages(

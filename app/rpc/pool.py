@@ -22,7 +22,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -32,6 +32,7 @@ from app.errors import RpcUnavailable
 from app.observability import metrics
 from app.rpc import jsonrpc
 from app.rpc.breaker import BreakerState, CircuitBreaker
+from app.rpc.code_cache import CodeCache
 from app.rpc.jsonrpc import ExecutionFailed, NodeFailure
 from app.rpc.node import ChainCheck, Node
 
@@ -58,18 +59,24 @@ def hex_data(value: Any) -> bytes:
 
 
 class _Call:
-    """The attempts of one call: which nodes were asked, which are still out."""
+    """The attempts of one call: which nodes were asked, which are still out, which answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, needed: int, prefer: Sequence[Node]) -> None:
+        self.needed = needed
+        self.prefer = prefer
         self.outstanding: dict[asyncio.Task[Any], Node] = {}
         self.asked_this_round: set[Node] = set()
         self.charged: set[Node] = set()  # nodes whose breaker already counted a failure of this call
+        self.answers: dict[Node, Any] = {}  # a result, or the ExecutionFailed that is the chain's answer
 
     def first_failure_of(self, node: Node) -> bool:
         """Whether this failure of `node` is the first of this call (and so counts for its breaker)."""
         first = node not in self.charged
         self.charged.add(node)
         return first
+
+    def missing(self) -> int:
+        return self.needed - len(self.answers)
 
 
 class ChainPool:
@@ -83,14 +90,40 @@ class ChainPool:
             for url in urls
         ]
 
-    def candidates(self) -> list[Node]:
+    def candidates(self, prefer: Sequence[Node] = ()) -> list[Node]:
+        """The usable nodes, best first: those in `prefer` (the nodes that answered the same verification
+        already), then the verified ones by latency, then the unverified."""
         usable = [node for node in self.nodes if node.usable()]
-        return sorted(usable, key=lambda node: (node.check is not ChainCheck.VERIFIED, node.latency or 0.0))
+        return sorted(
+            usable,
+            key=lambda node: (node not in prefer, node.check is not ChainCheck.VERIFIED, node.latency or 0.0),
+        )
 
     async def call(self, method: str, params: list[Any], parse: Callable[[Any], Result], deadline: float) -> Result:
         """`method`'s parsed result from the first node that answers before `deadline` (time.monotonic()).
         Raises ExecutionFailed when the chain's answer is a failed execution, RpcUnavailable otherwise."""
-        attempt = _Call()
+        (answer,) = await self.call_many(method, params, parse, deadline)
+        if isinstance(answer, ExecutionFailed):
+            raise answer
+        return answer
+
+    async def call_many(
+        self,
+        method: str,
+        params: list[Any],
+        parse: Callable[[Any], Result],
+        deadline: float,
+        *,
+        needed: int = 1,
+        prefer: Sequence[Node] = (),
+        answered: list[Node] | None = None,
+    ) -> list[Result | ExecutionFailed]:
+        """The answers of `needed` distinct nodes, in the order they came, each a parsed result or the
+        ExecutionFailed that is the chain's answer (and the nodes that gave them in `answered`); the nodes
+        in `prefer` are asked first. Hedging,
+        failover and retry rounds as for one answer; RpcUnavailable when fewer than `needed` nodes
+        answered before `deadline`, or fewer are usable."""
+        attempt = _Call(needed, prefer)
         rounds = 0
         try:
             while True:
@@ -98,9 +131,12 @@ class ChainPool:
                 if left <= 0:
                     self._time_out(attempt)
                     raise RpcUnavailable(f"no Ethereum node for chain {self.chain_id} answered in time")
-                if not attempt.outstanding and not self._ask_next(attempt, method, params, parse):
-                    if not self.candidates():
-                        raise RpcUnavailable(f"no usable Ethereum node for chain {self.chain_id}")
+                while len(attempt.outstanding) < attempt.missing() and self._ask_next(attempt, method, params, parse):
+                    pass
+                if not attempt.outstanding:
+                    if len([node for node in self.candidates() if node not in attempt.answers]) < attempt.missing():
+                        wanted = "a usable Ethereum node" if needed == 1 else f"{needed} usable Ethereum nodes"
+                        raise RpcUnavailable(f"not {wanted} for chain {self.chain_id}")
                     rounds += 1  # every usable node failed: back off, then go round again
                     attempt.asked_this_round.clear()
                     await asyncio.sleep(min(left, _BACKOFF_BASE * 2 ** (rounds - 1) * random.uniform(0.5, 1.5)))
@@ -109,10 +145,18 @@ class ChainPool:
                     attempt.outstanding, timeout=min(left, self._hedge_delay(attempt)), return_when="FIRST_COMPLETED"
                 )
                 for task in done:
-                    attempt.outstanding.pop(task)
-                    if not isinstance(task.exception(), NodeFailure):
-                        answer: Result = task.result()  # or ExecutionFailed, which is an answer too
-                        return answer
+                    node = attempt.outstanding.pop(task)
+                    failure = task.exception()
+                    if isinstance(failure, ExecutionFailed):  # an answer too
+                        attempt.answers[node] = failure
+                    elif failure is None:
+                        attempt.answers[node] = task.result()
+                    elif not isinstance(failure, NodeFailure):
+                        raise failure
+                if attempt.missing() <= 0:
+                    if answered is not None:
+                        answered[:] = attempt.answers
+                    return list(attempt.answers.values())
                 if not done:  # no answer yet: ask another node as well
                     self._ask_next(attempt, method, params, parse)
         finally:
@@ -122,7 +166,14 @@ class ChainPool:
 
     def _ask_next(self, attempt: _Call, method: str, params: list[Any], parse: Callable[[Any], Result]) -> bool:
         busy = set(attempt.outstanding.values())
-        node = next((n for n in self.candidates() if n not in attempt.asked_this_round and n not in busy), None)
+        node = next(
+            (
+                n
+                for n in self.candidates(attempt.prefer)
+                if n not in attempt.asked_this_round and n not in busy and n not in attempt.answers
+            ),
+            None,
+        )
         if node is None:
             return False
         attempt.asked_this_round.add(node)
@@ -224,10 +275,12 @@ class NodePools:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self.quorum = settings.rpc_quorum
         self._client = httpx.AsyncClient(
             timeout=settings.rpc_timeout,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             headers={"Content-Type": "application/json"},
+            verify=True,  # https node URLs: the certificate and host name are checked (httpx's default, said)
         )
         # httpx logs every request's full URL at INFO, and node URLs hold API keys.
         for name in ("httpx", "httpcore"):
@@ -235,20 +288,14 @@ class NodePools:
         self.chains = {
             chain_id: ChainPool(chain_id, urls, self._client, settings) for chain_id, urls in settings.rpc_urls.items()
         }
+        self.code = CodeCache()
 
     def serves(self, chain_id: int) -> bool:
         return chain_id in self.chains
 
-    async def eth_call(self, chain_id: int, *, to: str | None, data: bytes, gas: int, deadline: float) -> bytes | None:
-        """The return data of a read-only call at the latest block, or None when its execution failed (the
-        chain's answer). Raises RpcUnavailable when no node answers in time."""
-        call: dict[str, str] = {"data": "0x" + data.hex(), "gas": hex(gas)}
-        if to is not None:
-            call["to"] = to
-        try:
-            return await self.chains[chain_id].call("eth_call", [call, "latest"], hex_data, deadline)
-        except ExecutionFailed:
-            return None
+    def session(self, deadline: float) -> "ReadSession":
+        """The reads of one verification, all before `deadline` (time.monotonic())."""
+        return ReadSession(self, deadline)
 
     async def check_health(self) -> None:
         await asyncio.gather(*(pool.check_health(self._settings.rpc_timeout) for pool in self.chains.values()))
@@ -266,3 +313,50 @@ class NodePools:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+class ReadSession:
+    """The read-only calls of one verification: one deadline for all of them, AUTH_RPC_QUORUM distinct nodes
+    answering each, and the nodes that answered one call asked first for the next (so a second call does
+    not wait again behind the node that hung on the first)."""
+
+    def __init__(self, pools: NodePools, deadline: float) -> None:
+        self._pools = pools
+        self.deadline = deadline
+        self._answered: dict[int, list[Node]] = {}
+
+    async def _read(self, chain_id: int, method: str, params: list[Any]) -> list[bytes | None]:
+        pool = self._pools.chains[chain_id]
+        prefer = self._answered.get(chain_id, [])
+        attempt_nodes: list[Node] = []
+        answers = await pool.call_many(
+            method, params, hex_data, self.deadline, needed=self._pools.quorum, prefer=prefer, answered=attempt_nodes
+        )
+        self._answered[chain_id] = attempt_nodes
+        results = [None if isinstance(answer, ExecutionFailed) else answer for answer in answers]
+        if len(set(results)) > 1:
+            logger.warning(
+                "RPC nodes of chain %d disagree on %s",
+                chain_id,
+                method,
+                extra={"fields": {"chain": chain_id, "method": method, "nodes": [n.label for n in attempt_nodes]}},
+            )
+        return results
+
+    async def has_code(self, chain_id: int, address: str) -> bool:
+        """Whether `address` has code at the latest block: with a quorum, only when every node says so.
+        Cached (app.rpc.code_cache)."""
+        cache = self._pools.code
+        known = cache.get(chain_id, address)
+        if known is not None:
+            return known
+        answers = await self._read(chain_id, "eth_getCode", [address, "latest"])
+        has_code = all(answers)  # empty code, or (never seen) a failed execution: no code
+        cache.put(chain_id, address, has_code)
+        return has_code
+
+    async def eth_call(self, chain_id: int, *, data: bytes, gas: int) -> list[bytes | None]:
+        """The return data of a read-only deploy-less call at the latest block from each of AUTH_RPC_QUORUM
+        nodes, None for a failed execution (the chain's answer). Raises RpcUnavailable when not enough
+        nodes answer in time."""
+        return await self._read(chain_id, "eth_call", [{"data": "0x" + data.hex(), "gas": hex(gas)}, "latest"])

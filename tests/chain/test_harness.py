@@ -158,7 +158,7 @@ def test_deploy_less_call_leaves_nothing_behind(ganache: Ganache, compiled: dict
 
     def validate(signature: bytes) -> bytes:
         arguments = encode(
-            ["address", "bytes32", "address", "bytes", "bytes"], [wallet, hash_, factory, deploy, signature]
+            ["address", "bytes32[]", "address", "bytes", "bytes"], [wallet, [hash_], factory, deploy, signature]
         )
         return ganache.call(None, compiled["SignatureValidator"].bytecode + arguments)
 

@@ -177,7 +177,7 @@ async def verify_vector(case: dict[str, Any]) -> None:
     )
     await store.save_challenge(issued)
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
-    context = SignInContext(store, tokens, settings, Unlimited(), eoa_only())
+    context = SignInContext(store, tokens, settings, Unlimited(), eoa_only(), Unlimited())
     grant = await sign_in(context, message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
     assert await store.find_challenge(case["address"], nonce) is None
@@ -261,7 +261,7 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, 60))
     with pytest.raises(InvalidSignature, match="AUTH_RPC_URLS"):
         await sign_in(
-            SignInContext(store, tokens, settings, Unlimited(), eoa_only()),
+            SignInContext(store, tokens, settings, Unlimited(), eoa_only(), Unlimited()),
             message_text=case["message"],
             signature=case["signature"],
             now=issued_at,

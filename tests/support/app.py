@@ -19,7 +19,11 @@ from tests.support.redis_server import free_port
 from tests.support.wallets import sign
 
 # Tests make many requests from one client and one wallet; the rate-limit tests set their own limits.
-GENEROUS_LIMITS = {"rate_limit_ip": "100000/minute", "rate_limit_address": "100000/minute"}
+GENEROUS_LIMITS = {
+    "rate_limit_ip": "100000/minute",
+    "rate_limit_address": "100000/minute",
+    "rate_limit_rpc_failures_ip": "100000/minute",
+}
 
 
 @asynccontextmanager

@@ -49,9 +49,11 @@ class FakeNode:
         if "error" in details:
             self.call_error = details["error"]
 
-    def count(self, *, excluding: str | None = None) -> int:
+    def count(self, *, excluding: str | tuple[str, ...] = ()) -> int:
+        """Requests received, but for those of the method(s) `excluding`."""
+        left_out = (excluding,) if isinstance(excluding, str) else excluding
         with self._lock:
-            return sum(number for method, number in self.requests.items() if method != excluding)
+            return sum(number for method, number in self.requests.items() if method not in left_out)
 
     @staticmethod
     async def _read_request(reader: asyncio.StreamReader) -> bytes:
