@@ -3,7 +3,8 @@ behaviour a test switches while the service under test uses it.
 
 Behaviours: forward (a healthy node), hang (reads the request, never answers), http_500, drop (closes the
 connection without a word), wrong_chain (answers eth_chainId with another id; anything else is forwarded,
-and counted, so a test can prove nothing else was sent), and a fixed JSON-RPC error for eth_call. Every
+and counted, so a test can prove nothing else was sent), a fixed JSON-RPC error for eth_call, and lies (every
+eth_call "valid", and optionally code at every address). Every
 request is counted by method. It runs on an event loop of its own, in a thread, so it serves in-process
 apps and `python -m app` processes alike.
 """
@@ -28,6 +29,8 @@ class Behaviour(enum.Enum):
     WRONG_CHAIN = "wrong_chain"
     CALL_ERROR = "call_error"
     GARBAGE = "garbage"  # JSON nested deeper than any parser's recursion limit
+    LIE = "lie"  # answers every eth_call with the validator's "valid" (0x01); forwards the rest
+    LIE_ABOUT_CODE = "lie_about_code"  # as LIE, and says every address has code
 
 
 class FakeNode:
@@ -88,6 +91,12 @@ class FakeNode:
             return self._response(500, b'{"message": "upstream exploded"}')
         if behaviour is Behaviour.WRONG_CHAIN and method == "eth_chainId":
             reply = {"jsonrpc": "2.0", "id": request["id"], "result": hex(self.wrong_chain_id)}
+            return self._response(200, json.dumps(reply).encode())
+        lies = {"eth_call": "0x01"} if behaviour is Behaviour.LIE else {}
+        if behaviour is Behaviour.LIE_ABOUT_CODE:
+            lies = {"eth_call": "0x01", "eth_getCode": "0x6001"}
+        if method in lies:
+            reply = {"jsonrpc": "2.0", "id": request["id"], "result": lies[method]}
             return self._response(200, json.dumps(reply).encode())
         if behaviour is Behaviour.CALL_ERROR and method == "eth_call":
             reply = {"jsonrpc": "2.0", "id": request["id"], "error": self.call_error}
