@@ -8,6 +8,11 @@ next node is asked too, and the first answer wins; a node failure moves on to th
 every node failed, the pool waits an exponential backoff with jitter and goes round again. All of it within
 one deadline for the whole call; when it passes, or no node is usable, the call raises RpcUnavailable.
 
+A call may need the answers of several distinct nodes (AUTH_RPC_QUORUM): as many are asked at once, and a
+node that failed or lags is replaced as above. The reads of one verification (ReadSession: the code check,
+then the validator call) share its deadline, and the nodes that answered one read are asked first for the
+next, so that the second does not wait again behind a node that hung on the first.
+
 Each node's circuit breaker counts at most one failure per call (a retry round must not open the breakers
 of a whole pool at once), and a request cancelled because another node answered first is not a failure.
 
