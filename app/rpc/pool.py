@@ -10,8 +10,9 @@ one deadline for the whole call; when it passes, or no node is usable, the call 
 
 A call may need the answers of several distinct nodes (AUTH_RPC_QUORUM): as many are asked at once, and a
 node that failed or lags is replaced as above. The reads of one verification (ReadSession: the code check,
-then the validator call) share its deadline, and the nodes that answered one read are asked first for the
-next, so that the second does not wait again behind a node that hung on the first.
+then the validator call) share its deadline; the code check, a cheap state read, is asked of every usable
+node at once, and the nodes that answered one read are asked first for the next, so that the validator call
+does not wait again behind a node that hung on the code check.
 
 Each node's circuit breaker counts at most one failure per call (a retry round must not open the breakers
 of a whole pool at once), and a request cancelled because another node answered first is not a failure.
@@ -66,9 +67,10 @@ def hex_data(value: Any) -> bytes:
 class _Call:
     """The attempts of one call: which nodes were asked, which are still out, which answered."""
 
-    def __init__(self, needed: int, prefer: Sequence[Node]) -> None:
+    def __init__(self, needed: int, prefer: Sequence[Node], at_once: int) -> None:
         self.needed = needed
         self.prefer = prefer
+        self.at_once = at_once
         self.outstanding: dict[asyncio.Task[Any], Node] = {}
         self.asked_this_round: set[Node] = set()
         self.charged: set[Node] = set()  # nodes whose breaker already counted a failure of this call
@@ -121,14 +123,15 @@ class ChainPool:
         *,
         needed: int = 1,
         prefer: Sequence[Node] = (),
+        at_once: int = 1,
         answered: list[Node] | None = None,
     ) -> list[Result | ExecutionFailed]:
         """The answers of `needed` distinct nodes, in the order they came, each a parsed result or the
         ExecutionFailed that is the chain's answer (and the nodes that gave them in `answered`); the nodes
-        in `prefer` are asked first. Hedging,
+        in `prefer` are asked first, and `at_once` nodes (or `needed`, if more) from the start. Hedging,
         failover and retry rounds as for one answer; RpcUnavailable when fewer than `needed` nodes
         answered before `deadline`, or fewer are usable."""
-        attempt = _Call(needed, prefer)
+        attempt = _Call(needed, prefer, at_once)
         rounds = 0
         try:
             while True:
@@ -136,7 +139,8 @@ class ChainPool:
                 if left <= 0:
                     self._time_out(attempt)
                     raise RpcUnavailable(f"no Ethereum node for chain {self.chain_id} answered in time")
-                while len(attempt.outstanding) < attempt.missing() and self._ask_next(attempt, method, params, parse):
+                wanted_out = max(attempt.missing(), attempt.at_once - len(attempt.answers))
+                while len(attempt.outstanding) < wanted_out and self._ask_next(attempt, method, params, parse):
                     pass
                 if not attempt.outstanding:
                     if len([node for node in self.candidates() if node not in attempt.answers]) < attempt.missing():
@@ -330,12 +334,19 @@ class ReadSession:
         self.deadline = deadline
         self._answered: dict[int, list[Node]] = {}
 
-    async def _read(self, chain_id: int, method: str, params: list[Any]) -> list[bytes | None]:
+    async def _read(self, chain_id: int, method: str, params: list[Any], *, at_once: int = 1) -> list[bytes | None]:
         pool = self._pools.chains[chain_id]
         prefer = self._answered.get(chain_id, [])
         attempt_nodes: list[Node] = []
         answers = await pool.call_many(
-            method, params, hex_data, self.deadline, needed=self._pools.quorum, prefer=prefer, answered=attempt_nodes
+            method,
+            params,
+            hex_data,
+            self.deadline,
+            needed=self._pools.quorum,
+            prefer=prefer,
+            at_once=at_once,
+            answered=attempt_nodes,
         )
         self._answered[chain_id] = attempt_nodes
         results = [None if isinstance(answer, ExecutionFailed) else answer for answer in answers]
@@ -355,7 +366,10 @@ class ReadSession:
         known = cache.get(chain_id, address)
         if known is not None:
             return known
-        answers = await self._read(chain_id, "eth_getCode", [address, "latest"])
+        # A cheap state read, asked of every usable node at once: the first to answer (the quorum's first)
+        # are then asked the validator call, so the two reads cost about one node's round trip each.
+        nodes = len(self._pools.chains[chain_id].nodes)
+        answers = await self._read(chain_id, "eth_getCode", [address, "latest"], at_once=nodes)
         has_code = all(answers)  # empty code, or (never seen) a failed execution: no code
         cache.put(chain_id, address, has_code)
         return has_code
