@@ -130,17 +130,18 @@ def in_sync(replica_port: int) -> Callable[[], bool]:
     return lambda: info_field(replica_port, "replication", "master_link_status") == "up"
 
 
-def online_replicas(primary_port: int) -> set[int]:
-    """The ports of the replicas the primary reports `state=online` (past their first sync: a WAIT counts them)."""
+def acknowledging_replicas(primary_port: int, count: int) -> bool:
+    """Whether `count` replicas acknowledge a write on the primary (a harness key) within POLL_TIMEOUT: what
+    the service's WAIT needs. `state=online` in INFO is not enough: after a diskless sync the primary streams
+    a replica nothing, and WAIT does not count it, until the replica's first REPLCONF ACK (once a second)."""
     client = node_client(primary_port)
     try:
-        info = client.info("replication")
+        client.set("harness:acknowledged", "1")
+        return int(client.wait(count, int(POLL_TIMEOUT * 1000 / 2))) >= count
     except redis.exceptions.RedisError:
-        return set()
+        return False
     finally:
         client.close()
-    entries = [value for name, value in info.items() if name.startswith("slave") and isinstance(value, dict)]
-    return {int(entry["port"]) for entry in entries if entry.get("state") == "online"}
 
 
 # --- Redis Cluster ---------------------------------------------------------------------------------------------
@@ -248,9 +249,10 @@ class SentinelSetup:
             link.cut()
 
     def wait_for_replicas(self, primary_port: int, count: int, timeout: float = 20) -> None:
-        """Wait until `primary_port` reports `count` replicas online."""
-        ready = lambda: len(online_replicas(primary_port)) >= count  # noqa: E731
-        self.processes.wait_until(ready, f"{count} replica(s) online on {primary_port}", time.monotonic() + timeout)
+        """Wait until `count` replicas acknowledge writes on `primary_port`."""
+        ready = partial(acknowledging_replicas, primary_port, count)
+        what = f"{count} replica(s) acknowledging writes on {primary_port}"
+        self.processes.wait_until(ready, what, time.monotonic() + timeout)
 
     @property
     def url(self) -> str:
@@ -339,7 +341,7 @@ def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: 
 
 @contextmanager
 def running_sentinel(sentinels: int = 1, replicas: int = 1, relayed: bool = False) -> Iterator[SentinelSetup]:
-    """A primary, `replicas` replicas online (synced, as the primary sees them), and `sentinels` sentinels
+    """A primary, `replicas` replicas acknowledging its writes, and `sentinels` sentinels
     (quorum 1) monitoring "web3auth". `relayed`: each replica reaches the primary through a ReplicationLink,
     so that a test can hold and cut replication (SentinelSetup.hold_replication)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -362,8 +364,8 @@ def running_sentinel(sentinels: int = 1, replicas: int = 1, relayed: bool = Fals
             processes.start(f"replica-{replica_port}", replica_port, replica_arguments)
         for replica_port in replica_ports:
             processes.wait_until(in_sync(replica_port), f"replica {replica_port} to sync", deadline)
-        online = lambda: online_replicas(primary_port) >= set(replica_ports)  # noqa: E731
-        processes.wait_until(online, "the primary to see its replicas online", deadline)
+        acknowledged = partial(acknowledging_replicas, primary_port, len(replica_ports))
+        processes.wait_until(acknowledged, "the replicas to acknowledge writes", deadline)
         for index, port in enumerate(sentinel_ports):
             conf = directory / f"sentinel-{port}.conf"
             down_after = DOWN_AFTER_MS + index * STAGGER_MS
