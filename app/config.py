@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain import grammar
-from app.stores.connections import parse_redis_url
+from app.stores.connections import SENTINEL_SCHEME, parse_redis_url
 
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     redis_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")] = "web3auth"
     # The time one request may wait on Redis, all its calls together: within it, a dead Redis is a 503.
     redis_timeout: Annotated[float, Field(gt=0, le=0.9)] = 0.5
+    # Replicas that must acknowledge (Redis WAIT) a consumed nonce, a refresh rotation or a logout before it
+    # answers; fewer is a 503. Unset: 1 with redis+sentinel:// (a failover must not bring a nonce back), else 0.
+    redis_wait_replicas: Annotated[int, Field(ge=0, le=16)] = 0
 
     # unset: localhost on AUTH_PORT (_local_defaults_follow_the_port), like the issuer
     domains: Annotated[list[str], NoDecode, Field(min_length=1)] = ["localhost:8000"]
@@ -280,6 +283,23 @@ class Settings(BaseSettings):
     def _header_caps(self) -> Self:
         if self.max_header_line_bytes > self.max_header_bytes:
             raise ValueError("AUTH_MAX_HEADER_LINE_BYTES is over AUTH_MAX_HEADER_BYTES, the cap on all the headers")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_replica_acknowledges_on_sentinel(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("redis_wait_replicas") in (None, ""):
+            sentinel = str(data.get("redis_url") or "").startswith(f"{SENTINEL_SCHEME}://")
+            return {**data, "redis_wait_replicas": 1 if sentinel else 0}
+        return data
+
+    @model_validator(mode="after")
+    def _no_replica_acknowledgements_on_a_cluster(self) -> Self:
+        if self.redis_wait_replicas and self.redis_url and parse_redis_url(self.redis_url).kind == "cluster":
+            raise ValueError(
+                "AUTH_REDIS_WAIT_REPLICAS > 0 is not supported with redis+cluster:// (a sign-in there takes two "
+                "steps on two shards): set it to 0"
+            )
         return self
 
     @model_validator(mode="after")

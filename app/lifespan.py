@@ -84,7 +84,10 @@ def lifespan_for(
         tokens = TokenService(keys, TokenPolicy.from_settings(settings))
         if store is None:
             active_store, counter = open_backends(
-                settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout
+                settings.redis_url,
+                prefix=settings.redis_prefix,
+                timeout=settings.redis_timeout,
+                wait_replicas=settings.redis_wait_replicas,
             )
         else:
             active_store, counter = store, RateCounter.in_memory(settings.redis_timeout)

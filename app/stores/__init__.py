@@ -8,7 +8,9 @@ from app.stores.memory import MemoryStore
 from app.stores.redis import RedisStore
 
 
-def open_backends(redis_url: str | None, *, prefix: str, timeout: float) -> tuple[Store, RateCounter]:
+def open_backends(
+    redis_url: str | None, *, prefix: str, timeout: float, wait_replicas: int = 0
+) -> tuple[Store, RateCounter]:
     """The store and the rate counter: both on Redis when a URL is configured (on one server they share one
     connection pool); else both in this process (one process only)."""
     if redis_url is None:
@@ -16,7 +18,8 @@ def open_backends(redis_url: str | None, *, prefix: str, timeout: float) -> tupl
     target = parse_redis_url(redis_url)
     connection = store_connection(target, timeout)
     storage = limits_storage(target, connection.client, prefix=prefix, timeout=timeout)
-    return RedisStore(connection, prefix=prefix, timeout=timeout), RateCounter(storage, timeout)
+    store = RedisStore(connection, prefix=prefix, timeout=timeout, wait_replicas=wait_replicas)
+    return store, RateCounter(storage, timeout)
 
 
 __all__ = ["MemoryStore", "RateCounter", "RedisStore", "Store", "open_backends"]

@@ -25,6 +25,13 @@ Redis may have run a script whose reply was lost, and running a rotation twice w
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
 delete. (A primary demoted by a Sentinel failover answers READONLY, which redis-py's sentinel connection
 turns into a ConnectionError and a reconnect: a read is retried, on the new primary; a write answers 503.)
+
+Replication is asynchronous: a failover loses the primary's last writes, and a consumed nonce or a spent
+refresh token would come back. With `wait_replicas` (AUTH_REDIS_WAIT_REPLICAS, 1 by default on Sentinel) the
+scripts that grant something (redeeming a nonce, rotating a refresh token, revoking a session) are sent with
+a WAIT in the same pipeline, on the same connection, so that WAIT counts the replicas that have the script's
+write; when fewer acknowledge within the time left, the operation raises StoreUnavailable. The write stays
+on the primary: the nonce is consumed there, the presented refresh token spent.
 """
 
 import asyncio
@@ -37,7 +44,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from redis.asyncio import RedisCluster
-from redis.exceptions import ClusterCrossSlotError, RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import ClusterCrossSlotError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.errors import StoreUnavailable
@@ -52,10 +60,16 @@ from app.stores.base import (
     Session,
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
-from app.stores.deadline import within_budget
+from app.stores.deadline import time_left, within_budget
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
+
+NOT_REPLICATED_SIGN_IN = (
+    "The sign-in could not be confirmed on a Redis replica; its nonce is spent: request a new challenge."
+)
+NOT_REPLICATED_REFRESH = "The refresh could not be confirmed on a Redis replica; the refresh token presented is spent."
+NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
 # Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
@@ -220,9 +234,15 @@ class RedisStore:
         timeout: float,
         one_step_redeem: bool | None = None,
         max_rotations: int = MAX_ROTATIONS,
+        wait_replicas: int = 0,
     ) -> None:
-        """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot)."""
+        """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot).
+        `wait_replicas`: how many replicas must acknowledge a write that grants something (0: none, no WAIT;
+        not on a cluster, where a sign-in spans two shards)."""
+        if wait_replicas and isinstance(connection.client, RedisCluster):
+            raise ValueError("waiting for replicas is not supported on a Redis Cluster")
         self._connection = connection
+        self._wait_replicas = wait_replicas
         self.max_rotations = max_rotations
         self._redis = client = connection.client
         self._prefix = prefix
@@ -247,10 +267,16 @@ class RedisStore:
         timeout: float,
         one_step_redeem: bool | None = None,
         max_rotations: int = MAX_ROTATIONS,
+        wait_replicas: int = 0,
     ) -> Self:
         connection = store_connection(parse_redis_url(url), timeout)
         return cls(
-            connection, prefix=prefix, timeout=timeout, one_step_redeem=one_step_redeem, max_rotations=max_rotations
+            connection,
+            prefix=prefix,
+            timeout=timeout,
+            one_step_redeem=one_step_redeem,
+            max_rotations=max_rotations,
+            wait_replicas=wait_replicas,
         )
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
@@ -263,6 +289,49 @@ class RedisStore:
                     raise
                 result = await operation()
         return result
+
+    async def _write_acknowledged(
+        self,
+        script: AsyncScript,
+        keys: list[str],
+        arguments: list[Any],
+        granted: Callable[[Any], bool],
+        refusal: str,
+        *,
+        retry_if_dropped: bool = False,
+    ) -> Any:
+        """Run a write script; with wait_replicas, WAIT for them in the same round trip, and raise
+        StoreUnavailable(refusal) when the reply `granted` something that fewer replicas acknowledged."""
+        if not self._wait_replicas:
+            return await self._run(lambda: script(keys=keys, args=arguments), retry_if_dropped=retry_if_dropped)
+        # WAIT's own timeout (0 would block for ever) within the reply's bound (half the timeout, see above)
+        # and what is left of the budget, leaving room for the script and the round trip.
+        wait_ms = max(1, int(min(time_left(self._timeout), self._timeout / 2) * 500))
+
+        async def script_then_wait() -> tuple[Any, Any]:
+            pipeline = self._redis.pipeline(transaction=False)
+            pipeline.evalsha(script.sha, len(keys), *keys, *arguments)
+            pipeline.wait(self._wait_replicas, wait_ms)
+            reply, acknowledged = await pipeline.execute(raise_on_error=False)
+            if isinstance(reply, NoScriptError):  # not run: a restarted or new primary; load it and send again
+                await self._redis.script_load(script.script)
+                return await script_then_wait()
+            for outcome in (reply, acknowledged):
+                if isinstance(outcome, Exception):
+                    raise outcome
+            return reply, acknowledged
+
+        reply, acknowledged = await self._run(script_then_wait, retry_if_dropped=retry_if_dropped)
+        if granted(reply) and int(acknowledged) < self._wait_replicas:
+            logger.warning(
+                "Redis: %s of %s replica(s) acknowledged a write within %s ms: refused",
+                acknowledged,
+                self._wait_replicas,
+                wait_ms,
+                extra={"fields": {"replicas_acknowledged": int(acknowledged), "replicas_wanted": self._wait_replicas}},
+            )
+            raise StoreUnavailable(refusal)
+        return reply
 
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
@@ -321,7 +390,8 @@ class RedisStore:
         if self._redeem is not None:
             redeem, keys = self._redeem, [challenges_key, session_key]
             try:
-                return bool(await self._run(lambda: redeem(keys=keys, args=[nonce, time.time(), ttl, *fields])))
+                arguments = [nonce, time.time(), ttl, *fields]
+                return bool(await self._write_acknowledged(redeem, keys, arguments, bool, NOT_REPLICATED_SIGN_IN))
             except StoreUnavailable as error:
                 if not isinstance(error.__cause__, ClusterCrossSlotError):
                     raise
@@ -350,7 +420,10 @@ class RedisStore:
         self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
     ) -> RotationResult:
         arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations]
-        reply = await self._run(lambda: self._rotate(keys=[self._session_key(session_id)], args=arguments))
+        keys, granting = [self._session_key(session_id)], (b"rotated", b"grace", "rotated", "grace")
+        reply = await self._write_acknowledged(
+            self._rotate, keys, arguments, lambda reply: reply[0] in granting, NOT_REPLICATED_REFRESH
+        )
         outcome = Rotation(_text(reply[0]))
         return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)
 
@@ -358,7 +431,10 @@ class RedisStore:
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
         # Revoking twice is harmless, so a dropped connection may be retried.
-        return bool(await self._run(lambda: self._revoke(keys=[key], args=arguments), retry_if_dropped=True))
+        revoked = await self._write_acknowledged(
+            self._revoke, [key], arguments, bool, NOT_REPLICATED_REVOKE, retry_if_dropped=True
+        )
+        return bool(revoked)
 
     @metered
     async def ping(self) -> None:

@@ -53,12 +53,14 @@ async def test_rate_limits_count_on_a_redis_cluster(redis_cluster: RedisClusterN
 
 
 async def test_after_a_sentinel_failover_sign_in_works_again_without_a_restart(wallet: LocalAccount) -> None:
-    with running_sentinel() as sentinel:
+    # two replicas: a sign-in waits for one replica to acknowledge it, and the promoted replica needs one
+    with running_sentinel(replicas=2) as sentinel:
         settings = Settings(redis_url=sentinel.url, redis_prefix=f"test-{uuid.uuid4().hex}", **GENEROUS_LIMITS)
+        assert settings.redis_wait_replicas == 1
         async with app_client(settings) as client:
             await full_flow(client, wallet)
             sentinel.kill_primary()
-            sentinel.wait_for_failover()
+            sentinel.wait_for_replicas(sentinel.wait_for_failover(), 1)
             deadline = time.monotonic() + 15
             while True:  # the service finds the new primary by itself: no restart, no new client
                 response = await client.post("/auth/challenge", json={"address": wallet.address})
