@@ -86,22 +86,28 @@ async def check_signature(verifier: SignatureVerifier, message_text: str, messag
 
 
 def new_session(message: SiweMessage, settings: Settings, now: float) -> Session:
-    """A session for the message's address and chain, ending AUTH_REFRESH_TTL from now whatever happens."""
+    """A session for the message's address, chain and domain, ending AUTH_REFRESH_TTL from now whatever
+    happens, and AUTH_SESSION_IDLE_TTL from now unless refreshed."""
     created_at = int(now)
-    return Session(new_id(), message.address, message.chain_id, created_at, created_at + settings.refresh_ttl)
+    expires_at = created_at + settings.refresh_ttl
+    idle_expires_at = min(created_at + settings.idle_ttl, expires_at)
+    return Session(new_id(), message.address, message.chain_id, created_at, expires_at, message.domain, idle_expires_at)
 
 
 def grant(session: Session, refresh_token: str, tokens: TokenService, now: float) -> Grant:
-    """The token response: a new access token (never outliving the session) beside `refresh_token`."""
+    """The token response: a new access token (never outliving the session) beside `refresh_token`, and how
+    long the session lives unless refreshed (its idle end, or its absolute end if sooner). A session stored
+    before sessions kept their domain is taken for the first AUTH_DOMAINS entry's."""
     issued_at = int(now)
     access_token, expires_in = tokens.mint_access(
         subject=session.address,
         chain_id=session.chain_id,
         session_id=session.session_id,
         now=issued_at,
-        not_after=session.expires_at,
+        not_after=session.ends_at,
+        domain=session.domain or None,
     )
-    refresh_expires_in = session.expires_at - issued_at
+    refresh_expires_in = session.ends_at - issued_at
     return Grant(
         access_token,
         expires_in,
