@@ -114,27 +114,33 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 """
 
-# KEYS: the live sessions. ARGV: now, the ceiling, a new session's id and its ends_at. Trims the ended ones;
-# then -1 at the ceiling, else the new one counts (1).
-_RESERVE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-return 1
+# KEYS: the live sessions. ARGV: now, the ceiling, a new session's id, its ends_at and the seconds to its
+# absolute end. Trims the ended ones; then -1 at the ceiling, else the new one counts (1). The set lives as
+# long as its longest-lived member may.
+_COUNT_IN = """
+local function count_in(key, now, ceiling, session_id, ends_at, lifetime)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ceiling) then return -1 end
+  redis.call('ZADD', key, ends_at, session_id)
+  if redis.call('TTL', key) < tonumber(lifetime) then redis.call('EXPIRE', key, lifetime) end
+  return 1
+end
 """
+_RESERVE = _COUNT_IN + "return count_in(KEYS[1], unpack(ARGV))\n"
 
 # Where every key lives on one server: KEYS: the address's challenges, the new session, the live sessions.
-# ARGV: the nonce, the time now, the session's ttl, the ceiling, its id, its ends_at, then its fields.
-# -1 at the ceiling (nothing consumed); else _CONSUME, then _OPEN if the nonce was there: one atomic step.
+# ARGV: the nonce, the time now, the session's ttl, then the ceiling, its id, its ends_at and the seconds to
+# its absolute end (as _RESERVE), then its fields. At the ceiling -1, consuming nothing; else _CONSUME, then
+# _OPEN if the nonce was there: one atomic step.
 _REDEEM = (
-    f"local function consume(){_CONSUME}end\n"
+    _COUNT_IN
+    + f"local function consume(){_CONSUME}end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])\n"
     "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return -1 end\n"
     "if consume() == 0 then return 0 end\n"
-    "redis.call('HSET', KEYS[2], unpack(ARGV, 7))\n"
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 8))\n"
     "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
-    "redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])\n"
-    "return 1\n"
+    "return count_in(KEYS[3], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7])\n"
 )
 
 # The field of a session's hash that marks a refresh-token hash as spent: one per spent token, in the
@@ -169,6 +175,7 @@ local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'rev
                      'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
+if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
 if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
 local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
 local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end}
@@ -365,7 +372,8 @@ class RedisStore:
         ]  # fmt: skip
         ttl = session.ends_at - session.created_at
         challenges_key, live_key = self._challenges_key(session.address), self._live_sessions_key()
-        counted: list[Any] = [self.max_sessions, session.session_id, session.ends_at]
+        lifetime = max(1, session.expires_at - int(time.time()))
+        counted: list[Any] = [self.max_sessions, session.session_id, session.ends_at, lifetime]
         if self._redeem is not None:
             redeem, keys = self._redeem, [challenges_key, session_key, live_key]
             try:
