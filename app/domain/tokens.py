@@ -4,9 +4,9 @@ Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 a
 (the sign-in message's), iat, nbf, exp, jti, sid. `aud` is AUTH_AUDIENCE, or the audience it maps the
 domain to. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
 `iss` and `aud` (one string, any of the audiences configured; a token minted before tokens carried the
-domain counts as the first AUTH_DOMAINS entry's), requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725. The time claims are checked here
-against the caller's clock (PyJWT would read its own): clock skew is tolerated on iat and nbf (a token
-minted by a replica whose clock runs ahead), never on exp.
+domain counts as the first AUTH_DOMAINS entry's), requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725.
+The time claims are checked here against the caller's clock (PyJWT would read its own): clock skew is
+tolerated on iat and nbf (a token minted by a replica whose clock runs ahead), never on exp.
 
 Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store keeps only a SHA-256 hash.
 """

@@ -133,8 +133,7 @@ _RESERVE = _COUNT_IN + "return count_in(KEYS[1], unpack(ARGV))\n"
 # its absolute end (as _RESERVE), then its fields. At the ceiling -1, consuming nothing; else _CONSUME, then
 # _OPEN if the nonce was there: one atomic step.
 _REDEEM = (
-    _COUNT_IN
-    + f"local function consume(){_CONSUME}end\n"
+    f"{_COUNT_IN}local function consume(){_CONSUME}end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])\n"
     "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return -1 end\n"
     "if consume() == 0 then return 0 end\n"

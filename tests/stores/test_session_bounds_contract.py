@@ -56,14 +56,16 @@ async def test_each_refresh_moves_the_idle_end_on_but_never_past_the_absolute_en
     result = await store.rotate_refresh(
         session.session_id, digest("r1"), digest("r2"), now=now, grace=0, keep_revoked=KEEP, idle_ttl=4
     )
-    assert result.outcome is Rotation.ROTATED and result.session is not None
+    assert result.outcome is Rotation.ROTATED
+    assert result.session is not None
     assert result.session.idle_expires_at == now + 4
     await asyncio.sleep(2.2)  # past the first idle end, within the second
     assert await store.find_session(session.session_id) == result.session
     longer = await store.rotate_refresh(
         session.session_id, digest("r2"), digest("r3"), now=now, grace=0, keep_revoked=KEEP, idle_ttl=10_000
     )
-    assert longer.session is not None and longer.session.idle_expires_at == session.expires_at
+    assert longer.session is not None
+    assert longer.session.idle_expires_at == session.expires_at
 
 
 async def test_a_session_stored_without_an_idle_end_lives_to_its_absolute_end_then_gets_one(store: Store) -> None:
@@ -75,7 +77,8 @@ async def test_a_session_stored_without_an_idle_end_lives_to_its_absolute_end_th
     result = await store.rotate_refresh(
         old.session_id, digest("r1"), digest("r2"), now=now, grace=0, keep_revoked=KEEP, idle_ttl=60
     )
-    assert result.outcome is Rotation.ROTATED and result.session is not None
+    assert result.outcome is Rotation.ROTATED
+    assert result.session is not None
     assert (result.session.domain, result.session.idle_expires_at) == ("", now + 60)
 
 
