@@ -4,10 +4,11 @@ The checks run on the exact text that was signed, cheapest first, and the nonce 
 the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
 cryptography unless it names an outstanding nonce:
 
-    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
-    left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191, EIP-1271:
-    app.domain.signatures.verifier; only there may an RPC call happen) -> spend the wallet's budget ->
-    consume the nonce and open the session (Store.redeem_challenge) -> mint the tokens
+    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet and the client have
+    sign-in budget left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191,
+    EIP-1271: app.domain.signatures.verifier; only there may an RPC call happen) -> spend both budgets ->
+    consume the nonce and open the session (Store.redeem_challenge; at AUTH_MAX_SESSIONS it refuses,
+    consuming nothing) -> mint the tokens (with the message's domain, and its audience)
 """
 
 from dataclasses import dataclass
@@ -38,8 +39,9 @@ class Grant:
 
 
 class SignInBudget(Protocol):
-    """A wallet's sign-in rate limit. Only a request whose signature checked out may spend it, so that
-    forged requests can never lock a wallet out; both methods raise RateLimited when it is spent."""
+    """The sign-in rate limits of a wallet (and of the client asking). Only a request whose signature checked
+    out may spend them, so that forged requests can never lock a wallet out; both methods raise RateLimited
+    when one is spent."""
 
     async def ensure_available(self, address: str) -> None: ...
 

@@ -427,18 +427,23 @@ class RedisStore:
         reply = await self._run(lambda: self._rotate(keys=[self._session_key(session_id)], args=arguments))
         outcome = Rotation(_text(reply[0]))
         session = _session(session_id, reply[1:]) if len(reply) > 1 else None
-        await self._follow_in_the_count(session_id, outcome, session)
+        if session is not None:  # ROTATED, GRACE
+            await self._count_until_its_end(session)
+        elif outcome in (Rotation.REUSED, Rotation.EXHAUSTED):  # revoked
+            await self._count_no_more(session_id)
         return RotationResult(outcome, session)
 
-    async def _follow_in_the_count(self, session_id: str, outcome: Rotation, session: Session | None) -> None:
-        """The live-session count after a rotation: one command after the rotation's script, which touches
-        the session's key alone (a cluster keeps the count in another slot). Should Redis fail in between,
-        the count is off for this one session until its previous idle end, and the rotation stands."""
+    # The live-session count follows a refresh or a revocation one command after its script, which touches the
+    # session's key alone (a cluster keeps the count in another slot). Should Redis fail in between, the count
+    # is off for that one session until its previous end, and the refresh or revocation stands.
+    async def _count_until_its_end(self, session: Session) -> None:
+        key, member = self._live_sessions_key(), {session.session_id: session.ends_at}
+        # XX: a session revoked meanwhile does not come back
+        await self._run(lambda: self._redis.zadd(key, member, xx=True))
+
+    async def _count_no_more(self, session_id: str) -> None:
         key = self._live_sessions_key()
-        if session is not None:  # ROTATED, GRACE: counted until the new idle end (XX: never back once gone)
-            await self._run(lambda: self._redis.zadd(key, {session_id: session.ends_at}, xx=True))
-        elif outcome in (Rotation.REUSED, Rotation.EXHAUSTED):  # revoked
-            await self._run(lambda: self._redis.zrem(key, session_id), retry_if_dropped=True)
+        await self._run(lambda: self._redis.zrem(key, session_id), retry_if_dropped=True)
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
@@ -446,7 +451,7 @@ class RedisStore:
         # Revoking twice is harmless, so a dropped connection may be retried.
         revoked = bool(await self._run(lambda: self._revoke(keys=[key], args=arguments), retry_if_dropped=True))
         if revoked:
-            await self._follow_in_the_count(session_id, Rotation.REUSED, None)
+            await self._count_no_more(session_id)
         return revoked
 
     @metered
