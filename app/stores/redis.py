@@ -4,20 +4,19 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenges:{<address>}   list of the address's outstanding challenges as JSON, newest first (at
                                       most OUTSTANDING_CHALLENGES), kept until the newest expires; each
                                       entry carries its own expires_at
-    <prefix>:session:{<session id>}   hash of the session, until its absolute end (or, once revoked, as long
-                                      as its access tokens can live): its fields address, chain_id,
-                                      created_at, expires_at, current and previous (refresh-token hashes),
-                                      rotated_at, rotations and revoked, plus one field `spent:<mark>` = 1
-                                      per spent refresh token (<mark>: app.stores.base.spent_mark of its
-                                      hash), so that spending one or recognising its reuse is O(1) however
-                                      long the session's history; domain and
-                                      idle_expires_at (sessions stored before they existed lack them); the
-                                      key's TTL follows the idle end, so an idle session costs nothing after it
+    <prefix>:session:{<session id>}   hash of the session, until its idle end, never past its absolute end
+                                      (or, once revoked, as long as its access tokens can live): its fields
+                                      address, chain_id, created_at, expires_at, domain, idle_expires_at
+                                      (these two missing from sessions stored before they existed), current
+                                      and previous (refresh-token hashes), rotated_at, rotations and revoked,
+                                      plus one field `spent:<mark>` = 1 per spent refresh token (<mark>:
+                                      app.stores.base.spent_mark of its hash), so that spending one or
+                                      recognising its reuse is O(1) however long the session's history
     <prefix>:sessions                 sorted set of the live sessions' ids, scored by their ends_at: what
                                       AUTH_MAX_SESSIONS counts, trimmed of the ended ones by each sign-in
 The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
 script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
-needs two keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
+needs several keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
 plain-Redis proxy once it answers CROSSSLOT).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
