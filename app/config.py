@@ -23,6 +23,7 @@ JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
 MIN_HMAC_SECRET_BYTES = 32
 DEFAULT_PORT = 8000
+DEFAULT_SESSION_IDLE_TTL = 86400  # a day without a refresh ends a session (Keycloak calls it "SSO Session Idle")
 
 
 def available_cores(proc_cgroup: Path = Path("/proc/self/cgroup"), sysfs: Path = Path("/sys/fs/cgroup")) -> int:
@@ -124,13 +125,20 @@ class Settings(BaseSettings):
     clock_skew: Annotated[int, Field(ge=0, le=600)] = 60
 
     issuer: Annotated[str, Field(min_length=1)] = "http://localhost:8000"
+    # one audience for every domain, or one per domain: `app.example=aud-app,admin.example=aud-admin` (see
+    # audience_for; every AUTH_DOMAINS entry must then be mapped)
     audience: Annotated[str, Field(min_length=1)] = "web3-auth"
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
+    # A session not refreshed within it ends; each refresh extends it, up to the session's absolute end.
+    # Unset: idle_ttl (a day, within AUTH_ACCESS_TTL..AUTH_REFRESH_TTL).
+    session_idle_ttl: Annotated[int, Field(ge=10)] | None = None
+    max_sessions: Annotated[int, Field(ge=1)] = 1_000_000  # live sessions per store; beyond: 503 store_full
     refresh_reuse_grace: Annotated[int, Field(ge=0, le=300)] = 0
 
     rate_limit_ip: str = "60/minute"
     rate_limit_address: str = "10/minute"
+    rate_limit_signin_ip: str = "600/hour"  # successful sign-ins per client IP
     trusted_proxies: Annotated[list[str], NoDecode] = []
     introspect_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     jwt_alg: JwtAlgorithm = "ES256"
@@ -201,7 +209,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
         return value
 
-    @field_validator("rate_limit_ip", "rate_limit_address")
+    @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_signin_ip")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
@@ -279,6 +287,50 @@ class Settings(BaseSettings):
                 return {**data, "workers": available_cores()}
         return data
 
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: str) -> str:
+        audiences_by_domain(value)
+        return value
+
+    @model_validator(mode="after")
+    def _audience_per_domain(self) -> Self:
+        mapped = audiences_by_domain(self.audience)
+        if mapped is not None:
+            if unknown := sorted(set(mapped) - set(self.domains)):
+                raise ValueError(f"AUTH_AUDIENCE maps {', '.join(unknown)}, not in AUTH_DOMAINS")
+            if unmapped := [domain for domain in self.domains if domain not in mapped]:
+                raise ValueError(f"AUTH_AUDIENCE maps no audience for {', '.join(unmapped)} (of AUTH_DOMAINS)")
+        return self
+
+    @model_validator(mode="after")
+    def _session_idle_ttl(self) -> Self:
+        if self.session_idle_ttl is not None and not self.access_ttl <= self.session_idle_ttl <= self.refresh_ttl:
+            raise ValueError(
+                "AUTH_SESSION_IDLE_TTL must be at least AUTH_ACCESS_TTL and at most AUTH_REFRESH_TTL "
+                f"({self.access_ttl} to {self.refresh_ttl} seconds)"
+            )
+        return self
+
+    @property
+    def idle_ttl(self) -> int:
+        """AUTH_SESSION_IDLE_TTL, or unset a day, within AUTH_ACCESS_TTL and AUTH_REFRESH_TTL."""
+        if self.session_idle_ttl is not None:
+            return self.session_idle_ttl
+        return min(max(DEFAULT_SESSION_IDLE_TTL, self.access_ttl), self.refresh_ttl)
+
+    def audience_for(self, domain: str) -> str | None:
+        """The `aud` of tokens for a sign-in at `domain`; None for a domain no longer in AUTH_DOMAINS when
+        AUTH_AUDIENCE maps domains."""
+        mapped = audiences_by_domain(self.audience)
+        return self.audience if mapped is None else mapped.get(domain)
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Every audience this service mints tokens for, and so accepts."""
+        mapped = audiences_by_domain(self.audience)
+        return frozenset([self.audience] if mapped is None else mapped.values())
+
     @model_validator(mode="after")
     def _header_caps(self) -> Self:
         if self.max_header_line_bytes > self.max_header_bytes:
@@ -328,6 +380,21 @@ class Settings(BaseSettings):
                     "own ephemeral key (create one with `.venv/bin/python -m app keygen --output keys.json`)"
                 )
         return self
+
+
+def audiences_by_domain(value: str) -> dict[str, str] | None:
+    """AUTH_AUDIENCE read as `domain=audience,...`, or None when it is one audience (no `=` in it)."""
+    if "=" not in value:
+        return None
+    mapped: dict[str, str] = {}
+    for entry in (item.strip() for item in value.split(",")):
+        domain, _, audience = (part.strip() for part in entry.partition("="))
+        if not domain or not audience:
+            raise ValueError(f"{entry!r} is not `<domain>=<audience>`")
+        if domain in mapped:
+            raise ValueError(f"{domain!r} is mapped twice")
+        mapped[domain] = audience
+    return mapped
 
 
 def describe_errors(error: ValidationError) -> str:

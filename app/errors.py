@@ -28,6 +28,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── NotFound                404 not_found             no such route
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
+    ├── StoreFull               503 store_full            the store holds AUTH_MAX_SESSIONS live sessions
     ├── RpcUnavailable          503 rpc_unavailable       no Ethereum node answered (contract wallets only)
     ├── ShuttingDown            503 shutting_down         /readyz once a stop signal arrived
     ├── TooManyConnections      503 too_many_connections  a worker at its connection cap (the HTTP server)
@@ -247,6 +248,20 @@ class _TryAgainShortly(AuthError):
 class StoreUnavailable(_TryAgainShortly):
     code = "store_unavailable"
     default_detail = "The session store is unavailable; try again shortly."
+
+
+class StoreFull(AuthError):
+    """At the ceiling of live sessions (AUTH_MAX_SESSIONS). Not a _TryAgainShortly: sessions free up as they
+    end, which takes minutes rather than a second, so clients are told to come back later than that."""
+
+    status = 503
+    code = "store_full"
+    default_detail = "The service holds as many sessions as it may; try again later."
+    retry_after = 60
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": f"Seconds to wait before trying again ({retry_after})."}
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after)})
 
 
 class RpcUnavailable(_TryAgainShortly):

@@ -36,6 +36,7 @@ from app.errors import (
     PayloadTooLarge,
     RateLimited,
     RpcUnavailable,
+    StoreFull,
     StoreUnavailable,
 )
 
@@ -108,13 +109,15 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
             MalformedRequest,
             RateLimited,
             StoreUnavailable,
+            StoreFull,
             RpcUnavailable,
         ),
     },
 )
 async def verify(body: VerifyRequest, request: Request) -> Response:
     services = services_of(request)
-    budget = WalletBudget(rate_limits_of(request), services.counter)
+    rate_limits = rate_limits_of(request)
+    budget = WalletBudget(rate_limits, services.counter, rate_limits.client(request.scope))
     context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures)
     now = time.time()
     grant: Grant
@@ -143,6 +146,7 @@ async def me(request: Request) -> Response:
         address=claims.subject,
         chain_id=claims.chain_id,
         session_id=claims.session_id,
+        domain=claims.domain,
         expires_at=rfc3339(claims.expires_at),
     )
     return no_store_json(identity)

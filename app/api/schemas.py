@@ -117,7 +117,10 @@ class TokenResponse(BaseModel):
     token_type: str = Field("Bearer", examples=["Bearer"])
     expires_in: int = Field(description="Seconds until the access token expires.")
     refresh_token: str
-    refresh_expires_in: int = Field(description="Seconds until the session ends, whatever refreshes happen.")
+    refresh_expires_in: int = Field(
+        description="Seconds until the session ends unless refreshed first: its idle end "
+        "(AUTH_SESSION_IDLE_TTL from the last refresh), or its absolute end if sooner."
+    )
     address: str
     chain_id: int
 
@@ -151,6 +154,7 @@ class Introspection(BaseModel):
     sub: str | None = Field(None, description="The EIP-55 address.")
     chain_id: int | None = None
     sid: str | None = Field(None, description="The session id.")
+    domain: str | None = Field(None, description="The domain (of AUTH_DOMAINS) the sign-in was for.")
     exp: int | None = None
     iat: int | None = None
     iss: str | None = None
@@ -186,6 +190,7 @@ class MeResponse(BaseModel):
     address: str
     chain_id: int
     session_id: str
+    domain: str = Field(description="The domain (of AUTH_DOMAINS) the sign-in was for.")
     expires_at: str = Field(description="RFC 3339: when the presented access token expires.")
 
 

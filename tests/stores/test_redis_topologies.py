@@ -79,18 +79,21 @@ async def test_a_cluster_behind_a_plain_redis_client_falls_back_to_two_step_sign
     """A proxy in front of a cluster speaks plain Redis: the one-script redemption crosses slots, is refused
     before it runs (CROSSSLOT), and the store redeems in two single-key steps from then on."""
     node = redis.asyncio.Redis(host="127.0.0.1", port=redis_cluster.ports[0])
-    store = RedisStore(StoreConnection(node), prefix=f"test-{uuid.uuid4().hex}", timeout=0.5)
+    here = [
+        range(int(start), int(end) + 1)
+        for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
+        if int(master[1]) == redis_cluster.ports[0]
+    ]
+
+    async def slot_here(tag: str) -> int | None:
+        slot = int(await node.execute_command("CLUSTER", "KEYSLOT", tag))
+        return slot if any(slot in served for served in here) else None
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    while await slot_here(f"{prefix}:sessions") is None:  # the live-session count on this node too
+        prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisStore(StoreConnection(node), prefix=prefix, timeout=0.5)
     try:
-        here = [
-            range(int(start), int(end) + 1)
-            for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
-            if int(master[1]) == redis_cluster.ports[0]
-        ]
-
-        async def slot_here(tag: str) -> int | None:
-            slot = int(await node.execute_command("CLUSTER", "KEYSLOT", tag))
-            return slot if any(slot in served for served in here) else None
-
         while True:  # an address and a session whose keys both live on this node, in different slots
             challenge = a_challenge("0x" + secrets.token_hex(20))
             session = dataclasses.replace(a_session(), address=challenge.address)
