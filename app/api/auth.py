@@ -37,6 +37,8 @@ from app.errors import (
     RateLimited,
     RpcUnavailable,
     StoreUnavailable,
+    UriNotAllowed,
+    UriNotOffered,
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
@@ -54,6 +56,7 @@ ME_PATH = "/auth/me"
             MalformedRequest,
             DomainNotOffered,
             ChainNotOffered,
+            UriNotOffered,
             PayloadTooLarge,
             RateLimited,
             StoreUnavailable,
@@ -99,6 +102,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
             InvalidMessage,
             DomainNotAllowed,
             ChainNotAllowed,
+            UriNotAllowed,
             ExpiredMessage,
             NotYetValid,
             InvalidNonce,
