@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain import grammar
+from app.domain.uris import allowed_uri
 from app.stores.connections import SENTINEL_SCHEME, parse_redis_url
 
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
@@ -122,6 +123,12 @@ class Settings(BaseSettings):
     chain_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHAIN_ID)]], NoDecode, Field(min_length=1)] = [1]
     statement: str = "Sign in with Ethereum."
     nonce_ttl: Annotated[int, Field(ge=10, le=86400)] = 300
+    # A signed message's Expiration Time at most this long after its Issued At (at least AUTH_NONCE_TTL, the
+    # lifetime of the messages this service issues itself).
+    max_message_lifetime: Annotated[int, Field(ge=10)] = 86400
+    # URIs a message may name besides its own domain's origin: exact origins, or prefixes ending in `/`
+    # (app.domain.uris.AllowedUri).
+    uris: Annotated[list[str], NoDecode] = []
     clock_skew: Annotated[int, Field(ge=0, le=600)] = 60
 
     issuer: Annotated[str, Field(min_length=1)] = "http://localhost:8000"
@@ -159,7 +166,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     demo: bool = False  # serve the demo page at /demo
 
-    @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", mode="before")
+    @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", "uris", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -257,6 +264,13 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("uris")
+    @classmethod
+    def _allowed_uris(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            allowed_uri(entry)  # ValueError, naming the entry, if it is neither an origin nor a prefix
+        return value
+
     @field_validator("statement")
     @classmethod
     def _statement(cls, value: str) -> str:
@@ -351,6 +365,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AUTH_REDIS_WAIT_REPLICAS > 0 is not supported with redis+cluster:// (a sign-in there takes two "
                 "steps on two shards): set it to 0"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _messages_live_at_least_as_long_as_their_nonce(self) -> Self:
+        if self.max_message_lifetime < self.nonce_ttl:
+            raise ValueError(
+                f"AUTH_MAX_MESSAGE_LIFETIME ({self.max_message_lifetime} s) is under AUTH_NONCE_TTL "
+                f"({self.nonce_ttl} s): the service's own messages would be refused"
             )
         return self
 

@@ -15,7 +15,9 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     │   └── DomainNotOffered    400 domain_not_allowed    ...asked for when requesting a challenge
     ├── ChainNotAllowed         401 chain_not_allowed     the message names a chain we do not accept
     │   └── ChainNotOffered     400 chain_not_allowed     ...asked for when requesting a challenge
-    ├── ExpiredMessage          401 expired_message       past its Expiration Time
+    ├── UriNotAllowed           401 uri_not_allowed       the message's URI is not on its domain nor in AUTH_URIS
+    │   └── UriNotOffered       400 uri_not_allowed       ...asked for when requesting a challenge
+    ├── ExpiredMessage          401 expired_message       past its Expiration Time, or that is too far after Issued At
     ├── NotYetValid             401 not_yet_valid         before its Not Before, or issued in the future
     ├── InvalidNonce            401 invalid_nonce         nonce unknown, expired, used, or bound elsewhere
     ├── InvalidSignature        401 invalid_signature     the signature is not the address's
@@ -118,6 +120,16 @@ class ChainNotAllowed(AuthError):
 
 
 class ChainNotOffered(ChainNotAllowed):
+    status = 400
+
+
+class UriNotAllowed(AuthError):
+    status = 401
+    code = "uri_not_allowed"
+    default_detail = "The message's URI is neither on its domain nor admitted by AUTH_URIS."
+
+
+class UriNotOffered(UriNotAllowed):
     status = 400
 
 

@@ -38,6 +38,8 @@ from app.errors import (
     RpcUnavailable,
     StoreFull,
     StoreUnavailable,
+    UriNotAllowed,
+    UriNotOffered,
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
@@ -55,6 +57,7 @@ ME_PATH = "/auth/me"
             MalformedRequest,
             DomainNotOffered,
             ChainNotOffered,
+            UriNotOffered,
             PayloadTooLarge,
             RateLimited,
             StoreUnavailable,
@@ -100,6 +103,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
             InvalidMessage,
             DomainNotAllowed,
             ChainNotAllowed,
+            UriNotAllowed,
             ExpiredMessage,
             NotYetValid,
             InvalidNonce,

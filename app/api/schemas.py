@@ -79,7 +79,11 @@ class ChallengeRequest(Strict):
     domain: str | None = Field(
         None, min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first."
     )
-    uri: Uri | None = Field(None, description="The URI in the message; defaults to the domain's origin.")
+    uri: Uri | None = Field(
+        None,
+        description="The URI in the message; defaults to the domain's origin. It must be on the domain (https, or "
+        "http for a loopback domain) or admitted by AUTH_URIS, else 400 uri_not_allowed.",
+    )
     statement: Statement | None = Field(None, description="Defaults to AUTH_STATEMENT.")
     resources: list[Uri] | None = Field(None, max_length=32, description="RFC 3986 URIs listed in the message.")
 

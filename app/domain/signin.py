@@ -4,11 +4,11 @@ The checks run on the exact text that was signed, cheapest first, and the nonce 
 the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
 cryptography unless it names an outstanding nonce:
 
-    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet and the client have
-    sign-in budget left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191,
-    EIP-1271: app.domain.signatures.verifier; only there may an RPC call happen) -> spend both budgets ->
-    consume the nonce and open the session (Store.redeem_challenge; at AUTH_MAX_SESSIONS it refuses,
-    consuming nothing) -> mint the tokens (with the message's domain, and its audience)
+    parse (ABNF, canonical form) -> domain, scheme, chain -> URI -> lifetime and time window -> the wallet
+    and the client have sign-in budget left (counts nothing) -> nonce look-up (consumes nothing) -> signature
+    (EIP-6492, EIP-191, EIP-1271: app.domain.signatures.verifier; only there may an RPC call happen) -> spend
+    both budgets -> consume the nonce and open the session (Store.redeem_challenge; at AUTH_MAX_SESSIONS it
+    refuses, consuming nothing) -> mint the tokens (with the message's domain, and its audience)
 """
 
 from dataclasses import dataclass
@@ -59,9 +59,12 @@ def decode_signature(signature: str) -> bytes:
 
 
 def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
-    """Steps that need no store: the message parses, names our origin and chain, and is valid now."""
+    """Steps that need no store: the message parses, names our origin, chain and an allowed URI, lives no
+    longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
     message = parse_message(message_text)
     policy.check_origin(message, settings.domains, settings.chain_ids)
+    policy.check_uri(message, settings.uris)
+    policy.check_lifetime(message, settings.max_message_lifetime)
     policy.check_validity_window(message, now, settings.clock_skew)
     return message
 

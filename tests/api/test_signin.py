@@ -222,7 +222,7 @@ async def test_the_nonce_is_bound_to_address_chain_and_domain(open_client: OpenC
         for candidate, signer in [
             (client_message(other, nonce), other),
             (client_message(wallet, nonce, chain_id=137), wallet),
-            (client_message(wallet, nonce, domain="app.example"), wallet),
+            (client_message(wallet, nonce, domain="app.example", uri="https://app.example/app"), wallet),
         ]:
             assert_error(await verify(client, candidate, sign(signer, candidate)), 401, "invalid_nonce")
         message = client_message(wallet, nonce)
