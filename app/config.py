@@ -17,12 +17,14 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain import grammar
-from app.stores.connections import parse_redis_url
+from app.domain.uris import allowed_uri
+from app.stores.connections import SENTINEL_SCHEME, parse_redis_url
 
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
 MIN_HMAC_SECRET_BYTES = 32
 DEFAULT_PORT = 8000
+DEFAULT_SESSION_IDLE_TTL = 86400  # a day without a refresh ends a session (Keycloak calls it "SSO Session Idle")
 
 
 def available_cores(proc_cgroup: Path = Path("/proc/self/cgroup"), sysfs: Path = Path("/sys/fs/cgroup")) -> int:
@@ -128,22 +130,38 @@ class Settings(BaseSettings):
     redis_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")] = "web3auth"
     # The time one request may wait on Redis, all its calls together: within it, a dead Redis is a 503.
     redis_timeout: Annotated[float, Field(gt=0, le=0.9)] = 0.5
+    # Replicas that must acknowledge (Redis WAIT) a consumed nonce, a refresh rotation or a logout before it
+    # answers; fewer is a 503. Unset: 1 with redis+sentinel:// (a failover must not bring a nonce back), else 0.
+    redis_wait_replicas: Annotated[int, Field(ge=0, le=16)] = 0
 
     # unset: localhost on AUTH_PORT (_local_defaults_follow_the_port), like the issuer
     domains: Annotated[list[str], NoDecode, Field(min_length=1)] = ["localhost:8000"]
     chain_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHAIN_ID)]], NoDecode, Field(min_length=1)] = [1]
     statement: str = "Sign in with Ethereum."
     nonce_ttl: Annotated[int, Field(ge=10, le=86400)] = 300
+    # A signed message's Expiration Time at most this long after its Issued At (at least AUTH_NONCE_TTL, the
+    # lifetime of the messages this service issues itself).
+    max_message_lifetime: Annotated[int, Field(ge=10)] = 86400
+    # URIs a message may name besides its own domain's origin: exact origins, or prefixes ending in `/`
+    # (app.domain.uris.AllowedUri).
+    uris: Annotated[list[str], NoDecode] = []
     clock_skew: Annotated[int, Field(ge=0, le=600)] = 60
 
     issuer: Annotated[str, Field(min_length=1)] = "http://localhost:8000"
+    # one audience for every domain, or one per domain: `app.example=aud-app,admin.example=aud-admin` (see
+    # audience_for; every AUTH_DOMAINS entry must then be mapped)
     audience: Annotated[str, Field(min_length=1)] = "web3-auth"
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
+    # A session not refreshed within it ends; each refresh extends it, up to the session's absolute end.
+    # Unset: idle_ttl (a day, within AUTH_ACCESS_TTL..AUTH_REFRESH_TTL).
+    session_idle_ttl: Annotated[int, Field(ge=10)] | None = None
+    max_sessions: Annotated[int, Field(ge=1)] = 1_000_000  # live sessions per store; beyond: 503 store_full
     refresh_reuse_grace: Annotated[int, Field(ge=0, le=300)] = 0
 
     rate_limit_ip: str = "60/minute"
     rate_limit_address: str = "10/minute"
+    rate_limit_signin_ip: str = "600/hour"  # successful sign-ins per client IP
     trusted_proxies: Annotated[list[str], NoDecode] = []
     introspect_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     jwt_alg: JwtAlgorithm = "ES256"
@@ -172,7 +190,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     demo: bool = False  # serve the demo page at /demo
 
-    @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", mode="before")
+    @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", "uris", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -222,7 +240,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
         return value
 
-    @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_rpc_failures_ip")
+    @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_signin_ip", "rate_limit_rpc_failures_ip")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
@@ -270,6 +288,13 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("uris")
+    @classmethod
+    def _allowed_uris(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            allowed_uri(entry)  # ValueError, naming the entry, if it is neither an origin nor a prefix
+        return value
+
     @field_validator("statement")
     @classmethod
     def _statement(cls, value: str) -> str:
@@ -300,6 +325,50 @@ class Settings(BaseSettings):
                 return {**data, "workers": available_cores()}
         return data
 
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: str) -> str:
+        audiences_by_domain(value)
+        return value
+
+    @model_validator(mode="after")
+    def _audience_per_domain(self) -> Self:
+        mapped = audiences_by_domain(self.audience)
+        if mapped is not None:
+            if unknown := sorted(set(mapped) - set(self.domains)):
+                raise ValueError(f"AUTH_AUDIENCE maps {', '.join(unknown)}, not in AUTH_DOMAINS")
+            if unmapped := [domain for domain in self.domains if domain not in mapped]:
+                raise ValueError(f"AUTH_AUDIENCE maps no audience for {', '.join(unmapped)} (of AUTH_DOMAINS)")
+        return self
+
+    @model_validator(mode="after")
+    def _session_idle_ttl(self) -> Self:
+        if self.session_idle_ttl is not None and not self.access_ttl <= self.session_idle_ttl <= self.refresh_ttl:
+            raise ValueError(
+                "AUTH_SESSION_IDLE_TTL must be at least AUTH_ACCESS_TTL and at most AUTH_REFRESH_TTL "
+                f"({self.access_ttl} to {self.refresh_ttl} seconds)"
+            )
+        return self
+
+    @property
+    def idle_ttl(self) -> int:
+        """AUTH_SESSION_IDLE_TTL, or unset a day, within AUTH_ACCESS_TTL and AUTH_REFRESH_TTL."""
+        if self.session_idle_ttl is not None:
+            return self.session_idle_ttl
+        return min(max(DEFAULT_SESSION_IDLE_TTL, self.access_ttl), self.refresh_ttl)
+
+    def audience_for(self, domain: str) -> str | None:
+        """The `aud` of tokens for a sign-in at `domain`; None for a domain no longer in AUTH_DOMAINS when
+        AUTH_AUDIENCE maps domains."""
+        mapped = audiences_by_domain(self.audience)
+        return self.audience if mapped is None else mapped.get(domain)
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Every audience this service mints tokens for, and so accepts."""
+        mapped = audiences_by_domain(self.audience)
+        return frozenset([self.audience] if mapped is None else mapped.values())
+
     @model_validator(mode="after")
     def _trusted_nodes(self) -> Self:
         for chain_id, urls in self.rpc_urls.items():
@@ -320,6 +389,32 @@ class Settings(BaseSettings):
     def _header_caps(self) -> Self:
         if self.max_header_line_bytes > self.max_header_bytes:
             raise ValueError("AUTH_MAX_HEADER_LINE_BYTES is over AUTH_MAX_HEADER_BYTES, the cap on all the headers")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_replica_acknowledges_on_sentinel(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("redis_wait_replicas") in (None, ""):
+            sentinel = str(data.get("redis_url") or "").startswith(f"{SENTINEL_SCHEME}://")
+            return {**data, "redis_wait_replicas": 1 if sentinel else 0}
+        return data
+
+    @model_validator(mode="after")
+    def _no_replica_acknowledgements_on_a_cluster(self) -> Self:
+        if self.redis_wait_replicas and self.redis_url and parse_redis_url(self.redis_url).kind == "cluster":
+            raise ValueError(
+                "AUTH_REDIS_WAIT_REPLICAS > 0 is not supported with redis+cluster:// (a sign-in there takes two "
+                "steps on two shards): set it to 0"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _messages_live_at_least_as_long_as_their_nonce(self) -> Self:
+        if self.max_message_lifetime < self.nonce_ttl:
+            raise ValueError(
+                f"AUTH_MAX_MESSAGE_LIFETIME ({self.max_message_lifetime} s) is under AUTH_NONCE_TTL "
+                f"({self.nonce_ttl} s): the service's own messages would be refused"
+            )
         return self
 
     @model_validator(mode="after")
@@ -348,6 +443,21 @@ class Settings(BaseSettings):
                     "own ephemeral key (create one with `.venv/bin/python -m app keygen --output keys.json`)"
                 )
         return self
+
+
+def audiences_by_domain(value: str) -> dict[str, str] | None:
+    """AUTH_AUDIENCE read as `domain=audience,...`, or None when it is one audience (no `=` in it)."""
+    if "=" not in value:
+        return None
+    mapped: dict[str, str] = {}
+    for entry in (item.strip() for item in value.split(",")):
+        domain, _, audience = (part.strip() for part in entry.partition("="))
+        if not domain or not audience:
+            raise ValueError(f"{entry!r} is not `<domain>=<audience>`")
+        if domain in mapped:
+            raise ValueError(f"{domain!r} is mapped twice")
+        mapped[domain] = audience
+    return mapped
 
 
 def describe_errors(error: ValidationError) -> str:

@@ -15,7 +15,9 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     │   └── DomainNotOffered    400 domain_not_allowed    ...asked for when requesting a challenge
     ├── ChainNotAllowed         401 chain_not_allowed     the message names a chain we do not accept
     │   └── ChainNotOffered     400 chain_not_allowed     ...asked for when requesting a challenge
-    ├── ExpiredMessage          401 expired_message       past its Expiration Time
+    ├── UriNotAllowed           401 uri_not_allowed       the message's URI is not on its domain nor in AUTH_URIS
+    │   └── UriNotOffered       400 uri_not_allowed       ...asked for when requesting a challenge
+    ├── ExpiredMessage          401 expired_message       past its Expiration Time, or that is too far after Issued At
     ├── NotYetValid             401 not_yet_valid         before its Not Before, or issued in the future
     ├── InvalidNonce            401 invalid_nonce         nonce unknown, expired, used, or bound elsewhere
     ├── InvalidSignature        401 invalid_signature     the signature is not the address's
@@ -28,6 +30,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── NotFound                404 not_found             no such route
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
+    ├── StoreFull               503 store_full            the store holds AUTH_MAX_SESSIONS live sessions
     ├── RpcUnavailable          503 rpc_unavailable       no Ethereum node answered (contract wallets only)
     ├── ShuttingDown            503 shutting_down         /readyz once a stop signal arrived
     ├── TooManyConnections      503 too_many_connections  a worker at its connection cap (the HTTP server)
@@ -117,6 +120,16 @@ class ChainNotAllowed(AuthError):
 
 
 class ChainNotOffered(ChainNotAllowed):
+    status = 400
+
+
+class UriNotAllowed(AuthError):
+    status = 401
+    code = "uri_not_allowed"
+    default_detail = "The message's URI is neither on its domain nor admitted by AUTH_URIS."
+
+
+class UriNotOffered(UriNotAllowed):
     status = 400
 
 
@@ -247,6 +260,20 @@ class _TryAgainShortly(AuthError):
 class StoreUnavailable(_TryAgainShortly):
     code = "store_unavailable"
     default_detail = "The session store is unavailable; try again shortly."
+
+
+class StoreFull(AuthError):
+    """At the ceiling of live sessions (AUTH_MAX_SESSIONS). Not a _TryAgainShortly: sessions free up as they
+    end, which takes minutes rather than a second, so clients are told to come back later than that."""
+
+    status = 503
+    code = "store_full"
+    default_detail = "The service holds as many sessions as it may; try again later."
+    retry_after = 60
+    header_docs: ClassVar[dict[str, str]] = {"Retry-After": f"Seconds to wait before trying again ({retry_after})."}
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after)})
 
 
 class RpcUnavailable(_TryAgainShortly):

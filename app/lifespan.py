@@ -84,12 +84,17 @@ def lifespan_for(
         tokens = TokenService(keys, TokenPolicy.from_settings(settings))
         if store is None:
             active_store, counter = open_backends(
-                settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout
+                settings.redis_url,
+                prefix=settings.redis_prefix,
+                timeout=settings.redis_timeout,
+                wait_replicas=settings.redis_wait_replicas,
+                max_sessions=settings.max_sessions,
             )
         else:
             active_store, counter = store, RateCounter.in_memory(settings.redis_timeout)
         if isinstance(active_store, RedisStore):
             background.add(asyncio.create_task(warn_if_redis_may_evict(active_store)))
+        metrics.SESSIONS_MAX.set(getattr(active_store, "max_sessions", settings.max_sessions))
         nodes = NodePools(settings)
         if settings.rpc_urls and (unserved := sorted(set(settings.chain_ids) - set(settings.rpc_urls))):
             logger.warning(

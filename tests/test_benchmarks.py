@@ -29,3 +29,10 @@ def test_the_moving_window_benchmark_runs_and_prints_its_ratio() -> None:
     result = run_script("benchmarks/moving_window.py", "--keys", "100", "200", "--hits", "500")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "most keys / fewest keys" in result.stdout
+
+
+def test_the_redis_sizing_benchmark_runs_on_the_real_server_and_prints_bytes_per_item(redis_url: str) -> None:
+    result = run_script("benchmarks/redis_sizing.py", "--redis-url", redis_url, "--count", "20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    for item in ("challenge", "session, just signed in", "rate key, one hit", "one IP at its sign-in budget"):
+        assert item in result.stdout, result.stdout

@@ -47,6 +47,8 @@ EXPORTED_METRICS = {
     "web3auth_rpc_calls_total",
     "web3auth_rpc_node_healthy",
     "web3auth_rpc_breaker_state",
+    "web3auth_sessions_live",
+    "web3auth_sessions_max",
 }
 HISTOGRAMS = {"web3auth_http_request_duration_seconds", "web3auth_store_operation_duration_seconds"}
 

@@ -1,6 +1,7 @@
 """schemathesis against the committed openapi.json and a live server (real HTTP): every operation with
 generated valid and invalid input, and a stateful run along the schema's links that signs the challenges it
-gets (challenge -> verify -> refresh -> logout).
+gets (challenge -> verify -> refresh -> logout); a generated `uri` off the service's domain must get 400
+uri_not_allowed, and no message.
 
 Checked: no 5xx; status codes, content types, headers and bodies as documented; input that violates the
 schema rejected with a 4xx; operations that need a token refuse calls without one. Not checked: that every
@@ -13,6 +14,7 @@ each of two services (generous and tight limits), plus schemathesis's coverage c
 at most 12 steps, derandomized; the whole module takes under a minute on two cores (35-50 s measured).
 """
 
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -167,6 +169,7 @@ def test_every_operation_with_generated_input(case: schemathesis.Case, service: 
 
 
 CHALLENGE = schema["/auth/challenge"]["POST"]
+ON_THE_DOMAIN = re.compile(r"https?://localhost:8000(?:[/?#].*)?", re.DOTALL)
 VERIFY = schema["/auth/verify"]["POST"]
 REFRESH = schema["/auth/refresh"]["POST"]
 LOGOUT = schema["/auth/logout"]["POST"]
@@ -202,9 +205,16 @@ class SessionFlows(RuleBasedStateMachine):
             "address": wallet.address,
         }
         response = self.call(CHALLENGE.Case(body=body, media_type="application/json"))
-        if response.status_code != 200:  # a message that would pass 8 KiB, say
+        # The service's domain is localhost:8000 and AUTH_URIS is empty: only its own origin's URIs are issued.
+        on_the_domain = body.get("uri") is None or ON_THE_DOMAIN.fullmatch(body["uri"]) is not None
+        if response.status_code == 400:
+            assert response.json()["error"] == "uri_not_allowed", response.text
+            assert not on_the_domain, response.text
+            return multiple()
+        if response.status_code != 200:  # a message that would pass 8 KiB, or a URI outside our grammar, say
             assert response.status_code == 422, response.text
             return multiple()
+        assert on_the_domain, response.text
         message = response.json()["message"]
         assert ReferenceMessage.from_message(message).prepare_message() == message  # THREATS.md 20
         return wallet, message

@@ -36,7 +36,10 @@ from app.errors import (
     PayloadTooLarge,
     RateLimited,
     RpcUnavailable,
+    StoreFull,
     StoreUnavailable,
+    UriNotAllowed,
+    UriNotOffered,
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
@@ -54,6 +57,7 @@ ME_PATH = "/auth/me"
             MalformedRequest,
             DomainNotOffered,
             ChainNotOffered,
+            UriNotOffered,
             PayloadTooLarge,
             RateLimited,
             StoreUnavailable,
@@ -99,6 +103,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
             InvalidMessage,
             DomainNotAllowed,
             ChainNotAllowed,
+            UriNotAllowed,
             ExpiredMessage,
             NotYetValid,
             InvalidNonce,
@@ -108,14 +113,16 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
             MalformedRequest,
             RateLimited,
             StoreUnavailable,
+            StoreFull,
             RpcUnavailable,
         ),
     },
 )
 async def verify(body: VerifyRequest, request: Request) -> Response:
     services, rate_limits = services_of(request), rate_limits_of(request)
-    budget = WalletBudget(rate_limits, services.counter)
-    failures = ClientFailureBudget(rate_limits, services.counter, rate_limits.client(request.scope))
+    client = rate_limits.client(request.scope)
+    budget = WalletBudget(rate_limits, services.counter, client)
+    failures = ClientFailureBudget(rate_limits, services.counter, client)
     context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
     now = time.time()
     grant: Grant
@@ -144,6 +151,7 @@ async def me(request: Request) -> Response:
         address=claims.subject,
         chain_id=claims.chain_id,
         session_id=claims.session_id,
+        domain=claims.domain,
         expires_at=rfc3339(claims.expires_at),
     )
     return no_store_json(identity)

@@ -26,6 +26,7 @@ IDENTITY_HEADERS: dict[str, tuple[str, Callable[[AccessClaims], str]]] = {
     "X-Auth-Address": ("the EIP-55 address the token was issued to", lambda claims: claims.subject),
     "X-Auth-Chain-Id": ("the EIP-155 chain id of the sign-in", lambda claims: str(claims.chain_id)),
     "X-Auth-Session": ("the session id", lambda claims: claims.session_id),
+    "X-Auth-Domain": ("the domain (of AUTH_DOMAINS) the sign-in was for", lambda claims: claims.domain),
 }
 
 

@@ -1,13 +1,15 @@
 """GET /metrics: Prometheus text format, optionally behind AUTH_METRICS_TOKEN."""
 
+import contextlib
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.credentials import presents
 from app.api.deps import ServicesDep, bearer_token
 from app.api.handlers import error_responses
-from app.errors import InvalidToken, MissingToken
-from app.observability.metrics import exposition
+from app.errors import InvalidToken, MissingToken, StoreUnavailable
+from app.observability.metrics import SESSIONS_LIVE, exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -28,6 +30,8 @@ async def metrics(request: Request, services: ServicesDep) -> Response:
             raise MissingToken()
         if not presents(request.headers.get("authorization", ""), expected):
             raise InvalidToken("not the metrics token")
+    with contextlib.suppress(StoreUnavailable):  # metrics are most wanted when the store is in trouble
+        SESSIONS_LIVE.set(await services.store.count_sessions())
     # several workers' files to read: not on the event loop
     body, content_type = await run_in_threadpool(exposition)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

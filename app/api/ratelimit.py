@@ -13,6 +13,9 @@ store, within the request's store deadline.
                      sign-ins of the wallet, spent only once the signature checked out, so that a forged
                      request never spends it; and challenges for the wallet asked by one client, so that
                      no client can use up another's
+    sign-ins per IP  AUTH_RATE_LIMIT_SIGNIN_IP, keyed like the per-IP limit (IPv6 per /64): the sign-ins from
+                     one client whose signature checked out (spent as the wallet's is), so that one client
+                     cannot open sessions without end by signing in with wallet after wallet
     per client IP    AUTH_RATE_LIMIT_RPC_FAILURES_IP, contract-wallet refusals: checked before any RPC call
                      of a sign-in, spent by each one the chain was consulted about and refused, so that one
                      client cannot keep the Ethereum nodes busy with forgeries
@@ -59,6 +62,7 @@ class RateLimits:
         self.introspection_credential = settings.introspect_token
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
         self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", lambda address: address)
+        self.per_sign_in_ip = _declare(settings.rate_limit_signin_ip, "sign-in-ip", lambda client: client)
         self.per_rpc_failure = _declare(settings.rate_limit_rpc_failures_ip, "rpc-failures", lambda client: client)
         self.per_challenge = _declare(
             settings.rate_limit_address, "challenge", lambda address, client: f"{address} {client}"
@@ -111,16 +115,20 @@ def _raise_if_refused(declared: Limit, key: str, verdict: Verdict) -> None:
 
 
 class WalletBudget:
-    """A wallet's sign-in budget, as the sign-in use case needs it (app.domain.signin.SignInBudget)."""
+    """The sign-in budgets of a wallet and of the client asking, as the sign-in use case needs them
+    (app.domain.signin.SignInBudget): both must have a sign-in left, and a sign-in spends both."""
 
-    def __init__(self, rate_limits: RateLimits, counter: RateCounter) -> None:
+    def __init__(self, rate_limits: RateLimits, counter: RateCounter, client: str) -> None:
         self._limits = rate_limits
         self._counter = counter
+        self._client = client
 
     async def ensure_available(self, address: str) -> None:
+        await self._limits.ensure_available(self._limits.per_sign_in_ip, self._counter, self._client)
         await self._limits.ensure_available(self._limits.per_sign_in, self._counter, address)
 
     async def spend(self, address: str) -> None:
+        await self._limits.spend(self._limits.per_sign_in_ip, self._counter, self._client)
         await self._limits.spend(self._limits.per_sign_in, self._counter, address)
 
 

@@ -79,7 +79,11 @@ class ChallengeRequest(Strict):
     domain: str | None = Field(
         None, min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first."
     )
-    uri: Uri | None = Field(None, description="The URI in the message; defaults to the domain's origin.")
+    uri: Uri | None = Field(
+        None,
+        description="The URI in the message; defaults to the domain's origin. It must be on the domain (https, or "
+        "http for a loopback domain) or admitted by AUTH_URIS, else 400 uri_not_allowed.",
+    )
     statement: Statement | None = Field(None, description="Defaults to AUTH_STATEMENT.")
     resources: list[Uri] | None = Field(None, max_length=32, description="RFC 3986 URIs listed in the message.")
 
@@ -117,7 +121,10 @@ class TokenResponse(BaseModel):
     token_type: str = Field("Bearer", examples=["Bearer"])
     expires_in: int = Field(description="Seconds until the access token expires.")
     refresh_token: str
-    refresh_expires_in: int = Field(description="Seconds until the session ends, whatever refreshes happen.")
+    refresh_expires_in: int = Field(
+        description="Seconds until the session ends unless refreshed first: its idle end "
+        "(AUTH_SESSION_IDLE_TTL from the last refresh), or its absolute end if sooner."
+    )
     address: str
     chain_id: int
 
@@ -151,6 +158,7 @@ class Introspection(BaseModel):
     sub: str | None = Field(None, description="The EIP-55 address.")
     chain_id: int | None = None
     sid: str | None = Field(None, description="The session id.")
+    domain: str | None = Field(None, description="The domain (of AUTH_DOMAINS) the sign-in was for.")
     exp: int | None = None
     iat: int | None = None
     iss: str | None = None
@@ -186,6 +194,7 @@ class MeResponse(BaseModel):
     address: str
     chain_id: int
     session_id: str
+    domain: str = Field(description="The domain (of AUTH_DOMAINS) the sign-in was for.")
     expires_at: str = Field(description="RFC 3339: when the presented access token expires.")
 
 

@@ -122,10 +122,11 @@ async def introspect(
         sub=claims.subject,
         chain_id=claims.chain_id,
         sid=claims.session_id,
+        domain=claims.domain,
         exp=claims.expires_at,
         iat=claims.issued_at,
         iss=services.settings.issuer,
-        aud=services.settings.audience,
+        aud=claims.audience,
         token_type="Bearer",
     )
     return no_store_json(answer, exclude_none=True)

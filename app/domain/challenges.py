@@ -3,12 +3,12 @@
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.config import Settings
 from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, SiweMessage, format_message
-from app.domain.policy import origin_scheme
-from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest
+from app.domain.policy import origin_scheme, uri_problem
+from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest, UriNotOffered
 from app.stores.base import Challenge
 
 NONCE_BYTES = 16  # 128 bits, as 32 hex digits: alphanumeric, as EIP-4361 asks
@@ -27,7 +27,20 @@ def new_nonce() -> str:
 
 def rfc3339(seconds: float) -> str:
     """UTC with milliseconds and a Z, as the SIWE libraries print it."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _rfc3339(datetime.fromtimestamp(seconds, UTC))
+
+
+def _rfc3339(instant: datetime) -> str:
+    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def validity_window(now: float, lifetime: int) -> tuple[str, str]:
+    """Issued At and Expiration Time for a message issued `now` that lives `lifetime` seconds: exactly that
+    far apart once written to the millisecond (formatting each instant on its own could make them a
+    millisecond more or less apart, and a lifetime of AUTH_MAX_MESSAGE_LIFETIME one too many)."""
+    instant = datetime.fromtimestamp(now, UTC)
+    issued = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    return _rfc3339(issued), _rfc3339(issued + timedelta(seconds=lifetime))
 
 
 def default_uri(domain: str) -> str:
@@ -46,14 +59,15 @@ def issue_challenge(
     statement: str | None = None,
     resources: Sequence[str] | None = None,
 ) -> IssuedChallenge:
-    """A challenge for an EIP-55 address, asked for by `client`; it expires after AUTH_NONCE_TTL seconds."""
+    """A challenge for an EIP-55 address, asked for by `client`; it expires after AUTH_NONCE_TTL seconds. The
+    domain, chain and URI must be ones a sign-in accepts (app.domain.policy), else a 400 names which."""
     domain = settings.domains[0] if domain is None else domain
     chain_id = settings.chain_ids[0] if chain_id is None else chain_id
     if domain not in settings.domains:
         raise DomainNotOffered(f"domain {domain!r} is not served here")
     if chain_id not in settings.chain_ids:
         raise ChainNotOffered(f"chain id {chain_id} is not accepted here")
-    issued_at, expiration_time = rfc3339(now), rfc3339(now + settings.nonce_ttl)
+    issued_at, expiration_time = validity_window(now, settings.nonce_ttl)
     try:
         message = SiweMessage(
             domain=domain,
@@ -69,6 +83,8 @@ def issue_challenge(
         )
     except InvalidMessage as exc:
         raise InvalidRequest(exc.detail) from None
+    if (problem := uri_problem(message.uri, domain, settings.uris)) is not None:
+        raise UriNotOffered(problem)  # no message is issued that could never sign in
     text = format_message(message)
     if len(text) > MAX_MESSAGE_BYTES:
         raise InvalidRequest(f"the message would be longer than {MAX_MESSAGE_BYTES} bytes")

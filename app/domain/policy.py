@@ -1,4 +1,4 @@
-"""The relying party's checks on a parsed message: origin, chain and time window (EIP-4361 §Verifying).
+"""The relying party's checks on a parsed message: origin, URI, chain and time window (EIP-4361 §Verifying).
 
 The expected values come from configuration, never from the request (a Host or Origin header is the
 client's to choose).
@@ -8,7 +8,8 @@ from collections.abc import Collection
 
 from app.domain.grammar import host_of
 from app.domain.messages import SiweMessage
-from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, shown
+from app.domain.uris import WEB_SCHEMES, allowed_uri, split_uri
+from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, UriNotAllowed, shown
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
@@ -31,6 +32,46 @@ def check_origin(message: SiweMessage, domains: Collection[str], chain_ids: Coll
         raise DomainNotAllowed(f"scheme {shown(message.scheme)} is not allowed for domain {shown(message.domain)}")
     if message.chain_id not in chain_ids:
         raise ChainNotAllowed(f"chain id {shown(message.chain_id)} is not accepted here")
+
+
+def uri_problem(uri: str, domain: str, allowed_uris: Collection[str]) -> str | None:
+    """Why a message for `domain` may not name `uri`, or None when it may: an http(s) URI whose authority is
+    the domain itself (https, or http when the domain is loopback, as origin_scheme says), or one an
+    AUTH_URIS entry admits (app.domain.uris.AllowedUri). Never another scheme, never userinfo. Compared as
+    written, nothing normalised: `HTTPS://` or `https://app.example:443` are not `https://app.example`."""
+    parts = split_uri(uri)
+    if parts is None:
+        return "the URI is not an RFC 3986 URI"
+    if parts.scheme not in WEB_SCHEMES:
+        return f"URI scheme {shown(parts.scheme)} is not allowed: only https, or http on loopback (in lower case)"
+    if not parts.authority:
+        return "the URI names no host"
+    if "@" in parts.authority:
+        return "a URI with userinfo (user@host) is not allowed"
+    if parts.authority == domain and parts.scheme in ("https", origin_scheme(domain)):
+        return None
+    if any(allowed_uri(entry).admits(parts) for entry in allowed_uris):
+        return None
+    if parts.authority == domain:
+        return f"an http URI is only allowed for a loopback domain, not {shown(domain)} (unless listed in AUTH_URIS)"
+    return f"URI {shown(uri)} is neither on the domain {shown(domain)} nor admitted by AUTH_URIS"
+
+
+def check_uri(message: SiweMessage, allowed_uris: Collection[str]) -> None:
+    if (problem := uri_problem(message.uri, message.domain, allowed_uris)) is not None:
+        raise UriNotAllowed(problem)
+
+
+def check_lifetime(message: SiweMessage, max_lifetime: int) -> None:
+    """Expiration Time at most `max_lifetime` seconds (AUTH_MAX_MESSAGE_LIFETIME) after Issued At, to the
+    microsecond (the instants are floats: rounding the difference undoes their error, up to the year 2106).
+    A message without Expiration Time passes: its nonce, single-use and valid AUTH_NONCE_TTL seconds, bounds it."""
+    if message.expiration_seconds is None:
+        return
+    if round(message.expiration_seconds - message.issued_at_seconds, 6) > max_lifetime:
+        raise ExpiredMessage(
+            f"Expiration Time is more than AUTH_MAX_MESSAGE_LIFETIME ({max_lifetime} s) after Issued At"
+        )
 
 
 def check_validity_window(message: SiweMessage, now: float, clock_skew: float) -> None:

@@ -1,6 +1,8 @@
 """Living sessions: refresh with rotation and reuse detection (RFC 9700 §4.14.2), logout, and whether an
 access token is still active for the services that ask (me, introspection, forward-auth).
 
+A session ends at its absolute end (AUTH_REFRESH_TTL after sign-in) or when it was not refreshed for
+AUTH_SESSION_IDLE_TTL, whichever comes first (each refresh moves the idle end on); its store record goes then.
 A session is revoked by logout, by the reuse of a rotated refresh token, or by one rotation too many
 (app.stores.base.MAX_ROTATIONS); its record then stays as long as its access tokens can live
 (AUTH_ACCESS_TTL + AUTH_CLOCK_SKEW), so every check refuses them until they expire on their own.
@@ -29,6 +31,7 @@ async def refresh(store: Store, tokens: TokenService, settings: Settings, *, ref
         now=int(now),
         grace=settings.refresh_reuse_grace,
         keep_revoked=keep_revoked(settings),
+        idle_ttl=settings.idle_ttl,
     )
     if result.outcome is Rotation.REUSED:
         raise RefreshReused()

@@ -4,11 +4,12 @@ The checks run on the exact text that was signed, cheapest first, and the nonce 
 the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
 cryptography unless it names an outstanding nonce:
 
-    parse (ABNF, canonical form) -> domain, scheme, chain -> time window -> the wallet has sign-in budget
-    left (counts nothing) -> nonce look-up (consumes nothing) -> signature (EIP-6492, EIP-191, EIP-1271:
-    app.domain.signatures.verifier; only there may an RPC call happen, once the client's budget of
-    contract-wallet refusals allows it) -> spend the wallet's budget ->
-    consume the nonce and open the session (Store.redeem_challenge) -> mint the tokens
+    parse (ABNF, canonical form) -> domain, scheme, chain -> URI -> lifetime and time window -> the wallet
+    and the client have sign-in budget left (counts nothing) -> nonce look-up (consumes nothing) -> signature
+    (EIP-6492, EIP-191, EIP-1271: app.domain.signatures.verifier; only there may an RPC call happen, once the
+    client's budget of contract-wallet refusals allows it) -> spend both budgets -> consume the nonce and open
+    the session (Store.redeem_challenge; at AUTH_MAX_SESSIONS it refuses, consuming nothing) -> mint the tokens
+    (with the message's domain, and its audience)
 """
 
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ class Grant:
 
 
 class SignInBudget(Protocol):
-    """A wallet's sign-in rate limit. Only a request whose signature checked out may spend it, so that
-    forged requests can never lock a wallet out; both methods raise RateLimited when it is spent."""
+    """The sign-in rate limits of a wallet (and of the client asking). Only a request whose signature checked
+    out may spend them, so that forged requests can never lock a wallet out; both methods raise RateLimited
+    when one is spent."""
 
     async def ensure_available(self, address: str) -> None: ...
 
@@ -68,9 +70,12 @@ def decode_signature(signature: str) -> bytes:
 
 
 def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
-    """Steps that need no store: the message parses, names our origin and chain, and is valid now."""
+    """Steps that need no store: the message parses, names our origin, chain and an allowed URI, lives no
+    longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
     message = parse_message(message_text)
     policy.check_origin(message, settings.domains, settings.chain_ids)
+    policy.check_uri(message, settings.uris)
+    policy.check_lifetime(message, settings.max_message_lifetime)
     policy.check_validity_window(message, now, settings.clock_skew)
     return message
 
@@ -130,22 +135,28 @@ async def wallet_approved(
 
 
 def new_session(message: SiweMessage, settings: Settings, now: float) -> Session:
-    """A session for the message's address and chain, ending AUTH_REFRESH_TTL from now whatever happens."""
+    """A session for the message's address, chain and domain, ending AUTH_REFRESH_TTL from now whatever
+    happens, and AUTH_SESSION_IDLE_TTL from now unless refreshed."""
     created_at = int(now)
-    return Session(new_id(), message.address, message.chain_id, created_at, created_at + settings.refresh_ttl)
+    expires_at = created_at + settings.refresh_ttl
+    idle_expires_at = min(created_at + settings.idle_ttl, expires_at)
+    return Session(new_id(), message.address, message.chain_id, created_at, expires_at, message.domain, idle_expires_at)
 
 
 def grant(session: Session, refresh_token: str, tokens: TokenService, now: float) -> Grant:
-    """The token response: a new access token (never outliving the session) beside `refresh_token`."""
+    """The token response: a new access token (never outliving the session) beside `refresh_token`, and how
+    long the session lives unless refreshed (its idle end, or its absolute end if sooner). A session stored
+    before sessions kept their domain is taken for the first AUTH_DOMAINS entry's."""
     issued_at = int(now)
     access_token, expires_in = tokens.mint_access(
         subject=session.address,
         chain_id=session.chain_id,
         session_id=session.session_id,
         now=issued_at,
-        not_after=session.expires_at,
+        not_after=session.ends_at,
+        domain=session.domain or None,
     )
-    refresh_expires_in = session.expires_at - issued_at
+    refresh_expires_in = session.ends_at - issued_at
     return Grant(
         access_token,
         expires_in,

@@ -1,10 +1,12 @@
 """Access tokens (JWT, RFC 9068 profile) and opaque refresh tokens.
 
-Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 address), chain_id, iat, nbf,
-exp, jti, sid. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
-`iss` and `aud`, requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725. The time claims are checked here
-against the caller's clock (PyJWT would read its own): clock skew is tolerated on iat and nbf (a token
-minted by a replica whose clock runs ahead), never on exp.
+Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 address), chain_id, domain
+(the sign-in message's), iat, nbf, exp, jti, sid. `aud` is AUTH_AUDIENCE, or the audience it maps the
+domain to. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
+`iss` and `aud` (one string, any of the audiences configured; a token minted before tokens carried the
+domain counts as the first AUTH_DOMAINS entry's), requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725.
+The time claims are checked here against the caller's clock (PyJWT would read its own): clock skew is
+tolerated on iat and nbf (a token minted by a replica whose clock runs ahead), never on exp.
 
 Refresh token: `<session id>.<256 random bits>`, opaque to clients; the store keeps only a SHA-256 hash.
 """
@@ -18,7 +20,7 @@ from typing import Any
 
 import jwt
 
-from app.config import Settings
+from app.config import Settings, audiences_by_domain
 from app.domain.keys import KeySet
 from app.errors import InvalidGrant, InvalidToken
 
@@ -27,7 +29,7 @@ _REFRESH_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")  # new_id()
 MAX_TOKEN_LENGTH = 4096
 _DECODE_OPTIONS: Any = {
     "require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"],
-    "strict_aud": True,
+    "verify_aud": False,  # checked in _verify: one string, among the configured audiences
     "verify_exp": False,  # checked in _claims, against the caller's `now`
     "verify_nbf": False,
     "verify_iat": False,
@@ -42,18 +44,33 @@ class AccessClaims:
     token_id: str
     issued_at: int
     expires_at: int
+    domain: str = ""
+    audience: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class TokenPolicy:
     issuer: str
-    audience: str
+    audience: str  # the audience of every domain, unless audiences_by_domain maps them
     access_ttl: int
     clock_skew: int
+    audiences_by_domain: tuple[tuple[str, str], ...] = ()
+    default_domain: str = ""  # what a token without a domain claim was minted for
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TokenPolicy":
-        return cls(settings.issuer, settings.audience, settings.access_ttl, settings.clock_skew)
+        mapped = tuple((domain, audience) for domain in settings.domains if (audience := settings.audience_for(domain)))
+        by_domain = mapped if audiences_by_domain(settings.audience) is not None else ()
+        audience = settings.audience if not by_domain else by_domain[0][1]
+        return cls(settings.issuer, audience, settings.access_ttl, settings.clock_skew, by_domain, settings.domains[0])
+
+    def audience_for(self, domain: str) -> str | None:
+        """The audience of a sign-in at `domain`; None for a domain the map does not name."""
+        return dict(self.audiences_by_domain).get(domain) if self.audiences_by_domain else self.audience
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return frozenset(audience for _, audience in self.audiences_by_domain) or frozenset([self.audience])
 
 
 def new_id() -> str:
@@ -88,14 +105,26 @@ class TokenService:
         self._algorithm = keys.signing.algorithm
         self._verified = VerifiedTokens()
 
-    def mint_access(self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int) -> tuple[str, int]:
-        """A signed access token and its lifetime in seconds; it never outlives `not_after` (the session)."""
+    def audience_for(self, domain: str) -> str | None:
+        return self._policy.audience_for(domain)
+
+    def mint_access(
+        self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int, domain: str | None = None
+    ) -> tuple[str, int]:
+        """A signed access token and its lifetime in seconds; it never outlives `not_after` (the session).
+        `domain`: the sign-in's (the policy's default_domain if None); InvalidGrant if no audience is mapped
+        to it (a session of a domain since removed from AUTH_DOMAINS)."""
+        domain = self._policy.default_domain if domain is None else domain
+        audience = self._policy.audience_for(domain)
+        if audience is None:
+            raise InvalidGrant(f"this session's domain {domain!r} is no longer served here: sign in again")
         expires_at = min(now + self._policy.access_ttl, not_after)
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self._policy.issuer,
-            "aud": self._policy.audience,
+            "aud": audience,
             "sub": subject,
             "chain_id": chain_id,
+            **({"domain": domain} if domain else {}),
             "iat": now,
             "nbf": now,
             "exp": expires_at,
@@ -134,13 +163,15 @@ class TokenService:
                 token,
                 key.public,
                 algorithms=[self._algorithm],
-                audience=self._policy.audience,
                 issuer=self._policy.issuer,
                 options=_DECODE_OPTIONS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"the token is not valid: {exc}") from None
-        return _claims(decoded["payload"])
+        payload = decoded["payload"]
+        if not isinstance(payload["aud"], str) or payload["aud"] not in self._policy.audiences:
+            raise InvalidToken("the token is not valid: Audience doesn't match")
+        return _claims(payload, self._policy.default_domain)
 
 
 class VerifiedTokens:
@@ -163,19 +194,23 @@ class VerifiedTokens:
         self._claims[token] = verified
 
 
-def _claims(payload: dict[str, Any]) -> tuple[AccessClaims, int]:
+def _claims(payload: dict[str, Any], default_domain: str) -> tuple[AccessClaims, int]:
     subject, chain_id, session_id, token_id = (
         payload["sub"],
         payload.get("chain_id"),
         payload.get("sid"),
         payload["jti"],
     )
+    domain = payload.get("domain", default_domain)
+    if not isinstance(domain, str):
+        raise InvalidToken("the token's domain must be a string")
     issued_at, not_before, expires_at = payload["iat"], payload["nbf"], payload["exp"]
     if not (isinstance(subject, str) and isinstance(session_id, str) and isinstance(token_id, str)):
         raise InvalidToken("the token's sub, sid and jti must be strings")
     if type(chain_id) is not int or not all(type(value) is int for value in (issued_at, not_before, expires_at)):
         raise InvalidToken("the token's chain_id, iat, nbf and exp must be integers")
-    return AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at), not_before
+    claims = AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at, domain, payload["aud"])
+    return claims, not_before
 
 
 def _check_time(claims: AccessClaims, not_before: int, now: float, clock_skew: float) -> None:

@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-from app.errors import AuthError
+from app.errors import AuthError, StoreFull
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -50,6 +50,17 @@ STORE_SECONDS = Histogram(
 STORE_ERRORS = Counter(
     "web3auth_store_errors", "Store operations that failed (answered 503), by operation.", ["operation"]
 )
+# Read from the store at each scrape (every worker sees the same store: the scraped worker's figure is the one)
+SESSIONS_LIVE = Gauge(
+    "web3auth_sessions_live",
+    "Live sessions in the store (neither revoked nor past their idle or absolute end), as of the last scrape.",
+    multiprocess_mode="livemostrecent",
+)
+SESSIONS_MAX = Gauge(
+    "web3auth_sessions_max",
+    "AUTH_MAX_SESSIONS: at this many live sessions a sign-in is answered 503 store_full.",
+    multiprocess_mode="livemax",
+)
 RPC_CALLS = Counter(
     "web3auth_rpc_calls",
     "Ethereum JSON-RPC requests, by chain, node and outcome (ok, execution_failed, node_failure).",
@@ -83,7 +94,7 @@ def metered(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutin
         try:
             return await method(*args, **kwargs)
         except AuthError as error:
-            if error.status >= 500:
+            if error.status >= 500 and not isinstance(error, StoreFull):  # a full store answered: no failure
                 STORE_ERRORS.labels(operation).inc()
             raise
         finally:

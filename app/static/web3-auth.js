@@ -291,7 +291,7 @@ export class Web3Auth {
 
   /**
    * GET /auth/me: who the access token says the bearer is.
-   * @returns {Promise<{ address: string, chain_id: number, session_id: string, expires_at: string }>}
+   * @returns {Promise<{ address: string, chain_id: number, session_id: string, domain: string, expires_at: string }>}
    */
   async me() {
     const response = await this.authFetch(this.baseUrl + "/auth/me");

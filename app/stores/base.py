@@ -22,6 +22,7 @@ session). Rotation is one atomic step with these outcomes (RFC 9700 §4.14.2):
       session revoked or over
 """
 
+import dataclasses
 import enum
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ SPENT_MARK_HEX = 32  # hex digits of a spent refresh-token hash that a session k
 # leaves room for clients that refresh far more eagerly.
 # A session that reaches it ends (its user signs in again) rather than forgetting a spent token.
 MAX_ROTATIONS = 10_000
+# Live sessions a store holds at most (AUTH_MAX_SESSIONS): at the ceiling a sign-in is refused (StoreFull)
+# before its nonce is consumed. Revoked sessions and sessions past their idle or absolute end do not count.
+MAX_SESSIONS = 1_000_000
 
 
 def spent_mark(refresh_hash: str) -> str:
@@ -67,6 +71,19 @@ class Session:
     chain_id: int
     created_at: int  # Unix seconds
     expires_at: int  # Unix seconds: the absolute end, whatever refreshes happen
+    domain: str = ""  # the sign-in message's domain ("" in a session stored before sessions kept it)
+    # Unix seconds: the idle end, which each refresh moves on (AUTH_SESSION_IDLE_TTL), never past expires_at;
+    # 0 in a session stored before sessions had one: then only expires_at ends it
+    idle_expires_at: int = 0
+
+    @property
+    def ends_at(self) -> int:
+        """When the session ends unless refreshed first."""
+        return min(self.idle_expires_at, self.expires_at) if self.idle_expires_at else self.expires_at
+
+    def refreshed(self, now: int, idle_ttl: int) -> "Session":
+        """The session once refreshed at `now`: its idle end moved on, never past its absolute end."""
+        return dataclasses.replace(self, idle_expires_at=min(now + idle_ttl, self.expires_at))
 
 
 def dropped_for(client: str, older: list[Challenge]) -> Challenge:
@@ -110,20 +127,35 @@ class Store(Protocol):
 
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         """Consume the nonce and open the session, with its first refresh token's hash, until the session's
-        expires_at: once the nonce is consumed, the session exists.
+        ends_at: once the nonce is consumed, the session exists.
 
         Returns False, and leaves no session, when the nonce is no longer outstanding: of several concurrent
-        redemptions of one nonce exactly one returns True.
+        redemptions of one nonce exactly one returns True. Raises StoreFull, consuming nothing, when the
+        store already holds its ceiling of live sessions (max_sessions, MAX_SESSIONS unless built with
+        another); concurrent redemptions never take it past the ceiling.
         """
 
+    async def count_sessions(self) -> int:
+        """How many sessions are live: neither revoked nor past their idle or absolute end."""
+
     async def find_session(self, session_id: str) -> Session | None:
-        """The session, if it is open: neither revoked nor over."""
+        """The session, if it is open: neither revoked nor over (past its ends_at)."""
 
     async def rotate_refresh(
-        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+        self,
+        session_id: str,
+        presented_hash: str,
+        new_hash: str,
+        *,
+        now: int,
+        grace: int,
+        keep_revoked: int,
+        idle_ttl: int,
     ) -> RotationResult:
         """One atomic rotation step (see the table above). `grace` is in seconds, 0 for none; a revoked
         session is kept `keep_revoked` seconds (as long as its access tokens can live), then forgotten.
+        A session past its ends_at does not rotate (INVALID); ROTATED and GRACE move its idle end to
+        `idle_ttl` seconds from `now` (Session.refreshed), and the result's session says so.
         A session rotates at most MAX_ROTATIONS times (ROTATED and GRACE both count; a store may be
         built with a lower cap)."""
 

@@ -12,9 +12,11 @@ import heapq
 import time
 from typing import Generic, NamedTuple, TypeVar
 
+from app.errors import StoreFull
 from app.observability.metrics import metered
 from app.stores.base import (
     MAX_ROTATIONS,
+    MAX_SESSIONS,
     OUTSTANDING_CHALLENGES,
     Challenge,
     Rotation,
@@ -67,6 +69,11 @@ class _ExpiringMap(Generic[Value]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def live(self) -> int:
+        """How many entries have not expired."""
+        self._sweep(time.monotonic())
+        return len(self._entries)
+
     def _sweep(self, now: float) -> None:
         while self._deadlines and self._deadlines[0][0] <= now:
             deadline, key = heapq.heappop(self._deadlines)
@@ -76,7 +83,7 @@ class _ExpiringMap(Generic[Value]):
 
 
 ChallengeRow = tuple[str, str, int, str, float, float, str, str]  # Challenge's fields, in order
-SessionRow = tuple[str, str, int, int, int]  # Session's fields, in order
+SessionRow = tuple[str, str, int, int, int, str, int]  # Session's fields, in order
 
 
 def _challenge_row(challenge: Challenge) -> ChallengeRow:
@@ -85,7 +92,8 @@ def _challenge_row(challenge: Challenge) -> ChallengeRow:
 
 
 def _session_row(session: Session) -> SessionRow:
-    return (session.session_id, session.address, session.chain_id, session.created_at, session.expires_at)
+    s = session
+    return (s.session_id, s.address, s.chain_id, s.created_at, s.expires_at, s.domain, s.idle_expires_at)
 
 
 class _Family(NamedTuple):
@@ -121,10 +129,14 @@ FamilyRow = tuple[SessionRow, str, str, int, str, int, bool]
 
 
 class MemoryStore:
-    def __init__(self, *, max_rotations: int = MAX_ROTATIONS) -> None:
+    def __init__(self, *, max_rotations: int = MAX_ROTATIONS, max_sessions: int = MAX_SESSIONS) -> None:
         self.max_rotations = max_rotations
+        self.max_sessions = max_sessions
         self.challenges: _ExpiringMap[tuple[ChallengeRow, ...]] = _ExpiringMap()  # by address, newest first
         self.families: _ExpiringMap[FamilyRow] = _ExpiringMap()  # by session id
+        # the live sessions' ids, each until its ends_at: what the ceiling counts (revoked families, kept a
+        # while in `families`, are not here)
+        self.live: _ExpiringMap[None] = _ExpiringMap()
 
     @metered
     async def save_challenge(self, challenge: Challenge) -> None:
@@ -154,11 +166,18 @@ class MemoryStore:
         redeemed = next((row for row in rows if row[0] == nonce and row[5] > now), None)
         if redeemed is None:
             return False
+        if self.live.live() >= self.max_sessions:
+            raise StoreFull()
         self.challenges.replace(session.address, tuple(row for row in rows if row is not redeemed))
-        ttl = session.expires_at - session.created_at
+        ttl = session.ends_at - session.created_at
         family = _Family(_session_row(session), refresh_hash, rotated_at=session.created_at)
         self.families.put(session.session_id, family.row, ttl)
+        self.live.put(session.session_id, None, ttl)
         return True
+
+    @metered
+    async def count_sessions(self) -> int:
+        return self.live.live()
 
     @metered
     async def find_session(self, session_id: str) -> Session | None:
@@ -167,12 +186,20 @@ class MemoryStore:
 
     @metered
     async def rotate_refresh(
-        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+        self,
+        session_id: str,
+        presented_hash: str,
+        new_hash: str,
+        *,
+        now: int,
+        grace: int,
+        keep_revoked: int,
+        idle_ttl: int,
     ) -> RotationResult:
         family = self._open_family(session_id, now)
         if family is None:
             return RotationResult(Rotation.INVALID)
-        session = Session(*family.session)
+        session = Session(*family.session).refreshed(now, idle_ttl)
         is_current = presented_hash == family.current
         in_grace = presented_hash == family.previous and grace > 0 and now - family.rotated_at <= grace
         if (is_current or in_grace) and family.rotations >= self.max_rotations:
@@ -181,17 +208,20 @@ class MemoryStore:
         rotations = family.rotations + 1
         if is_current:
             rotated = family._replace(
+                session=_session_row(session),
                 current=new_hash,
                 previous=presented_hash,
                 rotated_at=now,
                 spent=family.spend(presented_hash),
                 rotations=rotations,
             )
-            self.families.replace(session_id, rotated.row)
+            self._keep_until_idle_end(session, rotated, now)
             return RotationResult(Rotation.ROTATED, session)
         if in_grace:
-            sibling = family._replace(current=new_hash, spent=family.spend(family.current), rotations=rotations)
-            self.families.replace(session_id, sibling.row)
+            sibling = family._replace(
+                session=_session_row(session), current=new_hash, spent=family.spend(family.current), rotations=rotations
+            )
+            self._keep_until_idle_end(session, sibling, now)
             return RotationResult(Rotation.GRACE, session)
         if family.is_spent(presented_hash):
             self._revoke(session_id, family, keep_revoked)
@@ -223,10 +253,17 @@ class MemoryStore:
         if row is None:
             return None
         family = _Family(*row)
-        if family.revoked or now >= family.session[4]:  # its expires_at
+        if family.revoked or now >= Session(*family.session).ends_at:
             return None
         return family
+
+    def _keep_until_idle_end(self, session: Session, family: _Family, now: int) -> None:
+        """Store a refreshed family, which now lives (and counts) until the session's new ends_at."""
+        ttl = session.ends_at - now
+        self.families.put(session.session_id, family.row, ttl)
+        self.live.put(session.session_id, None, ttl)
 
     def _revoke(self, session_id: str, family: _Family, keep_revoked: int) -> None:
         self.families.replace(session_id, family._replace(revoked=True).row)
         self.families.shorten(session_id, keep_revoked)
+        self.live.pop(session_id)

@@ -4,16 +4,19 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenges:{<address>}   list of the address's outstanding challenges as JSON, newest first (at
                                       most OUTSTANDING_CHALLENGES), kept until the newest expires; each
                                       entry carries its own expires_at
-    <prefix>:session:{<session id>}   hash of the session, until its absolute end (or, once revoked, as long
-                                      as its access tokens can live): its fields address, chain_id,
-                                      created_at, expires_at, current and previous (refresh-token hashes),
-                                      rotated_at, rotations and revoked, plus one field `spent:<mark>` = 1
-                                      per spent refresh token (<mark>: app.stores.base.spent_mark of its
-                                      hash), so that spending one or recognising its reuse is O(1) however
-                                      long the session's history
+    <prefix>:session:{<session id>}   hash of the session, until its idle end, never past its absolute end
+                                      (or, once revoked, as long as its access tokens can live): its fields
+                                      address, chain_id, created_at, expires_at, domain, idle_expires_at
+                                      (these two missing from sessions stored before they existed), current
+                                      and previous (refresh-token hashes), rotated_at, rotations and revoked,
+                                      plus one field `spent:<mark>` = 1 per spent refresh token (<mark>:
+                                      app.stores.base.spent_mark of its hash), so that spending one or
+                                      recognising its reuse is O(1) however long the session's history
+    <prefix>:sessions                 sorted set of the live sessions' ids, scored by their ends_at: what
+                                      AUTH_MAX_SESSIONS counts, trimmed of the ended ones by each sign-in
 The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
 script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
-needs two keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
+needs several keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
 plain-Redis proxy once it answers CROSSSLOT).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
@@ -25,6 +28,13 @@ Redis may have run a script whose reply was lost, and running a rotation twice w
 spent and revoke the session. Consuming a nonce is a Lua script: one atomic step, never a read then a
 delete. (A primary demoted by a Sentinel failover answers READONLY, which redis-py's sentinel connection
 turns into a ConnectionError and a reconnect: a read is retried, on the new primary; a write answers 503.)
+
+Replication is asynchronous: a failover loses the primary's last writes, and a consumed nonce or a spent
+refresh token would come back. With `wait_replicas` (AUTH_REDIS_WAIT_REPLICAS, 1 by default on Sentinel) the
+scripts that grant something (redeeming a nonce, rotating a refresh token, revoking a session) are sent with
+a WAIT in the same pipeline, on the same connection, so that WAIT counts the replicas that have the script's
+write; when fewer acknowledge within the time left, the operation raises StoreUnavailable. The write stays
+on the primary: the nonce is consumed there, the presented refresh token spent.
 """
 
 import asyncio
@@ -37,13 +47,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from redis.asyncio import RedisCluster
-from redis.exceptions import ClusterCrossSlotError, RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import ClusterCrossSlotError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.errors import StoreUnavailable
+from app.errors import StoreFull, StoreUnavailable
 from app.observability.metrics import metered
 from app.stores.base import (
     MAX_ROTATIONS,
+    MAX_SESSIONS,
     OUTSTANDING_CHALLENGES,
     SPENT_MARK_HEX,
     Challenge,
@@ -52,10 +64,16 @@ from app.stores.base import (
     Session,
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
-from app.stores.deadline import within_budget
+from app.stores.deadline import time_left, within_budget
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
+
+NOT_REPLICATED_SIGN_IN = (
+    "The sign-in could not be confirmed on a Redis replica; its nonce is spent: request a new challenge."
+)
+NOT_REPLICATED_REFRESH = "The refresh could not be confirmed on a Redis replica; the refresh token presented is spent."
+NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
 # Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
@@ -109,14 +127,32 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 """
 
-# Where both keys live on one server: KEYS: the address's challenges, the new session. ARGV: the nonce, the
-# time now, the session's ttl, then its fields. _CONSUME, then _OPEN if the nonce was there: one atomic step.
+# KEYS: the live sessions. ARGV: now, the ceiling, a new session's id, its ends_at and the seconds to its
+# absolute end. Trims the ended ones; then -1 at the ceiling, else the new one counts (1). The set lives as
+# long as its longest-lived member may.
+_COUNT_IN = """
+local function count_in(key, now, ceiling, session_id, ends_at, lifetime)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ceiling) then return -1 end
+  redis.call('ZADD', key, ends_at, session_id)
+  if redis.call('TTL', key) < tonumber(lifetime) then redis.call('EXPIRE', key, lifetime) end
+  return 1
+end
+"""
+_RESERVE = _COUNT_IN + "return count_in(KEYS[1], unpack(ARGV))\n"
+
+# Where every key lives on one server: KEYS: the address's challenges, the new session, the live sessions.
+# ARGV: the nonce, the time now, the session's ttl, then the ceiling, its id, its ends_at and the seconds to
+# its absolute end (as _RESERVE), then its fields. At the ceiling -1, consuming nothing; else _CONSUME, then
+# _OPEN if the nonce was there: one atomic step.
 _REDEEM = (
-    f"local function consume(){_CONSUME}end\n"
+    f"{_COUNT_IN}local function consume(){_CONSUME}end\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])\n"
+    "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return -1 end\n"
     "if consume() == 0 then return 0 end\n"
-    "redis.call('HSET', KEYS[2], unpack(ARGV, 4))\n"
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 8))\n"
     "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
-    "return 1\n"
+    "return count_in(KEYS[3], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7])\n"
 )
 
 # The field of a session's hash that marks a refresh-token hash as spent: one per spent token, in the
@@ -142,16 +178,23 @@ end
 """
 )
 
-# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, max_rotations.
-# The state machine of app.stores.base, in one atomic step.
+# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, max_rotations, idle_ttl.
+# The state machine of app.stores.base, in one atomic step; a rotation moves the idle end (and the key's TTL).
 _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations')
+                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
-if not f[1] or f[4] == '1' or now >= tonumber(f[5]) then return {'invalid'} end
-local session = {f[6], f[7], f[8], f[5]}
+local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
+if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
+if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
+local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
+local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end}
+local function move_idle_end()
+  redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
+  redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
+end
 local is_current = presented == f[1]
 local in_grace = presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace
 local rotations = tonumber(f[9]) or 0
@@ -162,11 +205,13 @@ end
 if is_current then
   redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
              spent_field(presented), '1', 'rotations', rotations + 1)
+  move_idle_end()
   return {'rotated', unpack(session)}
 end
 if in_grace then
   -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
   redis.call('HSET', KEYS[1], 'current', ARGV[2], spent_field(f[1]), '1', 'rotations', rotations + 1)
+  move_idle_end()
   return {'grace', unpack(session)}
 end
 if is_spent(KEYS[1], presented) then
@@ -206,9 +251,14 @@ def _text(value: bytes | str) -> str:
 
 
 def _session(session_id: str, fields: list[Any]) -> Session:
-    """A session from its address, chain id, created_at and expires_at, as Redis returns them."""
-    address, chain_id, created_at, expires_at = (_text(value) for value in fields)
-    return Session(session_id, address, int(chain_id), int(created_at), int(expires_at))
+    """A session from its address, chain id, created_at, expires_at, domain and idle_expires_at, as Redis
+    returns them (the last two missing from a session stored before sessions kept them)."""
+    address, chain_id, created_at, expires_at, domain, idle_expires_at = (
+        "" if value is None else _text(value) for value in fields
+    )
+    return Session(
+        session_id, address, int(chain_id), int(created_at), int(expires_at), domain, int(idle_expires_at or 0)
+    )
 
 
 class RedisStore:
@@ -220,16 +270,25 @@ class RedisStore:
         timeout: float,
         one_step_redeem: bool | None = None,
         max_rotations: int = MAX_ROTATIONS,
+        wait_replicas: int = 0,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
-        """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot)."""
+        """`one_step_redeem`: redeem a challenge in one script (the default but on a cluster, where it cannot).
+        `wait_replicas`: how many replicas must acknowledge a write that grants something (0: none, no WAIT;
+        not on a cluster, where a sign-in spans two shards)."""
+        if wait_replicas and isinstance(connection.client, RedisCluster):
+            raise ValueError("waiting for replicas is not supported on a Redis Cluster")
         self._connection = connection
+        self._wait_replicas = wait_replicas
         self.max_rotations = max_rotations
+        self.max_sessions = max_sessions
         self._redis = client = connection.client
         self._prefix = prefix
         self._timeout = timeout
         self._save = client.register_script(_SAVE)
         self._consume = client.register_script(_CONSUME)
         self._open = client.register_script(_OPEN)
+        self._reserve = client.register_script(_RESERVE)
         # On a single server (or a Sentinel's primary) a sign-in is one round trip; a cluster keeps the
         # challenge list and the session in different slots.
         if one_step_redeem is None:
@@ -247,10 +306,18 @@ class RedisStore:
         timeout: float,
         one_step_redeem: bool | None = None,
         max_rotations: int = MAX_ROTATIONS,
+        wait_replicas: int = 0,
+        max_sessions: int = MAX_SESSIONS,
     ) -> Self:
         connection = store_connection(parse_redis_url(url), timeout)
         return cls(
-            connection, prefix=prefix, timeout=timeout, one_step_redeem=one_step_redeem, max_rotations=max_rotations
+            connection,
+            prefix=prefix,
+            timeout=timeout,
+            one_step_redeem=one_step_redeem,
+            max_rotations=max_rotations,
+            wait_replicas=wait_replicas,
+            max_sessions=max_sessions,
         )
 
     async def _run(self, operation: Callable[[], Awaitable[Result]], *, retry_if_dropped: bool = False) -> Result:
@@ -264,8 +331,54 @@ class RedisStore:
                 result = await operation()
         return result
 
+    async def _write_acknowledged(
+        self,
+        script: AsyncScript,
+        keys: list[str],
+        arguments: list[Any],
+        granted: Callable[[Any], bool],
+        refusal: str,
+        *,
+        retry_if_dropped: bool = False,
+    ) -> Any:
+        """Run a write script; with wait_replicas, WAIT for them in the same round trip, and raise
+        StoreUnavailable(refusal) when the reply `granted` something that fewer replicas acknowledged."""
+        if not self._wait_replicas:
+            return await self._run(lambda: script(keys=keys, args=arguments), retry_if_dropped=retry_if_dropped)
+        # WAIT's own timeout (0 would block for ever) within the reply's bound (half the timeout, see above)
+        # and what is left of the budget, leaving room for the script and the round trip.
+        wait_ms = max(1, int(min(time_left(self._timeout), self._timeout / 2) * 500))
+
+        async def script_then_wait() -> tuple[Any, Any]:
+            pipeline = self._redis.pipeline(transaction=False)
+            pipeline.evalsha(script.sha, len(keys), *keys, *arguments)
+            pipeline.wait(self._wait_replicas, wait_ms)
+            reply, acknowledged = await pipeline.execute(raise_on_error=False)
+            if isinstance(reply, NoScriptError):  # not run: a restarted or new primary; load it and send again
+                await self._redis.script_load(script.script)
+                return await script_then_wait()
+            for outcome in (reply, acknowledged):
+                if isinstance(outcome, Exception):
+                    raise outcome
+            return reply, acknowledged
+
+        reply, acknowledged = await self._run(script_then_wait, retry_if_dropped=retry_if_dropped)
+        if granted(reply) and int(acknowledged) < self._wait_replicas:
+            logger.warning(
+                "Redis: %s of %s replica(s) acknowledged a write within %s ms: refused",
+                acknowledged,
+                self._wait_replicas,
+                wait_ms,
+                extra={"fields": {"replicas_acknowledged": int(acknowledged), "replicas_wanted": self._wait_replicas}},
+            )
+            raise StoreUnavailable(refusal)
+        return reply
+
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
+
+    def _live_sessions_key(self) -> str:
+        return f"{self._prefix}:sessions"
 
     def _challenges_key(self, address: str) -> str:
         return f"{self._prefix}:challenges:{{{address}}}"
@@ -303,7 +416,9 @@ class RedisStore:
         Cluster (a challenge list and a session hash live in different slots), two steps, each on one key:
         the session is written first, unreachable until tokens name it; consuming the nonce commits the
         sign-in. If the nonce is gone, the session is deleted again; if Redis fails in between, the orphan
-        session expires unused. A consumed nonce therefore always has its session."""
+        session expires unused. A consumed nonce therefore always has its session. On a cluster the session
+        counts against the ceiling from a first step (_RESERVE) on, before anything else: concurrent sign-ins
+        cannot overshoot it, and a sign-in that fails after it counts until its idle end."""
         session_key = self._session_key(session.session_id)
         fields: list[Any] = [
             "address", session.address,
@@ -315,50 +430,105 @@ class RedisStore:
             "rotated_at", session.created_at,
             "rotations", 0,
             "revoked", "0",
+            "domain", session.domain,
+            "idle_expires_at", session.idle_expires_at,
         ]  # fmt: skip
-        ttl = session.expires_at - session.created_at
-        challenges_key = self._challenges_key(session.address)
+        ttl = session.ends_at - session.created_at
+        challenges_key, live_key = self._challenges_key(session.address), self._live_sessions_key()
+        lifetime = max(1, session.expires_at - int(time.time()))
+        counted: list[Any] = [self.max_sessions, session.session_id, session.ends_at, lifetime]
         if self._redeem is not None:
-            redeem, keys = self._redeem, [challenges_key, session_key]
+            redeem, keys = self._redeem, [challenges_key, session_key, live_key]
             try:
-                return bool(await self._run(lambda: redeem(keys=keys, args=[nonce, time.time(), ttl, *fields])))
+                arguments = [nonce, time.time(), ttl, *counted, *fields]
+                redeemed = await self._write_acknowledged(
+                    redeem, keys, arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+                )
+                if redeemed == -1:
+                    raise StoreFull()
+                return bool(redeemed)
             except StoreUnavailable as error:
                 if not isinstance(error.__cause__, ClusterCrossSlotError):
                     raise
                 # A cluster behind a proxy that speaks plain Redis: the script never ran. Two steps from now on.
                 self._redeem = None
                 logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): sign-ins now take two steps")
+        if await self._run(lambda: self._reserve(keys=[live_key], args=[time.time(), *counted])) == -1:
+            raise StoreFull()
         await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
         consume_arguments: list[str | float] = [nonce, time.time()]
         if await self._run(lambda: self._consume(keys=[challenges_key], args=consume_arguments)):
             return True
         await self._run(lambda: self._redis.delete(session_key))
+        await self._run(lambda: self._redis.zrem(live_key, session.session_id))
         return False
 
     @metered
+    async def count_sessions(self) -> int:
+        key, now = self._live_sessions_key(), time.time()
+        return int(await self._run(lambda: self._redis.zcount(key, f"({now}", "+inf"), retry_if_dropped=True))
+
+    @metered
     async def find_session(self, session_id: str) -> Session | None:
-        names = ["address", "chain_id", "created_at", "expires_at", "revoked"]
+        names = ["address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "revoked"]
         key = self._session_key(session_id)
         fields = await self._run(lambda: self._redis.hmget(key, names), retry_if_dropped=True)
-        if fields[0] is None or fields[4] in (b"1", "1"):
+        if fields[0] is None or fields[6] in (b"1", "1"):
             return None
-        session = _session(session_id, fields[:4])
-        return session if time.time() < session.expires_at else None
+        session = _session(session_id, fields[:6])
+        return session if time.time() < session.ends_at else None
 
     @metered
     async def rotate_refresh(
-        self, session_id: str, presented_hash: str, new_hash: str, *, now: int, grace: int, keep_revoked: int
+        self,
+        session_id: str,
+        presented_hash: str,
+        new_hash: str,
+        *,
+        now: int,
+        grace: int,
+        keep_revoked: int,
+        idle_ttl: int,
     ) -> RotationResult:
-        arguments: list[str | int] = [presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations]
-        reply = await self._run(lambda: self._rotate(keys=[self._session_key(session_id)], args=arguments))
+        arguments: list[str | int] = [
+            presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations, idle_ttl
+        ]  # fmt: skip
+        keys, granting = [self._session_key(session_id)], (b"rotated", b"grace", "rotated", "grace")
+        reply = await self._write_acknowledged(
+            self._rotate, keys, arguments, lambda reply: reply[0] in granting, NOT_REPLICATED_REFRESH
+        )
         outcome = Rotation(_text(reply[0]))
-        return RotationResult(outcome, _session(session_id, reply[1:]) if len(reply) > 1 else None)
+        session = _session(session_id, reply[1:]) if len(reply) > 1 else None
+        if session is not None:  # ROTATED, GRACE
+            await self._count_until_its_end(session)
+        elif outcome in (Rotation.REUSED, Rotation.EXHAUSTED):  # revoked
+            await self._count_no_more(session_id)
+        return RotationResult(outcome, session)
+
+    # The live-session count follows a refresh or a revocation one command after its script, which touches the
+    # session's key alone (a cluster keeps the count in another slot). Should Redis fail in between, the count
+    # is off for that one session until its previous end, and the refresh or revocation stands.
+    async def _count_until_its_end(self, session: Session) -> None:
+        key, member = self._live_sessions_key(), {session.session_id: session.ends_at}
+        # XX: a session revoked meanwhile does not come back
+        await self._run(lambda: self._redis.zadd(key, member, xx=True))
+
+    async def _count_no_more(self, session_id: str) -> None:
+        key = self._live_sessions_key()
+        await self._run(lambda: self._redis.zrem(key, session_id), retry_if_dropped=True)
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
         # Revoking twice is harmless, so a dropped connection may be retried.
-        return bool(await self._run(lambda: self._revoke(keys=[key], args=arguments), retry_if_dropped=True))
+        revoked = bool(
+            await self._write_acknowledged(
+                self._revoke, [key], arguments, bool, NOT_REPLICATED_REVOKE, retry_if_dropped=True
+            )
+        )
+        if revoked:
+            await self._count_no_more(session_id)
+        return revoked
 
     @metered
     async def ping(self) -> None:

@@ -146,12 +146,13 @@ export class Web3Auth {
     authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
     /**
      * GET /auth/me: who the access token says the bearer is.
-     * @returns {Promise<{ address: string, chain_id: number, session_id: string, expires_at: string }>}
+     * @returns {Promise<{ address: string, chain_id: number, session_id: string, domain: string, expires_at: string }>}
      */
     me(): Promise<{
         address: string;
         chain_id: number;
         session_id: string;
+        domain: string;
         expires_at: string;
     }>;
     /**

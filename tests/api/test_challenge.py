@@ -43,14 +43,15 @@ async def test_the_defaults(client: httpx.AsyncClient, wallet: LocalAccount) -> 
     assert (message.issued_at, message.expiration_time) == (body["issued_at"], body["expiration_time"])
 
 
-async def test_the_message_is_valid_for_the_reference_parser(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
-    body = await get_challenge(
-        client,
-        wallet,
-        uri="https://app.example/login?next=%2Fhome#top",
-        statement="I accept the Terms of Service: https://app.example/tos (v2, 'final')",
-        resources=["ipfs://bafybeiemxf5abjwjbikoz4mc3a3dla6ual3jsgpdr4cjr3oz3evfyavhwq/", "urn:x:y"],
-    )
+async def test_the_message_is_valid_for_the_reference_parser(open_client: OpenClient, wallet: LocalAccount) -> None:
+    async with open_client(uris=["https://app.example"]) as client:
+        body = await get_challenge(
+            client,
+            wallet,
+            uri="https://app.example/login?next=%2Fhome#top",
+            statement="I accept the Terms of Service: https://app.example/tos (v2, 'final')",
+            resources=["ipfs://bafybeiemxf5abjwjbikoz4mc3a3dla6ual3jsgpdr4cjr3oz3evfyavhwq/", "urn:x:y"],
+        )
     reference = ReferenceMessage.from_message(body["message"])
     assert reference.warnings == []
     assert reference.prepare_message() == body["message"]

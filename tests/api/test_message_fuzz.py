@@ -25,6 +25,7 @@ from tests.support.wallets import sign
 DOCUMENTED_401 = {
     "domain_not_allowed",
     "chain_not_allowed",
+    "uri_not_allowed",
     "expired_message",
     "not_yet_valid",
     "invalid_nonce",
@@ -84,6 +85,7 @@ async def test_mutated_messages_get_a_clear_4xx(client: httpx.AsyncClient, walle
         if set(mutant.kinds) <= NEVER_A_MESSAGE:
             assert outcome == "invalid_message", (mutant.kinds, repr(text[:300]), body)
     assert outcomes.get("invalid_message", 0) > MUTANTS // 2  # most mutants break the grammar
+    assert outcomes.get("uri_not_allowed", 0) > 0  # URIs replaced by another scheme or authority
     assert kinds == set(KINDS)
     assert characters == set(LINE_SEPARATORS + BIDI_CONTROLS)
     assert len(LINE_SEPARATORS) == 5  # U+2028, U+2029, NEL (U+0085), VT, FF

@@ -338,6 +338,7 @@ async def test_introspection_of_an_active_token(client: httpx.AsyncClient, walle
         "sub": wallet.address,
         "chain_id": 1,
         "sid": claims["sid"],
+        "domain": "localhost:8000",
         "exp": claims["exp"],
         "iat": claims["iat"],
         "iss": "http://localhost:8000",

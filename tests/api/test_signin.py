@@ -57,7 +57,7 @@ async def test_challenge_sign_verify_me(client: httpx.AsyncClient, wallet: Local
     assert tokens["token_type"] == "Bearer"
     assert (tokens["address"], tokens["chain_id"]) == (wallet.address, 1)
     assert tokens["expires_in"] == 900
-    assert tokens["refresh_expires_in"] == 1209600
+    assert tokens["refresh_expires_in"] == 86400  # the idle end (AUTH_SESSION_IDLE_TTL), before the absolute one
     me = await client.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert me.status_code == 200, me.text
     body = me.json()
@@ -65,6 +65,7 @@ async def test_challenge_sign_verify_me(client: httpx.AsyncClient, wallet: Local
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert body["session_id"] == claims["sid"]
     assert body["expires_at"] == rfc3339(claims["exp"])
+    assert body["domain"] == claims["domain"] == "localhost:8000"
 
 
 async def test_a_lower_case_address_comes_back_eip55(client: httpx.AsyncClient, wallet: LocalAccount) -> None:
@@ -221,7 +222,7 @@ async def test_the_nonce_is_bound_to_address_chain_and_domain(open_client: OpenC
         for candidate, signer in [
             (client_message(other, nonce), other),
             (client_message(wallet, nonce, chain_id=137), wallet),
-            (client_message(wallet, nonce, domain="app.example"), wallet),
+            (client_message(wallet, nonce, domain="app.example", uri="https://app.example/app"), wallet),
         ]:
             assert_error(await verify(client, candidate, sign(signer, candidate)), 401, "invalid_nonce")
         message = client_message(wallet, nonce)

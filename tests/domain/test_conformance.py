@@ -5,6 +5,7 @@ vector's nonce), at the vector's `time`, else its Issued At, as the reference Ty
 """
 
 import json
+import math
 import shutil
 import time
 from datetime import datetime
@@ -27,6 +28,7 @@ from app.errors import (
     InvalidNonce,
     InvalidSignature,
     NotYetValid,
+    UriNotAllowed,
 )
 from app.stores.base import Challenge
 from app.stores.memory import MemoryStore
@@ -160,13 +162,37 @@ def instant(text: str) -> float:
         return time.time()
 
 
-async def verify_vector(case: dict[str, Any]) -> None:
-    """Run sign_in on a vector: settings expect its domainBinding (or domain), the store holds its
-    matchNonce (or nonce), and the clock reads its `time` (or Issued At)."""
+# The vectors predate the URI and lifetime bounds; each runs under the settings a deployment that accepts it
+# would need, and no looser ones. Tally signs in on www.tally.xyz for the URI https://tally.xyz, another
+# authority: that deployment lists the origin in AUTH_URIS.
+VECTOR_URIS = {"www.tally.xyz": ["https://tally.xyz"]}
+
+
+def vector_lifetime(case: dict[str, Any]) -> int:
+    """AUTH_MAX_MESSAGE_LIFETIME for a vector: the default, or its own lifetime when longer (most expire in 2100,
+    decades after their Issued At)."""
+    default = Settings.model_fields["max_message_lifetime"].default
+    if case.get("expirationTime") is None:
+        return int(default)
+    return max(int(default), math.ceil(instant(case["expirationTime"]) - instant(case["issuedAt"])))
+
+
+def vector_settings(case: dict[str, Any], *, exempt: bool = True) -> Settings:
+    """Settings expecting the vector's domainBinding (or domain) and chain; with `exempt`, its AUTH_URIS entries
+    (VECTOR_URIS) and lifetime (vector_lifetime) too."""
+    exemptions = {"uris": VECTOR_URIS.get(case["domain"], []), "max_message_lifetime": vector_lifetime(case)}
+    return Settings(
+        domains=[case.get("domainBinding", case["domain"])], chain_ids=[case["chainId"]], **exemptions if exempt else {}
+    )
+
+
+async def verify_vector(case: dict[str, Any], *, exempt: bool = True) -> None:
+    """Run sign_in on a vector: settings as vector_settings says, the store holds its matchNonce (or nonce),
+    and the clock reads its `time` (or Issued At)."""
     # Serialised by the reference library without validation: some vectors carry impossible dates, which
     # our parser must refuse.
     text = ReferenceMessage.model_construct(**message_fields(case)).prepare_message()
-    settings = Settings(domains=[case.get("domainBinding", case["domain"])], chain_ids=[case["chainId"]])
+    settings = vector_settings(case, exempt=exempt)
     store = MemoryStore()
     nonce = case.get("matchNonce", case["nonce"])
     now = instant(case.get("time", case["issuedAt"]))
@@ -215,6 +241,21 @@ async def test_positive_verification_vectors_sign_in(case: dict[str, Any], refus
             await verify_vector(case)
         return
     await verify_vector(case)
+
+
+@pytest.mark.parametrize(
+    ("name", "refusal", "why"),
+    [
+        ("example message", ExpiredMessage, "AUTH_MAX_MESSAGE_LIFETIME"),  # expires in 2100
+        ("recovery byte starting at 0", UriNotAllowed, "tally.xyz"),  # www.tally.xyz signing in for https://tally.xyz
+    ],
+)
+async def test_without_their_settings_the_vectors_that_need_them_are_refused(
+    name: str, refusal: type[AuthError], why: str
+) -> None:
+    """The exemptions are needed: the default policy refuses these vectors, for that reason."""
+    with pytest.raises(refusal, match=why):
+        await verify_vector(load("verification_positive.json")[name], exempt=False)
 
 
 def test_every_deliberate_difference_names_a_positive_vector() -> None:

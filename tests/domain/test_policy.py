@@ -1,4 +1,5 @@
-"""The relying party's checks: origin binding, chain allow-list, the validity window and its boundaries."""
+"""The relying party's checks: origin binding, URI binding, chain allow-list, the lifetime cap, the validity
+window and its boundaries."""
 
 import dataclasses
 
@@ -6,8 +7,8 @@ import pytest
 
 from app.domain.grammar import host_of
 from app.domain.messages import SiweMessage, timestamp_seconds
-from app.domain.policy import check_origin, check_validity_window, is_loopback
-from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid
+from app.domain.policy import check_lifetime, check_origin, check_uri, check_validity_window, is_loopback, uri_problem
+from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, UriNotAllowed
 
 BASE = SiweMessage(
     domain="example.com",
@@ -130,3 +131,60 @@ def test_offsets_count() -> None:
     check_validity_window(candidate, ISSUED + 1, clock_skew=0)
     with pytest.raises(ExpiredMessage):
         check_validity_window(candidate, ISSUED + 300, clock_skew=0)
+
+
+@pytest.mark.parametrize(
+    ("uri", "domain", "allowed"),
+    [
+        ("https://example.com", "example.com", True),
+        ("https://example.com/login?x#y", "example.com", True),
+        ("http://example.com/login", "example.com", False),
+        ("http://localhost:8000/", "localhost:8000", True),
+        ("http://127.0.0.1:3000/", "127.0.0.1:3000", True),
+        ("http://[::1]:3000/", "[::1]:3000", True),
+        ("https://localhost:8000/", "localhost:8000", True),
+        ("https://example.com:443/", "example.com", False),
+        ("https://EXAMPLE.com/", "example.com", False),
+        ("https://example.com.evil.com/", "example.com", False),
+        ("https://example.com@evil.com/", "example.com", False),
+        ("https://user@example.com/", "example.com", False),
+        ("javascript:alert(1)", "example.com", False),
+        ("data:,example.com", "example.com", False),
+        ("https:example.com", "example.com", False),
+        ("not a uri", "example.com", False),
+    ],
+)
+def test_the_uri_is_on_the_messages_domain(uri: str, domain: str, allowed: bool) -> None:
+    assert (uri_problem(uri, domain, []) is None) is allowed
+
+
+def test_a_uri_admitted_by_an_entry_and_the_refusals_details() -> None:
+    entries = ["https://app.example", "https://docs.example/v1/"]
+    assert uri_problem("https://app.example/x", "example.com", entries) is None
+    assert uri_problem("https://docs.example/v1/x", "example.com", entries) is None
+    with pytest.raises(UriNotAllowed, match="scheme 'javascript'"):
+        check_uri(message(uri="javascript:alert(1)"), entries)
+    with pytest.raises(UriNotAllowed, match="userinfo"):
+        check_uri(message(uri="https://app.example@evil.com/"), entries)
+    with pytest.raises(UriNotAllowed, match="only allowed for a loopback domain"):
+        check_uri(message(uri="http://example.com/"), entries)
+    with pytest.raises(UriNotAllowed, match="nor admitted by AUTH_URIS"):
+        check_uri(message(uri="https://docs.example/v2/"), entries)
+    with pytest.raises(UriNotAllowed, match="names no host"):
+        check_uri(message(uri="https:example.com"), entries)
+
+
+def test_the_lifetime_is_capped_to_the_microsecond() -> None:
+    day = 86400
+    check_lifetime(BASE, max_lifetime=10)  # no Expiration Time: the nonce bounds it
+    check_lifetime(message(expiration_time="2030-01-02T00:00:00Z"), max_lifetime=day)
+    with pytest.raises(ExpiredMessage, match="AUTH_MAX_MESSAGE_LIFETIME"):
+        check_lifetime(message(expiration_time="2030-01-02T00:00:00.000001Z"), max_lifetime=day)
+    # fractions on both ends, where float instants are inexact
+    precise = message(issued_at="2030-01-01T00:00:00.123456Z", expiration_time="2030-01-02T00:00:00.123456Z")
+    check_lifetime(precise, max_lifetime=day)
+    with pytest.raises(ExpiredMessage):
+        check_lifetime(dataclasses.replace(precise, expiration_time="2030-01-02T00:00:00.123457Z"), max_lifetime=day)
+    check_lifetime(message(expiration_time="2030-01-01T02:00:00+02:00"), max_lifetime=10)  # offsets count: 0 s
+    with pytest.raises(ExpiredMessage):
+        check_lifetime(message(expiration_time="2040-01-01T00:00:00Z"), max_lifetime=day)  # ten years

@@ -77,7 +77,7 @@ def test_a_minted_token_validates_to_its_claims() -> None:
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "ES256", "kid": KEYS.signing.kid, "typ": "at+jwt"}
     validated = SERVICE.validate_access(token, issued)
-    assert validated == AccessClaims(ADDRESS, 137, "sid-1", validated.token_id, issued, issued + 900)
+    assert validated == AccessClaims(ADDRESS, 137, "sid-1", validated.token_id, issued, issued + 900, "", AUDIENCE)
     payload = jwt.decode(token, options={"verify_signature": False})
     assert set(payload) == {"iss", "aud", "sub", "chain_id", "iat", "nbf", "exp", "jti", "sid"}
 
@@ -316,3 +316,21 @@ def test_a_remembered_token_is_still_refused_once_expired() -> None:
     token = signed(claims(iat=issued, nbf=issued, exp=issued + 10))
     assert SERVICE.validate_access(token, issued + 1).token_id
     refused(token, at=issued + 10)
+
+
+def test_a_token_minted_before_tokens_carried_the_domain_is_the_first_domains() -> None:
+    issued = now()
+    old, _ = SERVICE.mint_access(subject=ADDRESS, chain_id=1, session_id="s", now=issued, not_after=issued + 99)
+    assert "domain" not in jwt.decode(old, options={"verify_signature": False})
+    later = TokenService(KEYS, TokenPolicy(ISSUER, AUDIENCE, 900, 60, default_domain="app.example"))
+    assert later.validate_access(old, issued).domain == "app.example"
+
+
+def test_a_domain_claim_that_is_no_string_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="domain must be a string"):
+        SERVICE.validate_access(signed(claims(domain=["app.example"])), now())
+
+
+def test_an_audience_list_is_refused_even_if_it_holds_ours() -> None:
+    with pytest.raises(InvalidToken, match="Audience"):
+        SERVICE.validate_access(signed(claims(aud=[AUDIENCE, "other"])), now())

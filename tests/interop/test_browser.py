@@ -29,6 +29,8 @@ def observed() -> Iterator[dict[str, Any]]:
         "AUTH_DEMO": "true",
         "AUTH_DOMAINS": f"127.0.0.1:{port},app.test:{frontend}",
         "AUTH_CORS_ORIGINS": f"http://app.test:{frontend},http://unlisted.test:{frontend}",
+        # app.test is no loopback name, so its http origin is not a URI a message may name unless listed
+        "AUTH_URIS": f"http://app.test:{frontend}",
         "AUTH_RATE_LIMIT_IP": "100000/minute",
     }
     chromium = str(chromium_path())

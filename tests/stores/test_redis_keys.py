@@ -26,13 +26,16 @@ async def test_every_key_has_a_bounded_ttl_and_no_refresh_token_is_stored(
     try:
         keys = sorted(key.decode() for key in inspector.scan_iter(match=f"{redis_prefix}:*"))
         kinds = sorted(key.split(":")[1] for key in keys)
-        # the address's challenge list (now holding only the pending one), the session, the rate-limit windows
-        assert sorted(set(kinds)) == ["challenges", "limits", "session"]
+        # the address's challenge list (now holding only the pending one), the session, the rate-limit windows,
+        # the live sessions' count
+        assert sorted(set(kinds)) == ["challenges", "limits", "session", "sessions"]
         outstanding = inspector.lrange(f"{redis_prefix}:challenges:{{{wallet.address}}}", 0, -1)
         assert [json.loads(entry)["nonce"] for entry in outstanding] == [pending["nonce"]]
         for key in keys:
             ttl = inspector.ttl(key)
-            limit = 3600 if ":session:" in key else 60 if ":limits:" in key else 120
+            # the session and the live sessions' count (AUTH_REFRESH_TTL), the hourly sign-ins per IP
+            hourly = ":session:" in key or key.endswith(":sessions") or "/sign-in-ip/" in key
+            limit = 3600 if hourly else 60 if ":limits:" in key else 120
             assert limit - 5 <= ttl <= limit, (key, ttl)
         dump = b"".join(inspector.dump(key) or b"" for key in keys)
         assert tokens["refresh_token"].encode() not in dump
@@ -62,6 +65,7 @@ async def test_a_session_keeps_one_field_per_spent_token_and_no_token_or_full_ha
     spent = {name: value for name, value in fields.items() if name.startswith(SPENT_FIELD_PREFIX)}
     assert spent == {f"{SPENT_FIELD_PREFIX}{spent_mark(spent_hash)}": "1" for spent_hash in hashes[:-1]}
     session_fields = {"address", "chain_id", "created_at", "expires_at", "rotated_at", "rotations", "revoked"}
+    session_fields |= {"domain", "idle_expires_at"}
     assert set(fields) - set(spent) == {*session_fields, "current", "previous"}
     assert (fields["current"], fields["previous"], fields["rotations"]) == (hashes[-1], hashes[-2], "4")
     held = [*fields, *fields.values()]

@@ -53,12 +53,14 @@ async def test_rate_limits_count_on_a_redis_cluster(redis_cluster: RedisClusterN
 
 
 async def test_after_a_sentinel_failover_sign_in_works_again_without_a_restart(wallet: LocalAccount) -> None:
-    with running_sentinel() as sentinel:
+    # two replicas: a sign-in waits for one replica to acknowledge it, and the promoted replica needs one
+    with running_sentinel(replicas=2) as sentinel:
         settings = Settings(redis_url=sentinel.url, redis_prefix=f"test-{uuid.uuid4().hex}", **GENEROUS_LIMITS)
+        assert settings.redis_wait_replicas == 1
         async with app_client(settings) as client:
             await full_flow(client, wallet)
             sentinel.kill_primary()
-            sentinel.wait_for_failover()
+            sentinel.wait_for_replicas(sentinel.wait_for_failover(), 1)
             deadline = time.monotonic() + 15
             while True:  # the service finds the new primary by itself: no restart, no new client
                 response = await client.post("/auth/challenge", json={"address": wallet.address})
@@ -77,18 +79,21 @@ async def test_a_cluster_behind_a_plain_redis_client_falls_back_to_two_step_sign
     """A proxy in front of a cluster speaks plain Redis: the one-script redemption crosses slots, is refused
     before it runs (CROSSSLOT), and the store redeems in two single-key steps from then on."""
     node = redis.asyncio.Redis(host="127.0.0.1", port=redis_cluster.ports[0])
-    store = RedisStore(StoreConnection(node), prefix=f"test-{uuid.uuid4().hex}", timeout=0.5)
+    here = [
+        range(int(start), int(end) + 1)
+        for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
+        if int(master[1]) == redis_cluster.ports[0]
+    ]
+
+    async def slot_here(tag: str) -> int | None:
+        slot = int(await node.execute_command("CLUSTER", "KEYSLOT", tag))
+        return slot if any(slot in served for served in here) else None
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    while await slot_here(f"{prefix}:sessions") is None:  # the live-session count on this node too
+        prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisStore(StoreConnection(node), prefix=prefix, timeout=0.5)
     try:
-        here = [
-            range(int(start), int(end) + 1)
-            for start, end, master, *_ in await node.execute_command("CLUSTER", "SLOTS")
-            if int(master[1]) == redis_cluster.ports[0]
-        ]
-
-        async def slot_here(tag: str) -> int | None:
-            slot = int(await node.execute_command("CLUSTER", "KEYSLOT", tag))
-            return slot if any(slot in served for served in here) else None
-
         while True:  # an address and a session whose keys both live on this node, in different slots
             challenge = a_challenge("0x" + secrets.token_hex(20))
             session = dataclasses.replace(a_session(), address=challenge.address)

@@ -12,6 +12,7 @@ from app.domain.tokens import new_id
 from app.stores.base import Challenge, Rotation, Session, Store
 
 KEEP = 60  # seconds a revoked session is remembered in these tests
+IDLE = 10**6  # seconds of idle time a rotation grants, in these tests: beyond their sessions' absolute end
 
 
 def digest(label: str) -> str:
@@ -23,14 +24,16 @@ async def open_session(store: Store, first_hash: str, *, lifetime: int = 3600) -
     address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
     nonce = new_id().replace("-", "a").replace("_", "b")
     await store.save_challenge(Challenge(nonce, address, 1, "example.com", now, now + 60, "client", "message"))
-    session = Session(new_id(), address, 1, now, now + lifetime)
+    session = Session(new_id(), address, 1, now, now + lifetime, "example.com", now + lifetime)
     assert await store.redeem_challenge(nonce, session, first_hash)
     return session
 
 
 async def rotate(store: Store, session: Session, presented: str, new: str, *, grace: int = 0, at: int = 0) -> Rotation:
     now = at or int(time.time())
-    result = await store.rotate_refresh(session.session_id, presented, new, now=now, grace=grace, keep_revoked=KEEP)
+    result = await store.rotate_refresh(
+        session.session_id, presented, new, now=now, grace=grace, keep_revoked=KEEP, idle_ttl=IDLE
+    )
     if result.outcome in (Rotation.ROTATED, Rotation.GRACE):
         assert result.session == session
     else:

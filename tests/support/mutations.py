@@ -32,6 +32,8 @@ VALUES = [
     "", "0", "01", "-1", "1e3", "2021-01-01t00:00:00z", "2021-01-01T00:00:00+23:59", "2021-01-01T00:00:00.123456789Z",
     "0xe5a12547fe4e872d192e3ececb76f2ce1aea4946", "0XE5A12547fe4E872D192E3eCecb76F2Ce1aeA4946", "a" * 7,
     "https://[::ffff:1.2.3.4]:8/p?q#f", "urn:x", "a:", "//no-scheme", "http://a b", "[v1.x]", "user:pw@host:1",
+    "javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=", "https://evil.example/phish",
+    "https://localhost:8000@evil.example",
     *IMPOSSIBLE_DATES, *OVERSIZED,
 ]  # fmt: skip
 

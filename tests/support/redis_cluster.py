@@ -1,4 +1,4 @@
-"""Real Redis topologies on loopback for the tests: a Redis Cluster of masters, and a primary, a replica and
+"""Real Redis topologies on loopback for the tests: a Redis Cluster of masters, and a primary, replicas and
 sentinels. Every process writes to a log file in a temporary directory of its own (shown if start-up fails)
 and is stopped, then the directory removed, when the context manager exits."""
 
@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tests.support.redis_server import free_port, redis_server_binary
+from tests.support.replication_link import ReplicationLink
 
 HOST = "127.0.0.1"
 SERVICE_NAME = "web3auth"
@@ -27,6 +28,7 @@ SERVICE_NAME = "web3auth"
 # they start their elections together, each votes for itself, and the failover waits out 2 x failover-timeout
 # (10 s) before a second election (a split vote, seen in 1 run of 5 here).
 DOWN_AFTER_MS, STAGGER_MS = 1000, 1000
+FAILOVER_TIMEOUT_MS, RELAYED_FAILOVER_TIMEOUT_MS = 5000, 120_000
 STARTUP_TIMEOUT = 20.0  # seconds, for a whole topology to be ready
 RESERVED_PORTS = frozenset({6379, 26379, 16379})  # the shared Redis (and its conventional sentinel/bus ports)
 POLL_TIMEOUT = 0.5  # seconds, for every connection and answer while polling
@@ -128,6 +130,20 @@ def in_sync(replica_port: int) -> Callable[[], bool]:
     return lambda: info_field(replica_port, "replication", "master_link_status") == "up"
 
 
+def acknowledging_replicas(primary_port: int, count: int) -> bool:
+    """Whether `count` replicas acknowledge a write on the primary (a harness key) within POLL_TIMEOUT: what
+    the service's WAIT needs. `state=online` in INFO is not enough: after a diskless sync the primary streams
+    a replica nothing, and WAIT does not count it, until the replica's first REPLCONF ACK (once a second)."""
+    client = node_client(primary_port)
+    try:
+        client.set("harness:acknowledged", "1")
+        return int(client.wait(count, int(POLL_TIMEOUT * 1000 / 2))) >= count
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 # --- Redis Cluster ---------------------------------------------------------------------------------------------
 
 
@@ -209,11 +225,34 @@ def create_cluster(ports: list[int], directory: Path, deadline: float) -> None:
 @dataclass
 class SentinelSetup:
     primary_port: int
-    replica_port: int
+    replica_ports: list[int]
     sentinel_ports: list[int]
     processes: Processes
+    links: list[ReplicationLink]  # each replica's relay to the first primary, if relayed
     service_name: str = SERVICE_NAME
     killed_port: int | None = None  # the primary kill_primary() killed last
+
+    @property
+    def replica_port(self) -> int:
+        return self.replica_ports[0]
+
+    def hold_replication(self) -> None:
+        """From now on the first primary's writes reach no replica (running_sentinel(relayed=True) only)."""
+        assert self.links, "hold_replication needs running_sentinel(relayed=True)"
+        for port, link in zip(self.replica_ports, self.links, strict=True):
+            assert info_field(port, "replication", "master_port") == str(link.port), f"{port} left its relay"
+            link.hold()
+
+    def cut_replication(self) -> None:
+        """Close the relays: what they held is lost."""
+        for link in self.links:
+            link.cut()
+
+    def wait_for_replicas(self, primary_port: int, count: int, timeout: float = 20) -> None:
+        """Wait until `count` replicas acknowledge writes on `primary_port`."""
+        ready = partial(acknowledging_replicas, primary_port, count)
+        what = f"{count} replica(s) acknowledging writes on {primary_port}"
+        self.processes.wait_until(ready, what, time.monotonic() + timeout)
 
     @property
     def url(self) -> str:
@@ -236,7 +275,7 @@ class SentinelSetup:
     def kill_primary(self) -> int:
         """SIGKILL the current primary process (as a crash would); returns its port."""
         port = self.current_primary_port()
-        process = self.processes.by_port[port]
+        process = self.processes.by_port.pop(port)  # dead on purpose: wait_until is not to fail on it
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         self.killed_port = port
@@ -266,8 +305,8 @@ def master_address(sentinel_port: int) -> int | None:
         client.close()
 
 
-def sentinel_knows(sentinel_port: int, primary_port: int, replica_port: int, sentinels: int) -> bool:
-    """The sentinel monitors the primary, sees the replica, and knows every other sentinel."""
+def sentinel_knows(sentinel_port: int, primary_port: int, replica_ports: list[int], sentinels: int) -> bool:
+    """The sentinel monitors the primary, sees the replicas, and knows every other sentinel."""
     client = node_client(sentinel_port)
     try:
         if master_address(sentinel_port) != primary_port:
@@ -279,10 +318,10 @@ def sentinel_knows(sentinel_port: int, primary_port: int, replica_port: int, sen
     finally:
         client.close()
     seen = {entry["port"] for entry in replicas if not entry.get("is_disconnected")}
-    return replica_port in seen and isinstance(others, list) and len(others) == sentinels - 1
+    return seen >= set(replica_ports) and isinstance(others, list) and len(others) == sentinels - 1
 
 
-def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: int) -> str:
+def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: int, failover_timeout_ms: int) -> str:
     return "\n".join(
         [
             f"port {port}",
@@ -293,7 +332,7 @@ def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: 
             f"sentinel announce-ip {HOST}",  # what the sentinels tell each other (and clients) about themselves
             f"sentinel monitor {SERVICE_NAME} {HOST} {primary_port} 1",
             f"sentinel down-after-milliseconds {SERVICE_NAME} {down_after_ms}",
-            f"sentinel failover-timeout {SERVICE_NAME} 5000",
+            f"sentinel failover-timeout {SERVICE_NAME} {failover_timeout_ms}",
             f"sentinel parallel-syncs {SERVICE_NAME} 1",
             "",
         ]
@@ -301,27 +340,41 @@ def sentinel_conf(port: int, primary_port: int, directory: Path, down_after_ms: 
 
 
 @contextmanager
-def running_sentinel(sentinels: int = 1) -> Iterator[SentinelSetup]:
-    """A primary, one replica in sync with it, and `sentinels` sentinels (quorum 1) monitoring "web3auth"."""
+def running_sentinel(sentinels: int = 1, replicas: int = 1, relayed: bool = False) -> Iterator[SentinelSetup]:
+    """A primary, `replicas` replicas acknowledging its writes, and `sentinels` sentinels
+    (quorum 1) monitoring "web3auth". `relayed`: each replica reaches the primary through a ReplicationLink,
+    so that a test can hold and cut replication (SentinelSetup.hold_replication)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     with topology_directory("web3auth-sentinel-") as (directory, stack):
         processes = Processes(directory, stack)
         taken: set[int] = set()
-        primary_port, replica_port = loopback_port(taken), loopback_port(taken)
+        primary_port = loopback_port(taken)
+        replica_ports = [loopback_port(taken) for _ in range(replicas)]
         sentinel_ports = [loopback_port(taken) for _ in range(sentinels)]
         common = ["--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(directory), "--daemonize", "no"]
         common += ["--repl-diskless-sync-delay", "0"]  # a full sync at once, not after the default 5 s
         processes.start("primary", primary_port, ["--port", str(primary_port), *common])
         # the replica only once the primary answers: a refused first connection delays the sync by a second
         processes.wait_until(answers(primary_port), "the primary to answer", deadline)
-        replica_arguments = ["--port", str(replica_port), "--replicaof", HOST, str(primary_port), *common]
-        processes.start("replica", replica_port, replica_arguments)
-        processes.wait_until(in_sync(replica_port), "the replica to sync", deadline)
+        links = [ReplicationLink(primary_port, loopback_port(taken)) for _ in replica_ports] if relayed else []
+        stack.callback(lambda: [link.cut() for link in links])
+        for index, replica_port in enumerate(replica_ports):  # all at once: they sync in parallel
+            upstream = links[index].port if relayed else primary_port
+            replica_arguments = ["--port", str(replica_port), "--replicaof", HOST, str(upstream), *common]
+            processes.start(f"replica-{replica_port}", replica_port, replica_arguments)
+        for replica_port in replica_ports:
+            processes.wait_until(in_sync(replica_port), f"replica {replica_port} to sync", deadline)
+        acknowledged = partial(acknowledging_replicas, primary_port, len(replica_ports))
+        processes.wait_until(acknowledged, "the replicas to acknowledge writes", deadline)
         for index, port in enumerate(sentinel_ports):
             conf = directory / f"sentinel-{port}.conf"
-            conf.write_text(sentinel_conf(port, primary_port, directory, DOWN_AFTER_MS + index * STAGGER_MS))
+            down_after = DOWN_AFTER_MS + index * STAGGER_MS
+            # a sentinel points a replica that replicates another address (a relay) at the primary itself once
+            # failover-timeout has passed (+fix-slave-config): relayed, not within a test's time
+            failover_timeout = RELAYED_FAILOVER_TIMEOUT_MS if relayed else FAILOVER_TIMEOUT_MS
+            conf.write_text(sentinel_conf(port, primary_port, directory, down_after, failover_timeout))
             processes.start(f"sentinel-{port}", port, [str(conf), "--sentinel"])
         for port in sentinel_ports:
-            knows = partial(sentinel_knows, port, primary_port, replica_port, sentinels)
+            knows = partial(sentinel_knows, port, primary_port, replica_ports, sentinels)
             processes.wait_until(knows, f"sentinel {port} to see primary, replica and sentinels", deadline)
-        yield SentinelSetup(primary_port, replica_port, sentinel_ports, processes)
+        yield SentinelSetup(primary_port, replica_ports, sentinel_ports, processes, links)
