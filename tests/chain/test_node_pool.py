@@ -15,7 +15,7 @@ from app.rpc.breaker import BreakerState
 from app.rpc.pool import ChainPool, hex_quantity
 from tests.chain.conftest import CHAIN_ID
 from tests.support.app import GENEROUS_LIMITS, app_client
-from tests.support.chain import CompiledContract, Ganache
+from tests.support.chain import Ganache
 from tests.support.fake_nodes import Behaviour, FakeNode, fake_nodes
 from tests.support.wallets import new_wallet, sign
 
@@ -29,12 +29,6 @@ NOT_VALIDATOR_CALLS = ("eth_chainId", "eth_getCode")
 def nodes(ganache: Ganache) -> Iterator[list[FakeNode]]:
     with fake_nodes(ganache.url, 2) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def contract_wallet(ganache: Ganache, compiled: dict[str, CompiledContract]) -> tuple[str, Any]:
-    owner = new_wallet()
-    return ganache.deploy(compiled["OwnedWallet"], ("address", owner.address)), owner
 
 
 def settings(nodes: list[FakeNode], **overrides: Any) -> Settings:

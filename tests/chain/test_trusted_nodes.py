@@ -35,12 +35,6 @@ def factory(ganache: Ganache, compiled: dict[str, CompiledContract]) -> str:
     return ganache.deploy(compiled["WalletFactory"])
 
 
-@pytest.fixture(scope="module")
-def contract_wallet(ganache: Ganache, compiled: dict[str, CompiledContract]) -> tuple[str, LocalAccount]:
-    owner = new_wallet()
-    return ganache.deploy(compiled["OwnedWallet"], ("address", owner.address)), owner
-
-
 def settings(nodes: list[FakeNode], **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "chain_ids": [CHAIN_ID],
