@@ -91,6 +91,12 @@ def _may_be_plain_http(url: str) -> bool:
     return address.is_loopback or address.is_private or address.is_link_local
 
 
+def _node_host(url: str) -> str:
+    """A node URL's host and port, which the quorum counts: two URLs of one host are one provider."""
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
 def _serialized_origin(origin: str) -> str | None:
     """The origin the way a browser writes it in the Origin header (RFC 6454), or None if it is no origin."""
     try:
@@ -378,10 +384,13 @@ class Settings(BaseSettings):
                         f"node {position} of chain {chain_id} in AUTH_RPC_URLS is plain http:// to a host that is "
                         "not loopback or a private address: use https://, or set AUTH_RPC_ALLOW_HTTP=true"
                     )
-            if len(set(urls)) < self.rpc_quorum:
+            hosts = [_node_host(url) for url in urls]
+            if len(set(hosts)) < len(hosts):  # one node listed twice would count twice towards the quorum
+                raise ValueError(f"chain {chain_id} in AUTH_RPC_URLS names one node host twice: list each node once")
+            if len(hosts) < self.rpc_quorum:
                 raise ValueError(
-                    f"AUTH_RPC_QUORUM={self.rpc_quorum} needs at least {self.rpc_quorum} distinct node URLs per "
-                    f"chain in AUTH_RPC_URLS; chain {chain_id} has {len(set(urls))}"
+                    f"AUTH_RPC_QUORUM={self.rpc_quorum} needs at least {self.rpc_quorum} node hosts per chain in "
+                    f"AUTH_RPC_URLS; chain {chain_id} has {len(hosts)}"
                 )
         return self
 

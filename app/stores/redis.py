@@ -507,15 +507,22 @@ class RedisStore:
 
     # The live-session count follows a refresh or a revocation one command after its script, which touches the
     # session's key alone (a cluster keeps the count in another slot). Should Redis fail in between, the count
-    # is off for that one session until its previous end, and the refresh or revocation stands.
+    # is off for that one session until its previous end, and the refresh or revocation stands: its answer
+    # must reach the client (a rotated refresh token it never receives would be reuse on its retry).
     async def _count_until_its_end(self, session: Session) -> None:
         key, member = self._live_sessions_key(), {session.session_id: session.ends_at}
         # XX: a session revoked meanwhile does not come back
-        await self._run(lambda: self._redis.zadd(key, member, xx=True))
+        await self._count_quietly(lambda: self._redis.zadd(key, member, xx=True))
 
     async def _count_no_more(self, session_id: str) -> None:
         key = self._live_sessions_key()
-        await self._run(lambda: self._redis.zrem(key, session_id), retry_if_dropped=True)
+        await self._count_quietly(lambda: self._redis.zrem(key, session_id))
+
+    async def _count_quietly(self, update: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await self._run(update, retry_if_dropped=True)
+        except StoreUnavailable:
+            logger.warning("the live-session count was not updated after a refresh or a revocation (Redis failed)")
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:

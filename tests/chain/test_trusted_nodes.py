@@ -109,6 +109,24 @@ async def test_with_quorum_1_a_node_lying_about_code_too_is_trusted_and_quorum_2
         assert honest.requests["eth_call"] == 0
 
 
+async def test_an_erc6492_envelope_is_judged_by_the_validator_call_alone_so_quorum_1_trusts_the_node_with_it(
+    nodes: list[FakeNode], factory: str
+) -> None:
+    """What the README says remains trusted with AUTH_RPC_QUORUM=1: an undeployed wallet has no code to
+    check, so an ERC-6492 envelope (here around junk, for an address with a key) is the validator call's to
+    judge, and a node that lies about that call alone signs it in; with a second, honest node it does not."""
+    liar, honest = nodes
+    liar.behave(Behaviour.LIE)
+    eoa = new_wallet()
+    envelope = "0x" + wrap_6492(factory, b"\x00" * 4, os.urandom(65)).hex()
+    async with app_client(settings([liar])) as client:
+        message = await challenge(client, eoa.address)
+        assert (await verify(client, message, envelope)).status_code == 200
+    async with app_client(settings([liar, honest], rpc_quorum=2)) as client:
+        message = await challenge(client, eoa.address)
+        assert_error(await verify(client, message, envelope), 401, "invalid_signature")
+
+
 async def test_with_quorum_2_one_lying_node_of_two_signs_in_no_forgery_and_genuine_wallets_still_sign_in(
     nodes: list[FakeNode], contract_wallet: tuple[str, LocalAccount], factory: str, ganache: Ganache
 ) -> None:
@@ -263,7 +281,16 @@ def test_plain_http_to_a_public_or_named_host_needs_the_opt_in(url: str) -> None
 
 
 def test_a_quorum_needs_that_many_distinct_nodes_per_chain() -> None:
-    with pytest.raises(ValidationError, match="AUTH_RPC_QUORUM=2 needs at least 2 distinct"):
-        Settings(rpc_urls={CHAIN_ID: ["https://a.example", "https://a.example"]}, rpc_quorum=2)
+    with pytest.raises(ValidationError, match="AUTH_RPC_QUORUM=2 needs at least 2 node hosts"):
+        Settings(rpc_urls={CHAIN_ID: ["https://a.example"]}, rpc_quorum=2)
+    # one provider written twice (or with another path, case or its default port) would count twice
+    for twice in (
+        ["https://a.example", "https://a.example"],
+        ["https://a.example/v1", "https://A.example:443/v2"],
+        ["https://a.example", "https://a.example", "https://b.example"],
+    ):
+        with pytest.raises(ValidationError, match="names one node host twice"):
+            Settings(rpc_urls={CHAIN_ID: twice}, rpc_quorum=2)
+    assert Settings(rpc_urls={CHAIN_ID: ["http://127.0.0.1:8545", "http://127.0.0.1:8546"]}, rpc_quorum=2)
     two = Settings(rpc_urls={CHAIN_ID: ["https://a.example", "https://b.example"]}, rpc_quorum=2)
     assert two.rpc_quorum == 2

@@ -7,10 +7,14 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+import redis.asyncio
 from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
+from app.stores.base import Rotation
 from app.stores.redis import _CONSUME, _OPEN, _REDEEM, _ROTATE, RedisStore
+from tests.stores.test_session_bounds_contract import a_session, opened, rotate
+from tests.stores.test_session_contract import KEEP, digest
 from tests.support.app import GENEROUS_LIMITS, app_client, signed_challenge, signed_in
 from tests.support.faulty_proxy import ReplyDropper
 
@@ -84,3 +88,38 @@ async def test_when_opening_the_session_fails_the_nonce_is_still_there(
     async with behind_a_lossy_proxy(redis_url, redis_prefix, one_step_redeem=False) as (client, proxy):
         again = await sign_in_again_after_losing_the_reply_to(_OPEN, client, proxy, wallet)
         assert again.status_code == 200, again.text
+
+
+@asynccontextmanager
+async def store_that_cannot_update_the_session_count(redis_url: str, prefix: str) -> AsyncIterator[RedisStore]:
+    """A store whose Redis user may run the scripts but not ZADD or ZREM: its refreshes and revocations
+    run, and the live-session count update that follows each of them fails (a real refusal of Redis's)."""
+    user, password = f"no-count-{prefix}", "a-password-for-this-test-only"
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    await admin.execute_command("ACL", "SETUSER", user, "on", f">{password}", f"~{prefix}:*", "+@all", "-zadd", "-zrem")
+    upstream = urlparse(redis_url)
+    address = f"redis://{user}:{password}@{upstream.hostname}:{upstream.port or 6379}{upstream.path}"
+    store = RedisStore.from_url(address, prefix=prefix, timeout=2)
+    try:
+        yield store
+    finally:
+        await store.close()
+        await admin.execute_command("ACL", "DELUSER", user)
+        await admin.aclose()
+
+
+async def test_a_refresh_and_a_revocation_stand_when_the_count_update_after_them_fails(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The rotation is committed before the count follows it: failing there would withhold the new refresh
+    token, and the client's retry with the old one would be reuse and revoke the session."""
+    owner = RedisStore.from_url(redis_url, prefix=redis_prefix, timeout=2)
+    try:
+        session = await opened(owner, a_session(idle=600), digest("r1"))
+    finally:
+        await owner.close()
+    async with store_that_cannot_update_the_session_count(redis_url, redis_prefix) as store:
+        assert await rotate(store, session, digest("r1"), digest("r2"), idle_ttl=600) is Rotation.ROTATED
+        assert await rotate(store, session, digest("r2"), digest("r3"), idle_ttl=600) is Rotation.ROTATED
+        assert await store.revoke_session(session.session_id, keep_revoked=KEEP)
+        assert await store.find_session(session.session_id) is None
