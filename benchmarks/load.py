@@ -511,6 +511,7 @@ def app_env(bench: Bench, port: int, introspect_token: str) -> dict[str, str]:
         AUTH_WORKERS="1",
         AUTH_RATE_LIMIT_IP=NEVER_REFUSE,
         AUTH_RATE_LIMIT_ADDRESS=NEVER_REFUSE,
+        AUTH_RATE_LIMIT_SIGNIN_IP=NEVER_REFUSE,
         AUTH_INTROSPECT_TOKEN=introspect_token,
         AUTH_JWT_KEYS_FILE=str(bench.keys_file),
         AUTH_NONCE_TTL="3600",
