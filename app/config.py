@@ -155,7 +155,7 @@ class Settings(BaseSettings):
 
     issuer: Annotated[str, Field(min_length=1)] = "http://localhost:8000"
     # one audience for every domain, or one per domain: `app.example=aud-app,admin.example=aud-admin` (see
-    # audience_for; every AUTH_DOMAINS entry must then be mapped)
+    # app.domain.tokens.TokenPolicy; every AUTH_DOMAINS entry must then be mapped)
     audience: Annotated[str, Field(min_length=1)] = "web3-auth"
     access_ttl: Annotated[int, Field(ge=10)] = 900
     refresh_ttl: Annotated[int, Field(ge=60)] = 1209600
@@ -362,18 +362,6 @@ class Settings(BaseSettings):
         if self.session_idle_ttl is not None:
             return self.session_idle_ttl
         return min(max(DEFAULT_SESSION_IDLE_TTL, self.access_ttl), self.refresh_ttl)
-
-    def audience_for(self, domain: str) -> str | None:
-        """The `aud` of tokens for a sign-in at `domain`; None for a domain no longer in AUTH_DOMAINS when
-        AUTH_AUDIENCE maps domains."""
-        mapped = audiences_by_domain(self.audience)
-        return self.audience if mapped is None else mapped.get(domain)
-
-    @property
-    def audiences(self) -> frozenset[str]:
-        """Every audience this service mints tokens for, and so accepts."""
-        mapped = audiences_by_domain(self.audience)
-        return frozenset([self.audience] if mapped is None else mapped.values())
 
     @model_validator(mode="after")
     def _trusted_nodes(self) -> Self:

@@ -59,9 +59,9 @@ class TokenPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TokenPolicy":
-        mapped = tuple((domain, audience) for domain in settings.domains if (audience := settings.audience_for(domain)))
-        by_domain = mapped if audiences_by_domain(settings.audience) is not None else ()
-        audience = settings.audience if not by_domain else by_domain[0][1]
+        mapped = audiences_by_domain(settings.audience)  # Settings checked that it maps every domain
+        by_domain = tuple((domain, mapped[domain]) for domain in settings.domains) if mapped else ()
+        audience = by_domain[0][1] if by_domain else settings.audience
         return cls(settings.issuer, audience, settings.access_ttl, settings.clock_skew, by_domain, settings.domains[0])
 
     def audience_for(self, domain: str) -> str | None:
@@ -104,9 +104,6 @@ class TokenService:
         self._policy = policy
         self._algorithm = keys.signing.algorithm
         self._verified = VerifiedTokens()
-
-    def audience_for(self, domain: str) -> str | None:
-        return self._policy.audience_for(domain)
 
     def mint_access(
         self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int, domain: str | None = None
