@@ -244,6 +244,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
             if not grammar.host_of(domain):
                 raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
+            if "@" in domain:  # no message URI may carry userinfo, so such a domain could never sign anyone in
+                raise ValueError(f"{domain!r} has userinfo: a sign-in domain is host[:port]")
         return value
 
     @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_signin_ip", "rate_limit_rpc_failures_ip")

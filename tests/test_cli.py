@@ -76,6 +76,7 @@ def test_openapi_writes_the_apps_schema(tmp_path: Path) -> None:
         ({"AUTH_SHUTDOWN_GRACE": "-1"}, "AUTH_SHUTDOWN_GRACE"),
         ({"AUTH_METRICS_TOKEN": "short"}, "AUTH_METRICS_TOKEN"),
         ({"AUTH_STATEMENT": "100% safe"}, "AUTH_STATEMENT"),
+        ({"AUTH_DOMAINS": "user@app.example"}, "has userinfo"),
         ({"AUTH_URIS": "javascript:alert(1)"}, "AUTH_URIS"),
         ({"AUTH_URIS": "https://app.example,https://app.example/login"}, "a prefix ends in '/'"),
         ({"AUTH_URIS": "https://app.example@evil.example"}, "userinfo"),
