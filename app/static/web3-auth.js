@@ -21,6 +21,78 @@
  * @property {number} chainId EIP-155 chain id of the signed message.
  * @property {string} accessToken JWT to send as `Authorization: Bearer <accessToken>`.
  * @property {number} expiresAt When the access token expires, in milliseconds since the epoch (client clock).
+ * @property {string[]} accounts The session's accounts, CAIP-10 (`eip155:<chain>:<address>`): one per chain signed
+ *   in on (several after a batch sign-in, addAccounts), the address EIP-55.
+ */
+
+/**
+ * What POST /auth/nonce answers: a nonce bound to a domain only, for a message the client builds itself (before
+ * the address is known: One-Click Auth, RainbowKit's getNonce). Single use, valid until `expiration_time`.
+ * @typedef {object} NonceResponse
+ * @property {string} nonce 40 lowercase hex digits.
+ * @property {string} domain The EIP-4361 domain the message must name.
+ * @property {string} uri A URI the service accepts in the message.
+ * @property {string} statement The service's statement (a message may carry another, or none).
+ * @property {number[]} chain_ids The chains a message may name.
+ * @property {string} issued_at RFC 3339: the message's Issued At may not be earlier.
+ * @property {string} expiration_time RFC 3339: the latest Expiration Time the service accepts for a message
+ *   issued now.
+ */
+
+/**
+ * One signed EIP-4361 message of a batch.
+ * @typedef {{ message: string, signature: string }} SignedMessage
+ */
+
+/**
+ * A CAIP-74 CACAO of a CAIP-122 (Sign-In with X) message, as WalletConnect's authenticate returns them and
+ * Reown AppKit hands them to SIWXConfig.setSessions.
+ * @typedef {object} Cacao
+ * @property {{ t: string }} h The header: `{ t: "caip122" }`.
+ * @property {CacaoPayload} p The payload.
+ * @property {{ t: string, s: string, m?: string }} s The signature: `t` is `eip191` or `eip1271`, `s` 0x-hex.
+ */
+
+/**
+ * @typedef {object} CacaoPayload
+ * @property {string} iss `did:pkh:eip155:<chain>:<address>`
+ * @property {string} domain
+ * @property {string} aud The URI.
+ * @property {string} nonce
+ * @property {string} iat Issued At, RFC 3339.
+ * @property {string} version
+ * @property {string} [exp] Expiration Time.
+ * @property {string} [nbf] Not Before.
+ * @property {string} [statement]
+ * @property {string} [requestId]
+ * @property {string[]} [resources]
+ */
+
+/**
+ * An EIP-5573 ReCap, decoded: the capabilities the user granted when signing in.
+ * @typedef {{ att: Record<string, Record<string, unknown[]>>, prf?: string[] }} Recap
+ */
+
+/**
+ * What GET /auth/me answers.
+ * @typedef {object} Me
+ * @property {string} address
+ * @property {number} chain_id
+ * @property {string} session_id
+ * @property {string} domain
+ * @property {string} expires_at
+ * @property {string[]} accounts CAIP-10 ids of the session's accounts.
+ * @property {Recap | null} recap The ReCap signed at sign-in, or null.
+ */
+
+/**
+ * What POST /auth/accounts and DELETE /auth/accounts/{account} answer: a new access token for the session's
+ * accounts (the refresh token stays as it is).
+ * @typedef {object} AccountsResponse
+ * @property {string} access_token
+ * @property {string} token_type
+ * @property {number} expires_in
+ * @property {string[]} accounts
  */
 
 /**
@@ -100,6 +172,7 @@ function utf8Hex(text) {
  * @property {string} refresh_token
  * @property {string} address
  * @property {number} chain_id
+ * @property {string[]} [accounts]
  */
 
 /** @param {unknown} body @returns {TokenBody} the body, if it is web3-auth's answer with tokens */
@@ -113,6 +186,33 @@ function tokenBody(body) {
     typeof tokens.chain_id === "number";
   if (!valid) throw new Web3AuthError(0, "bad_response", "the token response is not web3-auth's");
   return /** @type {TokenBody} */ (tokens);
+}
+
+/** @param {unknown} body @returns {AccountsResponse} the body, if it is web3-auth's answer with accounts */
+function accountsBody(body) {
+  const answer = /** @type {Partial<AccountsResponse> | null} */ (body);
+  const valid =
+    typeof answer?.access_token === "string" &&
+    typeof answer.expires_in === "number" &&
+    Array.isArray(answer.accounts) &&
+    answer.accounts.every((account) => typeof account === "string");
+  if (!valid) throw new Web3AuthError(0, "bad_response", "the accounts response is not web3-auth's");
+  return /** @type {AccountsResponse} */ (answer);
+}
+
+/** @param {SignedMessage | Cacao} entry @returns {entry is Cacao} */
+function isCacao(entry) {
+  return typeof (/** @type {Partial<Cacao>} */ (entry).p) === "object";
+}
+
+/** @param {SignedMessage[] | Cacao[]} batch @returns {{ messages: SignedMessage[] } | { cacaos: Cacao[] }} */
+function batchBody(batch) {
+  if (!Array.isArray(batch) || batch.length === 0) {
+    throw new TypeError("web3-auth: a batch is a non-empty array of signed messages or of CACAOs");
+  }
+  if (batch.every(isCacao)) return { cacaos: /** @type {Cacao[]} */ (batch) };
+  if (batch.some(isCacao)) throw new TypeError("web3-auth: a batch is either signed messages or CACAOs, not both");
+  return { messages: batch.map(({ message, signature }) => ({ message, signature })) };
 }
 
 export class Web3Auth {
@@ -188,7 +288,7 @@ export class Web3Auth {
     const signature = /** @type {string} */ (
       await provider.request({ method: "personal_sign", params: [utf8Hex(challenge.message), address] })
     );
-    return this.#verify(challenge.message, signature, attempt);
+    return this.#verify({ message: challenge.message, signature }, attempt);
   }
 
   /**
@@ -213,13 +313,84 @@ export class Web3Auth {
    * @returns {Promise<Session>}
    */
   verify(message, signature) {
-    return this.#verify(message, signature, ++this.#signIns);
+    return this.#verify({ message, signature }, ++this.#signIns);
   }
 
-  /** @param {string} message @param {string} signature @param {number} attempt @returns {Promise<Session>} */
-  #verify(message, signature, attempt) {
+  /**
+   * A nonce bound to a domain only (POST /auth/nonce), for a message built here before the address is known
+   * (One-Click Auth, RainbowKit's getNonce); verify it with verify(), or verifyAll() for several chains.
+   * @param {{ domain?: string }} [request] the domain (one of AUTH_DOMAINS); default this client's
+   * @returns {Promise<NonceResponse>}
+   */
+  async nonce({ domain = this.domain } = {}) {
+    return /** @type {Promise<NonceResponse>} */ (this.#post("/auth/nonce", { domain }));
+  }
+
+  /**
+   * Sign in on several chains at once: messages of one address and one nonce, one per chain, each signed. One
+   * session holds all the accounts; a refused message opens nothing (and leaves the nonce usable). Like
+   * verify() in all else.
+   * @param {SignedMessage[]} entries 1 to 16
+   * @returns {Promise<Session>}
+   */
+  verifyAll(entries) {
+    const body = batchBody(entries);
+    if (!("messages" in body)) throw new TypeError("web3-auth: verifyAll takes signed messages; CACAOs: verifyCacaos");
+    return this.#verify(body, ++this.#signIns);
+  }
+
+  /**
+   * Sign in with the CACAOs a wallet answered WalletConnect's authenticate with (One-Click Auth): one session
+   * for all their accounts. Like verifyAll() otherwise.
+   * @param {Cacao[]} cacaos 1 to 16
+   * @returns {Promise<Session>}
+   */
+  verifyCacaos(cacaos) {
+    const body = batchBody(cacaos);
+    if (!("cacaos" in body)) throw new TypeError("web3-auth: verifyCacaos takes CACAOs; signed messages: verifyAll");
+    return this.#verify(body, ++this.#signIns);
+  }
+
+  /**
+   * Add chains to the session (POST /auth/accounts): messages (or CACAOs) of the session's address, with a fresh
+   * nonce. The session's access token is replaced by one naming all its accounts.
+   * @param {SignedMessage[] | Cacao[]} entriesOrCacaos
+   * @returns {Promise<Session>}
+   */
+  addAccounts(entriesOrCacaos) {
+    const body = JSON.stringify(batchBody(entriesOrCacaos));
+    return this.#changeAccounts("/auth/accounts", { method: "POST", headers: { "content-type": "application/json" }, body });
+  }
+
+  /**
+   * Remove one chain from the session (DELETE /auth/accounts/{account}). The session's only account cannot be:
+   * that is a 400 `last_account` (sign out instead).
+   * @param {string} account CAIP-10 (`eip155:8453:0x...`), the address in upper or lower case
+   * @returns {Promise<Session>}
+   */
+  removeAccount(account) {
+    return this.#changeAccounts(`/auth/accounts/${encodeURIComponent(account)}`, { method: "DELETE" });
+  }
+
+  /** @param {string} path @param {RequestInit} init @returns {Promise<Session>} */
+  async #changeAccounts(path, init) {
+    const generation = this.#generation;
+    const body = accountsBody(await this.#read(await this.authFetch(this.baseUrl + path, init)));
+    if (generation !== this.#generation || !this.#session) {
+      throw new Web3AuthError(0, "superseded", "signed out, or signed in again, before the accounts were changed");
+    }
+    const session = { ...(/** @type {Session} */ (this.#session)), accounts: body.accounts };
+    return this.#hold(session, body.access_token, body.expires_in);
+  }
+
+  /**
+   * @param {{ message: string, signature: string } | { messages: SignedMessage[] } | { cacaos: Cacao[] }} proof
+   * @param {number} attempt
+   * @returns {Promise<Session>}
+   */
+  #verify(proof, attempt) {
     return this.#track(async () => {
-      const body = tokenBody(await this.#post("/auth/verify", { message, signature }));
+      const body = tokenBody(await this.#post("/auth/verify", proof));
       if (attempt <= this.#settled) {
         this.#unrevoked.set(body.refresh_token, null);
         this.#revokeEnded().catch(() => {}); // kept for the next signOut() if it fails
@@ -290,8 +461,8 @@ export class Web3Auth {
   }
 
   /**
-   * GET /auth/me: who the access token says the bearer is.
-   * @returns {Promise<{ address: string, chain_id: number, session_id: string, domain: string, expires_at: string }>}
+   * GET /auth/me: who the access token says the bearer is, with the session's accounts and ReCap.
+   * @returns {Promise<Me>}
    */
   async me() {
     const response = await this.authFetch(this.baseUrl + "/auth/me");
@@ -396,13 +567,20 @@ export class Web3Auth {
       address: body.address,
       chainId: body.chain_id,
       accessToken: body.access_token,
-      expiresAt: Date.now() + body.expires_in * 1000,
+      expiresAt: 0,
+      accounts: body.accounts ?? [`eip155:${body.chain_id}:${body.address}`],
     };
-    this.#session = session;
-    const leeway = this.#leeway ?? Math.min(60, body.expires_in / 4);
-    this.#schedule((body.expires_in - leeway) * 1000);
+    return this.#hold(session, body.access_token, body.expires_in);
+  }
+
+  /** @param {Session} session @param {string} accessToken @param {number} expiresIn seconds @returns {Session} */
+  #hold(session, accessToken, expiresIn) {
+    const held = { ...session, accessToken, expiresAt: Date.now() + expiresIn * 1000 };
+    this.#session = held;
+    const leeway = this.#leeway ?? Math.min(60, expiresIn / 4);
+    this.#schedule((expiresIn - leeway) * 1000);
     this.#emit();
-    return session;
+    return held;
   }
 
   /** @param {number} delayMs */

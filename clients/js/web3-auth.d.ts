@@ -31,6 +31,71 @@ export function currentSession(): Session | null;
  * @property {number} chainId EIP-155 chain id of the signed message.
  * @property {string} accessToken JWT to send as `Authorization: Bearer <accessToken>`.
  * @property {number} expiresAt When the access token expires, in milliseconds since the epoch (client clock).
+ * @property {string[]} accounts The session's accounts, CAIP-10 (`eip155:<chain>:<address>`): one per chain signed
+ *   in on (several after a batch sign-in, addAccounts), the address EIP-55.
+ */
+/**
+ * What POST /auth/nonce answers: a nonce bound to a domain only, for a message the client builds itself (before
+ * the address is known: One-Click Auth, RainbowKit's getNonce). Single use, valid until `expiration_time`.
+ * @typedef {object} NonceResponse
+ * @property {string} nonce 40 lowercase hex digits.
+ * @property {string} domain The EIP-4361 domain the message must name.
+ * @property {string} uri A URI the service accepts in the message.
+ * @property {string} statement The service's statement (a message may carry another, or none).
+ * @property {number[]} chain_ids The chains a message may name.
+ * @property {string} issued_at RFC 3339: the message's Issued At may not be earlier.
+ * @property {string} expiration_time RFC 3339: the latest Expiration Time the service accepts for a message
+ *   issued now.
+ */
+/**
+ * One signed EIP-4361 message of a batch.
+ * @typedef {{ message: string, signature: string }} SignedMessage
+ */
+/**
+ * A CAIP-74 CACAO of a CAIP-122 (Sign-In with X) message, as WalletConnect's authenticate returns them and
+ * Reown AppKit hands them to SIWXConfig.setSessions.
+ * @typedef {object} Cacao
+ * @property {{ t: string }} h The header: `{ t: "caip122" }`.
+ * @property {CacaoPayload} p The payload.
+ * @property {{ t: string, s: string, m?: string }} s The signature: `t` is `eip191` or `eip1271`, `s` 0x-hex.
+ */
+/**
+ * @typedef {object} CacaoPayload
+ * @property {string} iss `did:pkh:eip155:<chain>:<address>`
+ * @property {string} domain
+ * @property {string} aud The URI.
+ * @property {string} nonce
+ * @property {string} iat Issued At, RFC 3339.
+ * @property {string} version
+ * @property {string} [exp] Expiration Time.
+ * @property {string} [nbf] Not Before.
+ * @property {string} [statement]
+ * @property {string} [requestId]
+ * @property {string[]} [resources]
+ */
+/**
+ * An EIP-5573 ReCap, decoded: the capabilities the user granted when signing in.
+ * @typedef {{ att: Record<string, Record<string, unknown[]>>, prf?: string[] }} Recap
+ */
+/**
+ * What GET /auth/me answers.
+ * @typedef {object} Me
+ * @property {string} address
+ * @property {number} chain_id
+ * @property {string} session_id
+ * @property {string} domain
+ * @property {string} expires_at
+ * @property {string[]} accounts CAIP-10 ids of the session's accounts.
+ * @property {Recap | null} recap The ReCap signed at sign-in, or null.
+ */
+/**
+ * What POST /auth/accounts and DELETE /auth/accounts/{account} answer: a new access token for the session's
+ * accounts (the refresh token stays as it is).
+ * @typedef {object} AccountsResponse
+ * @property {string} access_token
+ * @property {string} token_type
+ * @property {number} expires_in
+ * @property {string[]} accounts
  */
 /**
  * What POST /auth/challenge answers.
@@ -125,6 +190,44 @@ export class Web3Auth {
      */
     verify(message: string, signature: string): Promise<Session>;
     /**
+     * A nonce bound to a domain only (POST /auth/nonce), for a message built here before the address is known
+     * (One-Click Auth, RainbowKit's getNonce); verify it with verify(), or verifyAll() for several chains.
+     * @param {{ domain?: string }} [request] the domain (one of AUTH_DOMAINS); default this client's
+     * @returns {Promise<NonceResponse>}
+     */
+    nonce({ domain }?: {
+        domain?: string;
+    }): Promise<NonceResponse>;
+    /**
+     * Sign in on several chains at once: messages of one address and one nonce, one per chain, each signed. One
+     * session holds all the accounts; a refused message opens nothing (and leaves the nonce usable). Like
+     * verify() in all else.
+     * @param {SignedMessage[]} entries 1 to 16
+     * @returns {Promise<Session>}
+     */
+    verifyAll(entries: SignedMessage[]): Promise<Session>;
+    /**
+     * Sign in with the CACAOs a wallet answered WalletConnect's authenticate with (One-Click Auth): one session
+     * for all their accounts. Like verifyAll() otherwise.
+     * @param {Cacao[]} cacaos 1 to 16
+     * @returns {Promise<Session>}
+     */
+    verifyCacaos(cacaos: Cacao[]): Promise<Session>;
+    /**
+     * Add chains to the session (POST /auth/accounts): messages (or CACAOs) of the session's address, with a fresh
+     * nonce. The session's access token is replaced by one naming all its accounts.
+     * @param {SignedMessage[] | Cacao[]} entriesOrCacaos
+     * @returns {Promise<Session>}
+     */
+    addAccounts(entriesOrCacaos: SignedMessage[] | Cacao[]): Promise<Session>;
+    /**
+     * Remove one chain from the session (DELETE /auth/accounts/{account}). The session's only account cannot be:
+     * that is a 400 `last_account` (sign out instead).
+     * @param {string} account CAIP-10 (`eip155:8453:0x...`), the address in upper or lower case
+     * @returns {Promise<Session>}
+     */
+    removeAccount(account: string): Promise<Session>;
+    /**
      * New tokens for the refresh token (which is rotated). Concurrent calls share one request: presenting a
      * rotated refresh token again would end the session.
      * @returns {Promise<Session>}
@@ -145,16 +248,10 @@ export class Web3Auth {
      */
     authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
     /**
-     * GET /auth/me: who the access token says the bearer is.
-     * @returns {Promise<{ address: string, chain_id: number, session_id: string, domain: string, expires_at: string }>}
+     * GET /auth/me: who the access token says the bearer is, with the session's accounts and ReCap.
+     * @returns {Promise<Me>}
      */
-    me(): Promise<{
-        address: string;
-        chain_id: number;
-        session_id: string;
-        domain: string;
-        expires_at: string;
-    }>;
+    me(): Promise<Me>;
     /**
      * Sign out: the session is forgotten here at once (sign-ins and refreshes under way included) and revoked
      * by the service (POST /auth/logout), its tokens refused everywhere from then on. When the service could
@@ -170,6 +267,7 @@ export type TokenBody = {
     refresh_token: string;
     address: string;
     chain_id: number;
+    accounts?: string[] | undefined;
 };
 /**
  * Any EIP-1193 provider: `window.ethereum`, a WalletConnect provider, viem's or ethers' wallets wrapped.
@@ -200,6 +298,140 @@ export type Session = {
      * When the access token expires, in milliseconds since the epoch (client clock).
      */
     expiresAt: number;
+    /**
+     * The session's accounts, CAIP-10 (`eip155:<chain>:<address>`): one per chain signed
+     * in on (several after a batch sign-in, addAccounts), the address EIP-55.
+     */
+    accounts: string[];
+};
+/**
+ * What POST /auth/nonce answers: a nonce bound to a domain only, for a message the client builds itself (before
+ * the address is known: One-Click Auth, RainbowKit's getNonce). Single use, valid until `expiration_time`.
+ */
+export type NonceResponse = {
+    /**
+     * 40 lowercase hex digits.
+     */
+    nonce: string;
+    /**
+     * The EIP-4361 domain the message must name.
+     */
+    domain: string;
+    /**
+     * A URI the service accepts in the message.
+     */
+    uri: string;
+    /**
+     * The service's statement (a message may carry another, or none).
+     */
+    statement: string;
+    /**
+     * The chains a message may name.
+     */
+    chain_ids: number[];
+    /**
+     * RFC 3339: the message's Issued At may not be earlier.
+     */
+    issued_at: string;
+    /**
+     * RFC 3339: the latest Expiration Time the service accepts for a message
+     * issued now.
+     */
+    expiration_time: string;
+};
+/**
+ * One signed EIP-4361 message of a batch.
+ */
+export type SignedMessage = {
+    message: string;
+    signature: string;
+};
+/**
+ * A CAIP-74 CACAO of a CAIP-122 (Sign-In with X) message, as WalletConnect's authenticate returns them and
+ * Reown AppKit hands them to SIWXConfig.setSessions.
+ */
+export type Cacao = {
+    /**
+     * The header: `{ t: "caip122" }`.
+     */
+    h: {
+        t: string;
+    };
+    /**
+     * The payload.
+     */
+    p: CacaoPayload;
+    /**
+     * The signature: `t` is `eip191` or `eip1271`, `s` 0x-hex.
+     */
+    s: {
+        t: string;
+        s: string;
+        m?: string;
+    };
+};
+export type CacaoPayload = {
+    /**
+     * `did:pkh:eip155:<chain>:<address>`
+     */
+    iss: string;
+    domain: string;
+    /**
+     * The URI.
+     */
+    aud: string;
+    nonce: string;
+    /**
+     * Issued At, RFC 3339.
+     */
+    iat: string;
+    version: string;
+    /**
+     * Expiration Time.
+     */
+    exp?: string | undefined;
+    /**
+     * Not Before.
+     */
+    nbf?: string | undefined;
+    statement?: string | undefined;
+    requestId?: string | undefined;
+    resources?: string[] | undefined;
+};
+/**
+ * An EIP-5573 ReCap, decoded: the capabilities the user granted when signing in.
+ */
+export type Recap = {
+    att: Record<string, Record<string, unknown[]>>;
+    prf?: string[];
+};
+/**
+ * What GET /auth/me answers.
+ */
+export type Me = {
+    address: string;
+    chain_id: number;
+    session_id: string;
+    domain: string;
+    expires_at: string;
+    /**
+     * CAIP-10 ids of the session's accounts.
+     */
+    accounts: string[];
+    /**
+     * The ReCap signed at sign-in, or null.
+     */
+    recap: Recap | null;
+};
+/**
+ * What POST /auth/accounts and DELETE /auth/accounts/{account} answer: a new access token for the session's
+ * accounts (the refresh token stays as it is).
+ */
+export type AccountsResponse = {
+    access_token: string;
+    token_type: string;
+    expires_in: number;
+    accounts: string[];
 };
 /**
  * What POST /auth/challenge answers.

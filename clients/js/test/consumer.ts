@@ -2,7 +2,18 @@
 // The @ts-expect-error lines must stay errors: if the types went missing (any), tsc would fail on them.
 import { appKitSiweConfig } from "../adapters/appkit.js";
 import { rainbowKitAdapter } from "../adapters/rainbowkit.js";
-import { authFetch, signIn, Web3Auth, Web3AuthError, type Eip1193Provider, type Session } from "../web3-auth.js";
+import {
+  authFetch,
+  signIn,
+  Web3Auth,
+  Web3AuthError,
+  type Cacao,
+  type Eip1193Provider,
+  type Me,
+  type NonceResponse,
+  type Recap,
+  type Session,
+} from "../web3-auth.js";
 
 declare const wallet: Eip1193Provider;
 
@@ -11,7 +22,19 @@ const session: Session = await auth.signIn(wallet);
 const address: string = session.address;
 const chainId: number = session.chainId;
 const response: Response = await auth.authFetch("https://api.example.com/orders", { method: "POST", body: "{}" });
-const me = await auth.me();
+const me: Me = await auth.me();
+const accounts: string[] = me.accounts;
+const recap: Recap | null = me.recap;
+const issued: NonceResponse = await auth.nonce({ domain: "app.example.com" });
+const chainIds: number[] = (await auth.nonce()).chain_ids;
+const batch: Session = await auth.verifyAll([{ message: issued.nonce, signature: "0x" }]);
+const sessionAccounts: string[] = batch.accounts;
+declare const cacao: Cacao;
+const iss: string = cacao.p.iss;
+await auth.verifyCacaos([cacao]);
+const added: Session = await auth.addAccounts([cacao]);
+await auth.addAccounts([{ message: "", signature: "0x" }]);
+const removed: string[] = (await auth.removeAccount("eip155:8453:0x0")).accounts;
 const stop: () => void = auth.onChange((next: Session | null) => next?.expiresAt);
 const shared: Session = await signIn(wallet, { baseUrl: "https://auth.example.com" });
 await authFetch(new URL("https://api.example.com/orders"));
@@ -34,7 +57,14 @@ new Web3Auth({ chainId: "1" });
 await auth.signIn();
 // @ts-expect-error a session's chain id is a number
 const wrong: string = session.chainId;
+// @ts-expect-error a nonce's chain ids are numbers
+const wrongChains: string[] = issued.chain_ids;
+// @ts-expect-error verifyAll takes signed messages
+await auth.verifyAll([{ message: "" }]);
+// @ts-expect-error removeAccount takes a CAIP-10 id
+await auth.removeAccount(8453);
 // @ts-expect-error AppKit's config needs the chains to offer
 appKitSiweConfig(auth, { account: () => ({}) });
 
-export { appkitSession, me, response, shared, stop, verified, wrong };
+export { accounts, added, appkitSession, chainIds, iss, me, recap, removed, response, sessionAccounts, shared, stop };
+export { verified, wrong, wrongChains };
