@@ -26,6 +26,7 @@ from typing import Protocol
 from app.config import Settings
 from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
+from app.domain.recaps import read_recap
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import (
@@ -109,9 +110,10 @@ def decode_signature(signature: str) -> bytes:
 
 
 def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
-    """Steps that need no store: the message parses, names our origin, chain and an allowed URI, lives no
-    longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
+    """Steps that need no store: the message parses (its ReCap, if any, too), names our origin, chain and an
+    allowed URI, lives no longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
     message = parse_message(message_text)
+    read_recap(message.statement, message.resources)  # a ReCap must be well formed and match the statement
     policy.check_origin(message, settings.domains, settings.chain_ids)
     policy.check_uri(message, settings.uris)
     policy.check_lifetime(message, settings.max_message_lifetime)
@@ -194,8 +196,9 @@ async def wallet_approved(
 
 
 def recap_of(message: SiweMessage) -> str:
-    """The ReCap a message grants, as the JSON its session keeps; "" for none."""
-    return "" if message.resources is None else ""  # ReCaps are read once app.domain.recaps lands
+    """The ReCap a message grants (checked_message checked it), as the JSON its session keeps; "" for none."""
+    recap = read_recap(message.statement, message.resources)
+    return "" if recap is None else json.dumps(recap.as_claim(), separators=(",", ":"), ensure_ascii=False)
 
 
 def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float) -> Session:
