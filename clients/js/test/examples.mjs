@@ -1,12 +1,10 @@
-// The README's RainbowKit and AppKit wiring (examples/*.js), run as written against a live web3-auth, the
+// The README's RainbowKit wiring (examples/rainbowkit.js), run as written against a live web3-auth, the
 // way each library drives it. As in a browser, the page is https://app.example.com; the examples' web3-auth,
 // https://auth.example.com, is routed to the service under test.
 //
 //   node test/examples.mjs <base URL>      prints the facts observed, as JSON
 import { register } from "node:module";
-import { Wallet } from "ethers";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { appKitMessage } from "./support.mjs";
 
 const base = process.argv[2];
 register("./shims/hooks.mjs", import.meta.url);
@@ -32,25 +30,6 @@ async function rainbowKit() {
   return { verified, statuses, me: { address: me.address === account.address, chainId: me.chain_id }, message };
 }
 
-async function appKit() {
-  const { siweConfig, auth } = await import("../examples/appkit.js");
-  const wallet = Wallet.createRandom();
-  globalThis.connectedAccount = { address: wallet.address, chainId: 1 };
-  // AppKit's SIWE client: message params, a nonce for the address, the message, the signature, a session
-  const { message } = await appKitMessage(siweConfig, wallet.address);
-  const verified = await siweConfig.verifyMessage({ message, signature: await wallet.signMessage(message) });
-  const session = await siweConfig.getSession();
-  const signedOut = await siweConfig.signOut();
-  return {
-    verified,
-    session: session && { address: session.address === wallet.address, chainId: session.chainId },
-    signedOut,
-    after: await siweConfig.getSession(),
-    sessionGone: auth.session === null,
-    message,
-  };
-}
-
-// one after the other: both read the connected account from one global
-const results = { rainbowkit: await rainbowKit(), appkit: await appKit() };
+// the AppKit wiring runs in test/appkit.mjs, under AppKit's own controllers
+const results = { rainbowkit: await rainbowKit() };
 process.stdout.write(JSON.stringify(results, null, 2) + "\n");

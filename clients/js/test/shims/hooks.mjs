@@ -2,7 +2,6 @@
 // entry points and the app's own wagmi module resolve to the small stand-ins beside this file.
 const SHIMS = {
   "@rainbow-me/rainbowkit": "rainbowkit.mjs",
-  "@reown/appkit-siwe": "appkit-siwe.mjs",
   "@wagmi/core": "wagmi-core.mjs",
 };
 
