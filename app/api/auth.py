@@ -61,6 +61,23 @@ from app.errors import (
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
+# What a request carrying signed messages may be answered (/auth/verify, /auth/accounts)
+SIGNED_MESSAGE_ERRORS = (
+    InvalidMessage,
+    DomainNotAllowed,
+    ChainNotAllowed,
+    UriNotAllowed,
+    ExpiredMessage,
+    NotYetValid,
+    InvalidNonce,
+    InvalidSignature,
+    InvalidBatch,
+    PayloadTooLarge,
+    InvalidRequest,
+    MalformedRequest,
+    RateLimited,
+    StoreUnavailable,
+)
 ME_PATH = "/auth/me"
 
 
@@ -167,24 +184,7 @@ def sign_in_context(request: Request) -> SignInContext:
     summary="Trade a signed message for an access token and a refresh token",
     responses={
         200: {"description": "Signed in.", "links": SESSION_LINKS, **NOT_CACHED},
-        **error_responses(
-            InvalidMessage,
-            DomainNotAllowed,
-            ChainNotAllowed,
-            UriNotAllowed,
-            ExpiredMessage,
-            NotYetValid,
-            InvalidNonce,
-            InvalidSignature,
-            InvalidBatch,
-            PayloadTooLarge,
-            InvalidRequest,
-            MalformedRequest,
-            RateLimited,
-            StoreUnavailable,
-            StoreFull,
-            RpcUnavailable,
-        ),
+        **error_responses(*SIGNED_MESSAGE_ERRORS, StoreFull, RpcUnavailable),
     },
 )
 async def verify(body: VerifyRequest, request: Request) -> Response:
@@ -206,24 +206,7 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     summary="Add chains to the bearer's session: messages of its address signed over a fresh nonce",
     responses={
         200: {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED},
-        **error_responses(
-            InvalidToken,
-            InvalidMessage,
-            DomainNotAllowed,
-            ChainNotAllowed,
-            UriNotAllowed,
-            ExpiredMessage,
-            NotYetValid,
-            InvalidNonce,
-            InvalidSignature,
-            InvalidBatch,
-            PayloadTooLarge,
-            InvalidRequest,
-            MalformedRequest,
-            RateLimited,
-            StoreUnavailable,
-            RpcUnavailable,
-        ),
+        **error_responses(InvalidToken, *SIGNED_MESSAGE_ERRORS, RpcUnavailable),
     },
     openapi_extra=ACCESS_TOKEN,
 )

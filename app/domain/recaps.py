@@ -9,7 +9,7 @@ Decisions, where the EIP and WalletConnect's @walletconnect/utils (2.23) do not 
   standard alphabet, `+` and `/`) with every `=` removed: unpadded standard base64. Both are taken; nothing
   else: no padding, no whitespace, not both alphabets in one payload, no length that is 1 modulo 4, no set
   trailing bits (the payload must be the one canonical encoding of its bytes). `+` and `/` appear in WalletConnect's
-  output as soon as the JSON holds `?`, `>` or `~` at some positions, or any non-ASCII text.
+  output whenever a `?`, `>` or `~` of the JSON falls on every third byte, and with non-ASCII text.
 - Resources in `att`. The EIP's schema wants URIs (RFC 3986 `scheme:...`). WalletConnect's one-click auth keys its
   own capability by the bare chain namespace `eip155` (createEncodedRecap(namespace, "request", methods)): that one
   key is taken besides URIs, no other.
@@ -130,7 +130,8 @@ def recap_statement(recap: Recap) -> str:
 
 
 def walletconnect_recap_statement(recap: Recap) -> str:
-    """The ReCap statement as WalletConnect's formatStatementFromRecap writes it (see the module docstring)."""
+    """The ReCap statement as WalletConnect's formatStatementFromRecap writes it (see the module docstring), for a
+    ReCap `decode_recap` gave."""
     sentences = []
     number = 0
     for resource, abilities in recap.att.items():

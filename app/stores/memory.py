@@ -168,14 +168,12 @@ class MemoryStore:
     @metered
     async def redeem_challenge(self, nonce: str, session: Session, refresh_hash: str) -> bool:
         key = challenge_key(session.address, nonce)
-        rows = self.challenges.get(key) or ()
-        now = time.time()
-        redeemed = next((row for row in rows if row[0] == nonce and row[5] > now), None)
+        redeemed = self._outstanding(key, nonce)
         if redeemed is None:
             return False
         if self.live.live() >= self.max_sessions:
             raise StoreFull()
-        self.challenges.replace(key, tuple(row for row in rows if row is not redeemed))
+        self._drop(key, redeemed)
         ttl = session.ends_at - session.created_at
         family = _Family(_session_row(session), refresh_hash, rotated_at=session.created_at)
         self.families.put(session.session_id, family.row, ttl)
@@ -185,13 +183,18 @@ class MemoryStore:
     @metered
     async def consume_challenge(self, address: str, nonce: str) -> bool:
         key = challenge_key(address, nonce)
-        rows = self.challenges.get(key) or ()
-        now = time.time()
-        consumed = next((row for row in rows if row[0] == nonce and row[5] > now), None)
+        consumed = self._outstanding(key, nonce)
         if consumed is None:
             return False
-        self.challenges.replace(key, tuple(row for row in rows if row is not consumed))
+        self._drop(key, consumed)
         return True
+
+    def _outstanding(self, key: str, nonce: str) -> ChallengeRow | None:
+        now = time.time()
+        return next((row for row in self.challenges.get(key) or () if row[0] == nonce and row[5] > now), None)
+
+    def _drop(self, key: str, dropped: ChallengeRow) -> None:
+        self.challenges.replace(key, tuple(row for row in self.challenges.get(key) or () if row is not dropped))
 
     @metered
     async def count_sessions(self) -> int:
