@@ -335,7 +335,7 @@ export class Web3Auth {
    * @param {SignedMessage[]} entries 1 to 16
    * @returns {Promise<Session>}
    */
-  verifyAll(entries) {
+  async verifyAll(entries) {
     const body = batchBody(entries);
     if (!("messages" in body)) throw new TypeError("web3-auth: verifyAll takes signed messages; CACAOs: verifyCacaos");
     return this.#verify(body, ++this.#signIns);
@@ -347,7 +347,7 @@ export class Web3Auth {
    * @param {Cacao[]} cacaos 1 to 16
    * @returns {Promise<Session>}
    */
-  verifyCacaos(cacaos) {
+  async verifyCacaos(cacaos) {
     const body = batchBody(cacaos);
     if (!("cacaos" in body)) throw new TypeError("web3-auth: verifyCacaos takes CACAOs; signed messages: verifyAll");
     return this.#verify(body, ++this.#signIns);
@@ -359,7 +359,7 @@ export class Web3Auth {
    * @param {SignedMessage[] | Cacao[]} entriesOrCacaos
    * @returns {Promise<Session>}
    */
-  addAccounts(entriesOrCacaos) {
+  async addAccounts(entriesOrCacaos) {
     const body = JSON.stringify(batchBody(entriesOrCacaos));
     return this.#changeAccounts("/auth/accounts", { method: "POST", headers: { "content-type": "application/json" }, body });
   }
@@ -370,7 +370,7 @@ export class Web3Auth {
    * @param {string} account CAIP-10 (`eip155:8453:0x...`), the address in upper or lower case
    * @returns {Promise<Session>}
    */
-  removeAccount(account) {
+  async removeAccount(account) {
     return this.#changeAccounts(`/auth/accounts/${encodeURIComponent(account)}`, { method: "DELETE" });
   }
 
