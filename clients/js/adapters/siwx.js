@@ -116,8 +116,7 @@ function accountKey(chainId, address) {
  * @returns {Web3AuthSiwx}
  */
 export function web3AuthSiwx(auth, { statement, required = false, signOutOnDisconnect = true } = {}) {
-  /** What was signed for each account of the session (CAIP-10 lower case), as long as this page lives. */
-  /** @type {Map<string, SiwxSession>} */
+  /** @type {Map<string, SiwxSession>} what was signed for each account (CAIP-10, lower case), while the page lives */
   const signed = new Map();
   auth.onChange((session) => {
     if (!session) signed.clear();
