@@ -60,12 +60,21 @@ export function testWallet(account, { chainId, chains }, signed = []) {
 const ICON =
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
+/** a random UUID (crypto.randomUUID is for secure contexts only, and the test page is on plain http) */
+function uuid4() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /**
  * EIP-6963: announce `provider` on `target` (a window) now and whenever a dapp requests providers.
  * @param {EventTarget} target @param {object} provider @param {{ name: string, rdns: string }} info
  */
 export function announce(target, provider, { name, rdns }) {
-  const detail = Object.freeze({ info: Object.freeze({ uuid: crypto.randomUUID(), name, icon: ICON, rdns }), provider });
+  const detail = Object.freeze({ info: Object.freeze({ uuid: uuid4(), name, icon: ICON, rdns }), provider });
   const announcement = () => target.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail }));
   target.addEventListener("eip6963:requestProvider", announcement);
   announcement();
