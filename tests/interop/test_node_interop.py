@@ -242,6 +242,7 @@ def test_readme_rainbowkit_wiring(observed: dict[str, Any]) -> None:
         ["/auth/me", []],
         ["/auth/logout", ["refresh_token"]],  # on wagmi's disconnect
     ]
+    assert facts["signedOutAtOnce"] is True
     assert facts["afterDisconnect"] == 401  # the access token held before the disconnect: revoked
 
 

@@ -40,9 +40,12 @@ async function rainbowKit() {
   const { adapter, auth, authStatus } = await import("../examples/rainbowkit.js");
   const statuses = [authStatus()];
   auth.onChange(() => statuses.push(authStatus()));
-  // RainbowKitAuthenticationProvider: signs out when wagmi disconnects (its useAccountEffect)
+  // RainbowKitAuthenticationProvider: signs out when wagmi disconnects (its useAccountEffect), without waiting
+  let signingOut;
   const unwatch = watchAccount(wagmiConfig, {
-    onChange: (account, previous) => previous.status === "connected" && account.status === "disconnected" && adapter.signOut(),
+    onChange(account, previous) {
+      if (previous.status === "connected" && account.status === "disconnected") signingOut = adapter.signOut();
+    },
   });
   const before = calls.length;
   // RainbowKit's sign-in step: a nonce as it opens, asked without an account (here before any is connected);
@@ -55,7 +58,8 @@ async function rainbowKit() {
   const me = await auth.me();
   const token = auth.session?.accessToken;
   await disconnect(wagmiConfig);
-  await new Promise((resolve) => auth.session === null ? resolve() : auth.onChange(resolve)); // signed out
+  const signedOutAtOnce = auth.session === null;
+  await signingOut; // the session revoked
   const revoked = await fetchFromNode(`${base}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
   unwatch();
   const parsed = parseSiweMessage(message);
@@ -74,6 +78,7 @@ async function rainbowKit() {
       issuedAt: parsed.issuedAt?.toISOString(),
       expirationTime: parsed.expirationTime?.toISOString(),
     },
+    signedOutAtOnce,
     afterDisconnect: revoked.status,
     address,
   };
