@@ -168,6 +168,7 @@ class Settings(BaseSettings):
     rate_limit_ip: str = "60/minute"
     rate_limit_address: str = "10/minute"
     rate_limit_signin_ip: str = "600/hour"  # successful sign-ins per client IP
+    rate_limit_nonce_ip: str = "30/minute"  # open nonces (POST /auth/nonce) per client IP
     trusted_proxies: Annotated[list[str], NoDecode] = []
     introspect_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     jwt_alg: JwtAlgorithm = "ES256"
@@ -248,7 +249,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} has userinfo: a sign-in domain is host[:port]")
         return value
 
-    @field_validator("rate_limit_ip", "rate_limit_address", "rate_limit_signin_ip", "rate_limit_rpc_failures_ip")
+    @field_validator(
+        "rate_limit_ip",
+        "rate_limit_address",
+        "rate_limit_signin_ip",
+        "rate_limit_nonce_ip",
+        "rate_limit_rpc_failures_ip",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

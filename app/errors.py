@@ -10,7 +10,9 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── RequestTimeout          408 request_timeout       headers or body not sent in time (the HTTP server)
     ├── UrlTooLong              414 url_too_long          a request line over the HTTP server's cap
     ├── HeadersTooLarge         431 headers_too_large     a header line, or all of them, over the server's cap
-    ├── InvalidMessage          400 invalid_message       not an EIP-4361 message, by its ABNF
+    ├── InvalidMessage          400 invalid_message       not an EIP-4361 message, by its ABNF (or its ReCap, EIP-5573)
+    ├── InvalidBatch            400 invalid_batch         messages of one sign-in with several nonces, addresses...
+    ├── LastAccount             400 last_account          removing the one account a session has (sign out instead)
     ├── DomainNotAllowed        401 domain_not_allowed    the message names a domain/scheme we do not serve
     │   └── DomainNotOffered    400 domain_not_allowed    ...asked for when requesting a challenge
     ├── ChainNotAllowed         401 chain_not_allowed     the message names a chain we do not accept
@@ -28,6 +30,7 @@ Each class carries its HTTP status and the stable machine-readable `code` that c
     ├── InvalidClient           401 invalid_client        introspection without the caller credential
     ├── RateLimited             429 rate_limited          over a per-IP or per-wallet limit; Retry-After says when
     ├── NotFound                404 not_found             no such route
+    ├── UnknownAccount          404 unknown_account       not an account of the token's session
     ├── MethodNotAllowed        405 method_not_allowed    the route exists, the method does not
     ├── StoreUnavailable        503 store_unavailable     the nonce/session store did not answer
     ├── StoreFull               503 store_full            the store holds AUTH_MAX_SESSIONS live sessions
@@ -101,6 +104,18 @@ class InvalidMessage(AuthError):
     status = 400
     code = "invalid_message"
     default_detail = "The message is not a valid EIP-4361 message."
+
+
+class InvalidBatch(AuthError):
+    status = 400
+    code = "invalid_batch"
+    default_detail = "The messages of one sign-in must share one nonce and one address, one message per chain."
+
+
+class LastAccount(AuthError):
+    status = 400
+    code = "last_account"
+    default_detail = "This is the session's only account: sign out instead (POST /auth/logout)."
 
 
 class DomainNotAllowed(AuthError):
@@ -239,6 +254,12 @@ class NotFound(AuthError):
     status = 404
     code = "not_found"
     default_detail = "Not found."
+
+
+class UnknownAccount(AuthError):
+    status = 404
+    code = "unknown_account"
+    default_detail = "This session has no such account."
 
 
 class MethodNotAllowed(AuthError):

@@ -86,7 +86,10 @@ def test_cache_control_is_documented_on_tokens_forward_auth_errors_and_keys() ->
     schema = create_app(Settings()).openapi()
     not_cached = [
         ("/auth/challenge", "post", 200),
+        ("/auth/nonce", "post", 200),
         ("/auth/verify", "post", 200),
+        ("/auth/accounts", "post", 200),
+        ("/auth/accounts/{account}", "delete", 200),
         ("/auth/refresh", "post", 200),
         ("/auth/me", "get", 200),
         ("/auth/logout", "post", 204),

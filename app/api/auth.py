@@ -1,4 +1,4 @@
-"""/auth/challenge, /auth/verify and /auth/me."""
+"""/auth/challenge, /auth/nonce, /auth/verify, /auth/accounts and /auth/me."""
 
 import time
 
@@ -10,27 +10,44 @@ from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN, NOT_CACHED, SESSION_LINKS, SIGN_IN_LINK
 from app.api.ratelimit import ClientFailureBudget, WalletBudget
 from app.api.schemas import (
+    AccountsRequest,
+    AccountsResponse,
+    Cacao,
     ChallengeRequest,
     ChallengeResponse,
     MeResponse,
+    NonceRequest,
+    NonceResponse,
+    SignedMessage,
     TokenResponse,
     VerifyRequest,
     no_store_json,
 )
-from app.domain.challenges import issue_challenge, rfc3339
+from app.domain.cacao import cacao_message
+from app.domain.challenges import issue_challenge, issue_nonce, rfc3339
 from app.domain.sessions import active_claims
-from app.domain.signin import Grant, SignInContext, sign_in, sign_in_with_address
+from app.domain.signin import (
+    Grant,
+    SignInContext,
+    add_accounts,
+    remove_account,
+    sign_in,
+    sign_in_batch,
+    sign_in_with_address,
+)
 from app.errors import (
     ChainNotAllowed,
     ChainNotOffered,
     DomainNotAllowed,
     DomainNotOffered,
     ExpiredMessage,
+    InvalidBatch,
     InvalidMessage,
     InvalidNonce,
     InvalidRequest,
     InvalidSignature,
     InvalidToken,
+    LastAccount,
     MalformedRequest,
     NotYetValid,
     PayloadTooLarge,
@@ -38,11 +55,29 @@ from app.errors import (
     RpcUnavailable,
     StoreFull,
     StoreUnavailable,
+    UnknownAccount,
     UriNotAllowed,
     UriNotOffered,
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
+# What a request carrying signed messages may be answered (/auth/verify, /auth/accounts)
+SIGNED_MESSAGE_ERRORS = (
+    InvalidMessage,
+    DomainNotAllowed,
+    ChainNotAllowed,
+    UriNotAllowed,
+    ExpiredMessage,
+    NotYetValid,
+    InvalidNonce,
+    InvalidSignature,
+    InvalidBatch,
+    PayloadTooLarge,
+    InvalidRequest,
+    MalformedRequest,
+    RateLimited,
+    StoreUnavailable,
+)
 ME_PATH = "/auth/me"
 
 
@@ -94,44 +129,110 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
 
 
 @router.post(
+    "/nonce",
+    response_model=NonceResponse,
+    summary="Get a single-use nonce before the address is known, for a message the client writes (One-Click Auth)",
+    responses={
+        200: {"description": "The nonce, and what a message carrying it must name.", **NOT_CACHED},
+        **error_responses(
+            InvalidRequest, MalformedRequest, DomainNotOffered, PayloadTooLarge, RateLimited, StoreUnavailable
+        ),
+    },
+)
+async def nonce(body: NonceRequest, request: Request) -> Response:
+    services, rate_limits = services_of(request), rate_limits_of(request)
+    client = rate_limits.client(request.scope)
+    await rate_limits.spend(rate_limits.per_nonce, services.counter, client)
+    settings = services.settings
+    issued = issue_nonce(settings, now=time.time(), client=client, domain=body.domain)
+    await services.store.save_challenge(issued.challenge)
+    response = NonceResponse(
+        nonce=issued.challenge.nonce,
+        domain=issued.challenge.domain,
+        uri=issued.uri,
+        statement=settings.statement,
+        chain_ids=settings.chain_ids,
+        issued_at=issued.issued_at,
+        expiration_time=issued.expiration_time,
+    )
+    return no_store_json(response)
+
+
+def signed_entries(
+    message: str | None, signature: str | None, messages: list[SignedMessage] | None, cacaos: list[Cacao] | None
+) -> list[tuple[str, str]]:
+    """The (text, signature) pairs of a request's signed messages, whichever form it sent them in."""
+    if message is not None and signature is not None:
+        return [(message, signature)]
+    if messages is not None:
+        return [(entry.message, entry.signature) for entry in messages]
+    assert cacaos is not None  # the models require one of the forms
+    return [cacao_message(cacao.model_dump(exclude_none=True)) for cacao in cacaos]
+
+
+def sign_in_context(request: Request) -> SignInContext:
+    services, rate_limits = services_of(request), rate_limits_of(request)
+    client = rate_limits.client(request.scope)
+    budget = WalletBudget(rate_limits, services.counter, client)
+    failures = ClientFailureBudget(rate_limits, services.counter, client)
+    return SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
+
+
+@router.post(
     "/verify",
     response_model=TokenResponse,
     summary="Trade a signed message for an access token and a refresh token",
     responses={
         200: {"description": "Signed in.", "links": SESSION_LINKS, **NOT_CACHED},
-        **error_responses(
-            InvalidMessage,
-            DomainNotAllowed,
-            ChainNotAllowed,
-            UriNotAllowed,
-            ExpiredMessage,
-            NotYetValid,
-            InvalidNonce,
-            InvalidSignature,
-            PayloadTooLarge,
-            InvalidRequest,
-            MalformedRequest,
-            RateLimited,
-            StoreUnavailable,
-            StoreFull,
-            RpcUnavailable,
-        ),
+        **error_responses(*SIGNED_MESSAGE_ERRORS, StoreFull, RpcUnavailable),
     },
 )
 async def verify(body: VerifyRequest, request: Request) -> Response:
-    services, rate_limits = services_of(request), rate_limits_of(request)
-    client = rate_limits.client(request.scope)
-    budget = WalletBudget(rate_limits, services.counter, client)
-    failures = ClientFailureBudget(rate_limits, services.counter, client)
-    context = SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
-    now = time.time()
+    context, now = sign_in_context(request), time.time()
     grant: Grant
-    if body.message is not None:
+    if body.address is not None and body.signature is not None:
+        grant = await sign_in_with_address(context, address=body.address, signature=body.signature, now=now)
+    elif body.message is not None and body.signature is not None:
         grant = await sign_in(context, message_text=body.message, signature=body.signature, now=now)
     else:
-        assert body.address is not None  # the model requires one of the two
-        grant = await sign_in_with_address(context, address=body.address, signature=body.signature, now=now)
+        entries = signed_entries(None, None, body.messages, body.cacaos)
+        grant = await sign_in_batch(context, entries, now=now)
     return no_store_json(TokenResponse.from_grant(grant))
+
+
+@router.post(
+    "/accounts",
+    response_model=AccountsResponse,
+    summary="Add chains to the bearer's session: messages of its address signed over a fresh nonce",
+    responses={
+        200: {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED},
+        **error_responses(InvalidToken, *SIGNED_MESSAGE_ERRORS, RpcUnavailable),
+    },
+    openapi_extra=ACCESS_TOKEN,
+)
+async def add_session_accounts(body: AccountsRequest, request: Request) -> Response:
+    context, now = sign_in_context(request), time.time()
+    claims = await active_claims(context.store, context.tokens, required_bearer_token(request), now)
+    entries = signed_entries(body.message, body.signature, body.messages, body.cacaos)
+    granted = await add_accounts(context, claims.session_id, entries, now=now)
+    return no_store_json(AccountsResponse.from_grant(granted))
+
+
+@router.delete(
+    "/accounts/{account}",
+    response_model=AccountsResponse,
+    summary="Take one account (a chain) out of the bearer's session",
+    responses={
+        200: {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED},
+        **error_responses(InvalidToken, UnknownAccount, LastAccount, InvalidRequest, RateLimited, StoreUnavailable),
+    },
+    openapi_extra=ACCESS_TOKEN,
+)
+async def remove_session_account(account: str, request: Request) -> Response:
+    services, now = services_of(request), time.time()
+    claims = await active_claims(services.store, services.tokens, required_bearer_token(request), now)
+    granted = await remove_account(services.store, services.tokens, claims.session_id, account, now=now)
+    return no_store_json(AccountsResponse.from_grant(granted))
 
 
 @router.get(
@@ -152,6 +253,8 @@ async def me(request: Request) -> Response:
         chain_id=claims.chain_id,
         session_id=claims.session_id,
         domain=claims.domain,
+        accounts=list(claims.accounts),
+        recap=claims.recap,
         expires_at=rfc3339(claims.expires_at),
     )
     return no_store_json(identity)

@@ -27,6 +27,10 @@ IDENTITY_HEADERS: dict[str, tuple[str, Callable[[AccessClaims], str]]] = {
     "X-Auth-Chain-Id": ("the EIP-155 chain id of the sign-in", lambda claims: str(claims.chain_id)),
     "X-Auth-Session": ("the session id", lambda claims: claims.session_id),
     "X-Auth-Domain": ("the domain (of AUTH_DOMAINS) the sign-in was for", lambda claims: claims.domain),
+    "X-Auth-Accounts": (
+        "the session's CAIP-10 accounts, comma-separated (eip155:<chain id>:<address>)",
+        lambda claims: ",".join(claims.accounts),
+    ),
 }
 
 

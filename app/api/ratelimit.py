@@ -16,6 +16,8 @@ store, within the request's store deadline.
     sign-ins per IP  AUTH_RATE_LIMIT_SIGNIN_IP, keyed like the per-IP limit (IPv6 per /64): the sign-ins from
                      one client whose signature checked out (spent as the wallet's is), so that one client
                      cannot open sessions without end by signing in with wallet after wallet
+    nonces per IP    AUTH_RATE_LIMIT_NONCE_IP, open nonces (POST /auth/nonce) asked by one client; each client
+                     holds at most app.stores.base.OPEN_NONCES_PER_CLIENT outstanding (its oldest gives way)
     per client IP    AUTH_RATE_LIMIT_RPC_FAILURES_IP, contract-wallet refusals: checked before any RPC call
                      of a sign-in, spent by each one the chain was consulted about and refused, so that one
                      client cannot keep the Ethereum nodes busy with forgeries
@@ -63,6 +65,7 @@ class RateLimits:
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
         self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", lambda address: address)
         self.per_sign_in_ip = _declare(settings.rate_limit_signin_ip, "sign-in-ip", lambda client: client)
+        self.per_nonce = _declare(settings.rate_limit_nonce_ip, "nonce", lambda client: client)
         self.per_rpc_failure = _declare(settings.rate_limit_rpc_failures_ip, "rpc-failures", lambda client: client)
         self.per_challenge = _declare(
             settings.rate_limit_address, "challenge", lambda address, client: f"{address} {client}"

@@ -1,6 +1,6 @@
 """Request and response bodies, with the real constraints written into the OpenAPI schema."""
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
@@ -9,7 +9,7 @@ from app.config import MAX_CHAIN_ID
 from app.domain import grammar
 from app.domain.addresses import normalize_address
 from app.domain.messages import MAX_MESSAGE_BYTES
-from app.domain.signin import Grant
+from app.domain.signin import MAX_BATCH, AccountsGrant, Grant
 
 
 def _matching(pattern: Any, what: str) -> AfterValidator:
@@ -49,6 +49,13 @@ Signature = Annotated[
         "(Safe's on-chain approval), or, not deployed yet, an EIP-6492 envelope.",
     ),
 ]
+ACCOUNT = "eip155:1:0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
+RECAP_DOCS = (
+    "The ReCap (EIP-5573) the sign-in message granted, decoded from its `urn:recap:` resource: `att` maps each "
+    "resource URI to its abilities (`namespace/name`) and their caveats; `prf`, when present, lists proofs. "
+    "null (left out of introspection) when the sign-in carried none."
+)
+Domain = Annotated[str, Field(min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first.")]
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # token responses (RFC 6749 §5.1)
@@ -76,9 +83,7 @@ class ErrorBody(BaseModel):
 class ChallengeRequest(Strict):
     address: Address
     chain_id: ChainId | None = Field(None, description="Defaults to the first of AUTH_CHAIN_IDS.")
-    domain: str | None = Field(
-        None, min_length=1, max_length=255, description="One of AUTH_DOMAINS; defaults to the first."
-    )
+    domain: Domain | None = None
     uri: Uri | None = Field(
         None,
         description="The URI in the message; defaults to the domain's origin. It must be on the domain (https, or "
@@ -98,22 +103,123 @@ class ChallengeResponse(BaseModel):
     expiration_time: str = Field(description="RFC 3339: when the challenge and its nonce expire.")
 
 
-class VerifyRequest(Strict):
-    message: str | None = Field(
-        None,
+class NonceRequest(Strict):
+    domain: Domain | None = None
+
+
+class NonceResponse(BaseModel):
+    nonce: str = Field(description="40 hex digits, single use, bound to the domain only.")
+    domain: str = Field(description="The domain the message must name.")
+    uri: str = Field(description="The URI a message on this domain names by default (others: see AUTH_URIS).")
+    statement: str = Field(description="AUTH_STATEMENT, for messages that want it (any statement is accepted).")
+    chain_ids: list[int] = Field(description="AUTH_CHAIN_IDS: the chains a message may name.")
+    issued_at: str = Field(description="RFC 3339: the message's Issued At may not be before it.")
+    expiration_time: str = Field(description="RFC 3339: when the nonce expires.")
+
+
+SignedText = Annotated[
+    str,
+    Field(
         json_schema_extra={"maxLength": MAX_MESSAGE_BYTES},
         description="The signed EIP-4361 message, exactly as signed. Longer than 8 KiB: 400 invalid_message.",
-    )
+    ),
+]
+
+
+class SignedMessage(Strict):
+    message: SignedText
+    signature: Signature
+
+
+class CacaoHeader(BaseModel):
+    t: Literal["caip122"]
+
+
+class CacaoPayload(BaseModel):
+    """CAIP-74's payload, as WalletConnect writes it: the fields of the EIP-4361 message it signs."""
+
+    iss: str = Field(max_length=256, description="`did:pkh:eip155:<chain id>:<address>`.")
+    domain: str = Field(max_length=255)
+    aud: str = Field(max_length=2048, description="The message's URI.")
+    version: str = Field(max_length=8)
+    nonce: str = Field(max_length=128)
+    iat: str = Field(max_length=64)
+    nbf: str | None = Field(None, max_length=64)
+    exp: str | None = Field(None, max_length=64)
+    statement: str | None = Field(None, max_length=4096)
+    requestId: str | None = Field(None, max_length=1024)  # noqa: N815 - CAIP-74's name
+    resources: list[str] | None = Field(None, max_length=32)
+
+
+class CacaoSignature(BaseModel):
+    t: Literal["eip191", "eip1271"]
+    s: Signature
+
+
+class Cacao(BaseModel):
+    """A signed CACAO (CAIP-74) as WalletConnect's authenticate returns it and AppKit's SIWX hands it over;
+    members not listed here are ignored."""
+
+    h: CacaoHeader
+    p: CacaoPayload
+    s: CacaoSignature
+
+
+class VerifyRequest(Strict):
+    message: SignedText | None = None
     address: Address | None = Field(
         None, description="Instead of `message`: use the message last issued to this address."
     )
-    signature: Signature
+    signature: Signature | None = Field(None, description="With `message` or `address`.")
+    messages: list[SignedMessage] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Instead: several signed messages of one sign-in, one per chain, one nonce, one address.",
+    )
+    cacaos: list[Cacao] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Instead: the CACAOs of One-Click Auth (one per chain, one nonce, one address).",
+    )
 
     @model_validator(mode="after")
-    def _message_or_address(self) -> Self:
-        if (self.message is None) == (self.address is None):
-            raise ValueError("send exactly one of `message` and `address`")
+    def _one_form(self) -> Self:
+        forms = [self.message, self.address, self.messages, self.cacaos]
+        if sum(form is not None for form in forms) != 1:
+            raise ValueError("send exactly one of `message`, `address`, `messages` and `cacaos`")
+        if (self.signature is None) != (self.message is None and self.address is None):
+            raise ValueError("send `signature` with `message` or `address`, and only then")
         return self
+
+
+class AccountsRequest(Strict):
+    """Signed messages of the session's address for the chains to add, with a fresh nonce."""
+
+    message: SignedText | None = None
+    signature: Signature | None = None
+    messages: list[SignedMessage] | None = Field(None, min_length=1, max_length=MAX_BATCH)
+    cacaos: list[Cacao] | None = Field(None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if sum(form is not None for form in [self.message, self.messages, self.cacaos]) != 1:
+            raise ValueError("send exactly one of `message`, `messages` and `cacaos`")
+        if (self.signature is None) != (self.message is None):
+            raise ValueError("send `signature` with `message`, and only then")
+        return self
+
+
+class AccountsResponse(BaseModel):
+    access_token: str = Field(description="A new access token that carries the accounts.")
+    token_type: str = Field("Bearer", examples=["Bearer"])
+    expires_in: int
+    accounts: list[str] = Field(examples=[[ACCOUNT]])
+
+    @classmethod
+    def from_grant(cls, grant: AccountsGrant) -> "AccountsResponse":
+        return cls(access_token=grant.access_token, expires_in=grant.expires_in, accounts=list(grant.accounts))
 
 
 class TokenResponse(BaseModel):
@@ -125,8 +231,11 @@ class TokenResponse(BaseModel):
         description="Seconds until the session ends unless refreshed first: its idle end "
         "(AUTH_SESSION_IDLE_TTL from the last refresh), or its absolute end if sooner."
     )
-    address: str
-    chain_id: int
+    address: str = Field(description="The EIP-55 address signed in.")
+    chain_id: int = Field(description="The chain of the (first) message signed.")
+    accounts: list[str] = Field(
+        description="The session's CAIP-10 accounts: one per message signed.", examples=[[ACCOUNT]]
+    )
 
     @classmethod
     def from_grant(cls, grant: Grant) -> "TokenResponse":
@@ -137,6 +246,7 @@ class TokenResponse(BaseModel):
             refresh_expires_in=grant.refresh_expires_in,
             address=grant.address,
             chain_id=grant.chain_id,
+            accounts=list(grant.accounts),
         )
 
 
@@ -159,6 +269,8 @@ class Introspection(BaseModel):
     chain_id: int | None = None
     sid: str | None = Field(None, description="The session id.")
     domain: str | None = Field(None, description="The domain (of AUTH_DOMAINS) the sign-in was for.")
+    accounts: list[str] | None = Field(None, description="The session's CAIP-10 accounts.", examples=[[ACCOUNT]])
+    recap: dict[str, Any] | None = Field(None, description=RECAP_DOCS)
     exp: int | None = None
     iat: int | None = None
     iss: str | None = None
@@ -195,6 +307,10 @@ class MeResponse(BaseModel):
     chain_id: int
     session_id: str
     domain: str = Field(description="The domain (of AUTH_DOMAINS) the sign-in was for.")
+    accounts: list[str] = Field(
+        description="The session's CAIP-10 accounts (one per chain signed), as they are now.", examples=[[ACCOUNT]]
+    )
+    recap: dict[str, Any] | None = Field(description=RECAP_DOCS)
     expires_at: str = Field(description="RFC 3339: when the presented access token expires.")
 
 

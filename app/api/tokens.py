@@ -123,6 +123,8 @@ async def introspect(
         chain_id=claims.chain_id,
         sid=claims.session_id,
         domain=claims.domain,
+        accounts=list(claims.accounts),
+        recap=claims.recap,
         exp=claims.expires_at,
         iat=claims.issued_at,
         iss=services.settings.issuer,

@@ -1,5 +1,7 @@
 """Issuing an EIP-4361 challenge: a single-use nonce wrapped in the message the wallet will sign."""
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,9 +11,12 @@ from app.config import Settings
 from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, SiweMessage, format_message
 from app.domain.policy import origin_scheme, uri_problem
 from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest, UriNotOffered
-from app.stores.base import Challenge
+from app.stores.base import CLIENT_TAG_HEX, Challenge
 
 NONCE_BYTES = 16  # 128 bits, as 32 hex digits: alphanumeric, as EIP-4361 asks
+# Tags open nonces with their client (app.stores.base.OPEN_NONCE_HEX) without the nonce telling who asked. Per
+# process: a client served by two replicas has two tags, so at most OPEN_NONCES_PER_CLIENT open nonces on each.
+_CLIENT_TAG_KEY = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,31 @@ class IssuedChallenge:
 
 def new_nonce() -> str:
     return secrets.token_hex(NONCE_BYTES)
+
+
+def new_open_nonce(client: str) -> str:
+    """A nonce issued before the address: its client's tag, then 128 random bits."""
+    tag = hmac.new(_CLIENT_TAG_KEY, client.encode(), hashlib.sha256).hexdigest()[:CLIENT_TAG_HEX]
+    return tag + secrets.token_hex(NONCE_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedNonce:
+    challenge: Challenge
+    uri: str  # the URI a message on this domain names by default
+    issued_at: str
+    expiration_time: str
+
+
+def issue_nonce(settings: Settings, *, now: float, client: str, domain: str | None = None) -> IssuedNonce:
+    """An open nonce (POST /auth/nonce): bound to a domain only, for a message the client writes once it knows
+    the address and chain; it expires after AUTH_NONCE_TTL seconds like a challenge's."""
+    domain = settings.domains[0] if domain is None else domain
+    if domain not in settings.domains:
+        raise DomainNotOffered(f"domain {domain!r} is not served here")
+    issued_at, expiration_time = validity_window(now, settings.nonce_ttl)
+    challenge = Challenge(new_open_nonce(client), "", 0, domain, now, now + settings.nonce_ttl, client, "")
+    return IssuedNonce(challenge, default_uri(domain), issued_at, expiration_time)
 
 
 def rfc3339(seconds: float) -> str:

@@ -8,6 +8,8 @@ A session is revoked by logout, by the reuse of a rotated refresh token, or by o
 (AUTH_ACCESS_TTL + AUTH_CLOCK_SKEW), so every check refuses them until they expire on their own.
 """
 
+import dataclasses
+
 from app.config import Settings
 from app.domain.signin import Grant, grant
 from app.domain.tokens import AccessClaims, TokenService, new_refresh_token, read_refresh_token
@@ -43,10 +45,14 @@ async def refresh(store: Store, tokens: TokenService, settings: Settings, *, ref
 
 
 async def active_claims(store: Store, tokens: TokenService, token: str, now: float) -> AccessClaims:
-    """The claims of an access token that is valid and whose session is still open; InvalidToken otherwise."""
+    """The claims of an access token that is valid and whose session is still open, with the session's
+    accounts as they are now; InvalidToken otherwise."""
     claims = tokens.validate_access(token, now)
-    if await store.find_session(claims.session_id) is None:
+    session = await store.find_session(claims.session_id)
+    if session is None:
         raise InvalidToken("the session has ended")
+    if session.accounts and session.account_ids != claims.accounts:  # changed since: the store has them now
+        return dataclasses.replace(claims, accounts=session.account_ids)
     return claims
 
 

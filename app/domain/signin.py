@@ -4,26 +4,39 @@ The checks run on the exact text that was signed, cheapest first, and the nonce 
 the signature has been verified, so a forged request can neither burn a user's nonce nor cost us any
 cryptography unless it names an outstanding nonce:
 
-    parse (ABNF, canonical form) -> domain, scheme, chain -> URI -> lifetime and time window -> the wallet
+    parse (ABNF, canonical form; ReCap) -> domain, scheme, chain -> URI -> lifetime and time window -> (several
+    messages of one sign-in: one nonce, one address, one message per chain, one ReCap) -> the wallet
     and the client have sign-in budget left (counts nothing) -> nonce look-up (consumes nothing) -> signature
     (EIP-6492, EIP-191, EIP-1271: app.domain.signatures.verifier; only there may an RPC call happen, once the
     client's budget of contract-wallet refusals allows it) -> spend both budgets -> consume the nonce and open
     the session (Store.redeem_challenge; at AUTH_MAX_SESSIONS it refuses, consuming nothing) -> mint the tokens
     (with the message's domain, and its audience)
+
+A sign-in may be several messages, one per chain, all signed by one address over one nonce (One-Click Auth:
+a wallet signs one CACAO per chain): each passes every check and its signature is verified before the nonce is
+consumed once, for one session whose accounts are all of them (CAIP-10). A session gains accounts later the same
+way (add_accounts), with a fresh nonce.
 """
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from app.config import Settings
 from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
+from app.domain.recaps import read_recap
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import (
     AuthError,
+    InvalidBatch,
     InvalidNonce,
     InvalidSignature,
+    InvalidToken,
+    LastAccount,
+    UnknownAccount,
 )
 from app.stores.base import Challenge, Session, Store
 
@@ -37,6 +50,33 @@ class Grant:
     address: str
     chain_id: int
     session_id: str
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsGrant:
+    """A session's accounts once changed, and an access token that says so."""
+
+    access_token: str
+    expires_in: int
+    accounts: tuple[str, ...]
+
+
+MAX_BATCH = 16  # messages in one sign-in: one per chain
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """One signed message of a sign-in: the exact text, as parsed, and its signature."""
+
+    text: str
+    message: SiweMessage
+    signature: str
+
+
+def account_of(message: SiweMessage) -> str:
+    """The message's CAIP-10 account."""
+    return f"eip155:{message.chain_id}:{message.address}"
 
 
 class SignInBudget(Protocol):
@@ -70,9 +110,10 @@ def decode_signature(signature: str) -> bytes:
 
 
 def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
-    """Steps that need no store: the message parses, names our origin, chain and an allowed URI, lives no
-    longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
+    """Steps that need no store: the message parses (its ReCap, if any, too), names our origin, chain and an
+    allowed URI, lives no longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
     message = parse_message(message_text)
+    read_recap(message.statement, message.resources)  # a ReCap must be well formed and match the statement
     policy.check_origin(message, settings.domains, settings.chain_ids)
     policy.check_uri(message, settings.uris)
     policy.check_lifetime(message, settings.max_message_lifetime)
@@ -80,17 +121,37 @@ def checked_message(message_text: str, settings: Settings, now: float) -> SiweMe
     return message
 
 
-def check_challenge(challenge: Challenge | None, message: SiweMessage, clock_skew: float) -> None:
-    """The nonce is outstanding, was issued for this address, chain and domain, and not after the message."""
-    if challenge is None or (challenge.nonce, challenge.address, challenge.chain_id, challenge.domain) != (
-        message.nonce,
-        message.address,
-        message.chain_id,
-        message.domain,
+def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: float) -> list[Signed]:
+    """checked_message for each (text, signature) of one sign-in; then they must share one nonce and one
+    address, name each chain once and grant one ReCap (InvalidBatch otherwise)."""
+    signed = [Signed(text, checked_message(text, settings, now), signature) for text, signature in entries]
+    first = signed[0].message
+    if any(entry.message.nonce != first.nonce for entry in signed):
+        raise InvalidBatch("the messages of one sign-in must carry one nonce")
+    if any(entry.message.address != first.address for entry in signed):
+        raise InvalidBatch("the messages of one sign-in must name one address")
+    chains = [entry.message.chain_id for entry in signed]
+    if len(set(chains)) != len(chains):
+        raise InvalidBatch("the messages of one sign-in must name each chain once")
+    if len({recap_of(entry.message) for entry in signed}) > 1:
+        raise InvalidBatch("the messages of one sign-in must grant the same ReCap (or none)")
+    return signed
+
+
+def check_challenge(challenge: Challenge | None, messages: Sequence[SiweMessage], clock_skew: float) -> None:
+    """The nonce is outstanding, was issued for the messages' domain (and a challenge for their address and
+    one of their chains), and not after any of them."""
+    first = messages[0]
+    if challenge is None or challenge.nonce != first.nonce:
+        raise InvalidNonce()
+    if any(message.domain != challenge.domain for message in messages):
+        raise InvalidNonce()
+    if not challenge.is_open and (
+        challenge.address != first.address or all(message.chain_id != challenge.chain_id for message in messages)
     ):
         raise InvalidNonce()
     # whole seconds: Issued At may be written with less precision than the clock that issued the nonce
-    if message.issued_at_seconds < int(challenge.issued_at) - clock_skew:
+    if any(message.issued_at_seconds < int(challenge.issued_at) - clock_skew for message in messages):
         raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 
@@ -134,13 +195,46 @@ async def wallet_approved(
     raise refusal
 
 
-def new_session(message: SiweMessage, settings: Settings, now: float) -> Session:
-    """A session for the message's address, chain and domain, ending AUTH_REFRESH_TTL from now whatever
-    happens, and AUTH_SESSION_IDLE_TTL from now unless refreshed."""
+def recap_of(message: SiweMessage) -> str:
+    """The ReCap a message grants (checked_message checked it), as the JSON its session keeps; "" for none."""
+    recap = read_recap(message.statement, message.resources)
+    return "" if recap is None else json.dumps(recap.as_claim(), separators=(",", ":"), ensure_ascii=False)
+
+
+def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float) -> Session:
+    """A session for the messages' address and domain, with an account per message (the first one's chain
+    its chain_id), ending AUTH_REFRESH_TTL from now whatever happens, and AUTH_SESSION_IDLE_TTL from now
+    unless refreshed."""
+    first = messages[0]
     created_at = int(now)
     expires_at = created_at + settings.refresh_ttl
     idle_expires_at = min(created_at + settings.idle_ttl, expires_at)
-    return Session(new_id(), message.address, message.chain_id, created_at, expires_at, message.domain, idle_expires_at)
+    accounts = ",".join(account_of(message) for message in messages)
+    return Session(
+        new_id(),
+        first.address,
+        first.chain_id,
+        created_at,
+        expires_at,
+        first.domain,
+        idle_expires_at,
+        accounts,
+        recap_of(first),
+    )
+
+
+def mint_access(session: Session, tokens: TokenService, now: int) -> tuple[str, int]:
+    """An access token of the session as it is (never outliving it)."""
+    return tokens.mint_access(
+        subject=session.address,
+        chain_id=session.chain_id,
+        session_id=session.session_id,
+        now=now,
+        not_after=session.ends_at,
+        domain=session.domain or None,
+        accounts=session.account_ids,
+        recap=json.loads(session.recap) if session.recap else None,
+    )
 
 
 def grant(session: Session, refresh_token: str, tokens: TokenService, now: float) -> Grant:
@@ -148,14 +242,7 @@ def grant(session: Session, refresh_token: str, tokens: TokenService, now: float
     long the session lives unless refreshed (its idle end, or its absolute end if sooner). A session stored
     before sessions kept their domain is taken for the first AUTH_DOMAINS entry's."""
     issued_at = int(now)
-    access_token, expires_in = tokens.mint_access(
-        subject=session.address,
-        chain_id=session.chain_id,
-        session_id=session.session_id,
-        now=issued_at,
-        not_after=session.ends_at,
-        domain=session.domain or None,
-    )
+    access_token, expires_in = mint_access(session, tokens, issued_at)
     refresh_expires_in = session.ends_at - issued_at
     return Grant(
         access_token,
@@ -165,6 +252,7 @@ def grant(session: Session, refresh_token: str, tokens: TokenService, now: float
         session.address,
         session.chain_id,
         session.session_id,
+        session.account_ids,
     )
 
 
@@ -180,25 +268,85 @@ class SignInContext:
     failures: FailureBudget
 
 
-async def open_session(context: SignInContext, message: SiweMessage, now: float) -> Grant:
-    """Consume the message's nonce and open its session (Store.redeem_challenge), then mint the tokens."""
-    session = new_session(message, context.settings, now)
+async def open_session(context: SignInContext, messages: Sequence[SiweMessage], now: float) -> Grant:
+    """Consume the messages' nonce and open their session (Store.redeem_challenge), then mint the tokens."""
+    session = new_session(messages, context.settings, now)
     refresh_token, refresh_hash = new_refresh_token(session.session_id)
-    if not await context.store.redeem_challenge(message.nonce, session, refresh_hash):
+    if not await context.store.redeem_challenge(messages[0].nonce, session, refresh_hash):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
     return grant(session, refresh_token, context.tokens, now)
 
 
 async def sign_in(context: SignInContext, *, message_text: str, signature: str, now: float) -> Grant:
     """Verify a signed message and open a session."""
-    message = checked_message(message_text, context.settings, now)
-    await context.budget.ensure_available(message.address)
-    check_challenge(
-        await context.store.find_challenge(message.address, message.nonce), message, context.settings.clock_skew
-    )
-    await check_signature(context, message_text, message, signature)
-    await context.budget.spend(message.address)
-    return await open_session(context, message, now)
+    return await sign_in_batch(context, [(message_text, signature)], now=now)
+
+
+async def verify_batch(context: SignInContext, signed: Sequence[Signed]) -> None:
+    """The rest of a sign-in's checks, once the messages passed checked_batch: their nonce is outstanding for
+    them and each signature is the address's; then the wallet's budgets are spent. Consumes nothing."""
+    first = signed[0].message
+    await context.budget.ensure_available(first.address)
+    challenge = await context.store.find_challenge(first.address, first.nonce)
+    check_challenge(challenge, [entry.message for entry in signed], context.settings.clock_skew)
+    for entry in signed:
+        await check_signature(context, entry.text, entry.message, entry.signature)
+    await context.budget.spend(first.address)
+
+
+async def sign_in_batch(context: SignInContext, entries: Sequence[tuple[str, str]], *, now: float) -> Grant:
+    """Verify the signed messages of one sign-in (one or one per chain) and open one session for them all."""
+    signed = checked_batch(entries, context.settings, now)
+    await verify_batch(context, signed)
+    return await open_session(context, [entry.message for entry in signed], now)
+
+
+async def add_accounts(
+    context: SignInContext, session_id: str, entries: Sequence[tuple[str, str]], *, now: float
+) -> AccountsGrant:
+    """Add the chains of signed messages (checked as a sign-in's, with a fresh nonce) to an open session of
+    the same address and domain. Their ReCap, if any, is checked but grants nothing more: the session keeps
+    the one it was opened with."""
+    session = await context.store.find_session(session_id)
+    if session is None:
+        raise InvalidToken("the session has ended")
+    signed = checked_batch(entries, context.settings, now)
+    first = signed[0].message
+    if (first.address, first.domain) != (session.address, session.domain or first.domain):
+        raise InvalidBatch("the messages must name the session's address and domain")
+    await verify_batch(context, signed)
+    if not await context.store.consume_challenge(first.address, first.nonce):
+        raise InvalidNonce("the nonce was used by a concurrent sign-in")
+    added = tuple(account_of(entry.message) for entry in signed)
+    changed = await context.store.change_accounts(session_id, add=added)
+    if changed is None:
+        raise InvalidToken("the session has ended")
+    return accounts_grant(changed, context.tokens, now)
+
+
+async def remove_account(
+    store: Store, tokens: TokenService, session_id: str, account: str, *, now: float
+) -> AccountsGrant:
+    """Take one CAIP-10 account (its address in any case) out of an open session; never its last one."""
+    session = await store.find_session(session_id)
+    if session is None:
+        raise InvalidToken("the session has ended")
+    matching = [known for known in session.account_ids if known.lower() == account.lower()]
+    if not matching:
+        raise UnknownAccount(f"this session has no account {account!r}")
+    if len(session.account_ids) == 1:
+        raise LastAccount()
+    changed = await store.change_accounts(session_id, remove=matching[0])
+    if changed is None:
+        raise InvalidToken("the session has ended")
+    if len(changed.account_ids) == len(session.account_ids):  # a concurrent removal left only this one
+        raise LastAccount()
+    return accounts_grant(changed, tokens, now)
+
+
+def accounts_grant(session: Session, tokens: TokenService, now: float) -> AccountsGrant:
+    access_token, expires_in = mint_access(session, tokens, int(now))
+    return AccountsGrant(access_token, expires_in, session.account_ids)
 
 
 async def sign_in_with_address(context: SignInContext, *, address: str, signature: str, now: float) -> Grant:
@@ -221,11 +369,11 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     for text, message in candidates:
         if context.verifier.signed_by_key(text, address, signature_bytes):
             await context.budget.spend(address)
-            return await open_session(context, message, now)
+            return await open_session(context, [message], now)
     # the key signed none of them (above): only a contract wallet's answer is left to ask, in one call
     message = await wallet_approved(context, address, candidates, signature_bytes)
     await context.budget.spend(address)
-    return await open_session(context, message, now)
+    return await open_session(context, [message], now)
 
 
 def usable_messages(

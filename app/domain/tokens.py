@@ -1,7 +1,8 @@
 """Access tokens (JWT, RFC 9068 profile) and opaque refresh tokens.
 
 Access token: header `alg`, `kid`, `typ: at+jwt`; claims iss, aud, sub (EIP-55 address), chain_id, domain
-(the sign-in message's), iat, nbf, exp, jti, sid. `aud` is AUTH_AUDIENCE, or the audience it maps the
+(the sign-in message's), accounts (the session's CAIP-10 accounts when minted), recap (the ReCap the sign-in
+granted, EIP-5573, only when it had one), iat, nbf, exp, jti, sid. `aud` is AUTH_AUDIENCE, or the audience it maps the
 domain to. Validation pins the configured algorithm (never read from the token), the key by kid, `typ`,
 `iss` and `aud` (one string, any of the audiences configured; a token minted before tokens carried the
 domain counts as the first AUTH_DOMAINS entry's), requires exp/iat/nbf/sub/jti/sid, and follows RFC 8725.
@@ -46,6 +47,8 @@ class AccessClaims:
     expires_at: int
     domain: str = ""
     audience: str = ""
+    accounts: tuple[str, ...] = ()  # CAIP-10; a token minted before tokens carried them: its one account
+    recap: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,16 @@ class TokenService:
         self._verified = VerifiedTokens()
 
     def mint_access(
-        self, *, subject: str, chain_id: int, session_id: str, now: int, not_after: int, domain: str | None = None
+        self,
+        *,
+        subject: str,
+        chain_id: int,
+        session_id: str,
+        now: int,
+        not_after: int,
+        domain: str | None = None,
+        accounts: tuple[str, ...] = (),
+        recap: dict[str, Any] | None = None,
     ) -> tuple[str, int]:
         """A signed access token and its lifetime in seconds; it never outlives `not_after` (the session).
         `domain`: the sign-in's (the policy's default_domain if None); InvalidGrant if no audience is mapped
@@ -122,6 +134,8 @@ class TokenService:
             "sub": subject,
             "chain_id": chain_id,
             **({"domain": domain} if domain else {}),
+            "accounts": list(accounts or (f"eip155:{chain_id}:{subject}",)),
+            **({"recap": recap} if recap is not None else {}),
             "iat": now,
             "nbf": now,
             "exp": expires_at,
@@ -206,7 +220,15 @@ def _claims(payload: dict[str, Any], default_domain: str) -> tuple[AccessClaims,
         raise InvalidToken("the token's sub, sid and jti must be strings")
     if type(chain_id) is not int or not all(type(value) is int for value in (issued_at, not_before, expires_at)):
         raise InvalidToken("the token's chain_id, iat, nbf and exp must be integers")
-    claims = AccessClaims(subject, chain_id, session_id, token_id, issued_at, expires_at, domain, payload["aud"])
+    accounts = payload.get("accounts", [f"eip155:{chain_id}:{subject}"])
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(account, str) for account in accounts):
+        raise InvalidToken("the token's accounts must be a list of strings")
+    recap = payload.get("recap")
+    if recap is not None and not isinstance(recap, dict):
+        raise InvalidToken("the token's recap must be an object")
+    claims = AccessClaims(
+        subject, chain_id, session_id, token_id, issued_at, expires_at, domain, payload["aud"], tuple(accounts), recap
+    )
     return claims, not_before
 
 

@@ -31,6 +31,13 @@ from typing import Protocol
 # Per address: what a flood of challenges for one address can make us hold (dropped_for says which one gives
 # way to a new one); the address-only form of /auth/verify tries each of them.
 OUTSTANDING_CHALLENGES = 8
+# Nonces issued before the address (POST /auth/nonce) are kept per client instead, at most this many: a client
+# asking for more drops its own oldest. Many users behind one NAT share a client, hence more than per address.
+OPEN_NONCES_PER_CLIENT = 32
+# An open nonce is OPEN_NONCE_HEX hex digits: a tag of its client (CLIENT_TAG_HEX digits, a keyed hash, so that
+# the nonce says where it is kept without saying who asked) and 128 random bits. Challenge nonces are 32 digits.
+CLIENT_TAG_HEX = 8
+OPEN_NONCE_HEX = CLIENT_TAG_HEX + 32
 SPENT_MARK_HEX = 32  # hex digits of a spent refresh-token hash that a session keeps (128 of its 256 bits)
 # Rotations per session, so that its spent hashes stay bounded (on Redis 7 some 93 bytes each, 0.93 MB at most;
 # 33 bytes each, 330 KB, in the memory store). Sessions last AUTH_REFRESH_TTL (14 days by default); a client
@@ -43,6 +50,17 @@ MAX_ROTATIONS = 10_000
 MAX_SESSIONS = 1_000_000
 
 
+def challenge_key(address: str, nonce: str) -> str:
+    """Where a challenge with this nonce is kept: under its address, or, for an open nonce (one issued before
+    the address), under its client's tag."""
+    return f"~{nonce[:CLIENT_TAG_HEX]}" if len(nonce) == OPEN_NONCE_HEX else address
+
+
+def challenge_cap(challenge: "Challenge") -> int:
+    """How many challenges the challenge's key holds at most."""
+    return OPEN_NONCES_PER_CLIENT if challenge.is_open else OUTSTANDING_CHALLENGES
+
+
 def spent_mark(refresh_hash: str) -> str:
     """What a session keeps of a spent refresh-token hash, and compares presented hashes by."""
     return refresh_hash[:SPENT_MARK_HEX]
@@ -50,7 +68,8 @@ def spent_mark(refresh_hash: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Challenge:
-    """A nonce handed out by /auth/challenge and what it was issued for."""
+    """A nonce handed out by /auth/challenge and what it was issued for; or by /auth/nonce (an open nonce),
+    bound to its domain only: then address is "", chain_id 0 and message "" (the client writes the message)."""
 
     nonce: str
     address: str
@@ -60,6 +79,10 @@ class Challenge:
     expires_at: float  # Unix seconds: the nonce is not outstanding from then on
     client: str  # who asked for it (the rate-limit client key)
     message: str  # the EIP-4361 text we issued
+
+    @property
+    def is_open(self) -> bool:
+        return self.address == ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +98,14 @@ class Session:
     # Unix seconds: the idle end, which each refresh moves on (AUTH_SESSION_IDLE_TTL), never past expires_at;
     # 0 in a session stored before sessions had one: then only expires_at ends it
     idle_expires_at: int = 0
+    # the CAIP-10 accounts signed in (eip155:<chain id>:<address>), comma-separated; "" in a session stored
+    # before sessions had several: its one account is then that of address and chain_id
+    accounts: str = ""
+    recap: str = ""  # the ReCap (EIP-5573) the sign-in granted, as JSON; "" for none
+
+    @property
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(self.accounts.split(",")) if self.accounts else (f"eip155:{self.chain_id}:{self.address}",)
 
     @property
     def ends_at(self) -> int:
@@ -98,6 +129,14 @@ def dropped_for(client: str, older: list[Challenge]) -> Challenge:
         if own:
             return own[-1]
     return [challenge for challenge in older if held[challenge.client] == most][-1]
+
+
+def changed_accounts(accounts: tuple[str, ...], add: tuple[str, ...], remove: str | None) -> tuple[str, ...]:
+    """A session's accounts with `add` appended (those it lacks) and `remove` taken out; () when that would
+    leave none (a session keeps at least one account: the change is then not made)."""
+    changed = tuple(account for account in accounts if account != remove)
+    changed += tuple(account for account in dict.fromkeys(add) if account not in changed)
+    return changed
 
 
 class Rotation(enum.Enum):
@@ -135,6 +174,10 @@ class Store(Protocol):
         another); concurrent redemptions never take it past the ceiling.
         """
 
+    async def consume_challenge(self, address: str, nonce: str) -> bool:
+        """Consume the outstanding challenge with this nonce for this address (or the open nonce): True for
+        exactly one of several concurrent consumers, False when it is not outstanding."""
+
     async def count_sessions(self) -> int:
         """How many sessions are live: neither revoked nor past their idle or absolute end."""
 
@@ -158,6 +201,12 @@ class Store(Protocol):
         `idle_ttl` seconds from `now` (Session.refreshed), and the result's session says so.
         A session rotates at most MAX_ROTATIONS times (ROTATED and GRACE both count; a store may be
         built with a lower cap)."""
+
+    async def change_accounts(
+        self, session_id: str, *, add: tuple[str, ...] = (), remove: str | None = None
+    ) -> Session | None:
+        """One atomic change of an open session's accounts (changed_accounts; none when it would leave the
+        session without one): the session as it then is, None when it is not open."""
 
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         """Revoke the session (kept `keep_revoked` seconds more at most). With `refresh_hash`, only if it is

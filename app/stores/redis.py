@@ -4,10 +4,13 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:challenges:{<address>}   list of the address's outstanding challenges as JSON, newest first (at
                                       most OUTSTANDING_CHALLENGES), kept until the newest expires; each
                                       entry carries its own expires_at
+    <prefix>:challenges:{~<tag>}      the same, for the open nonces (POST /auth/nonce) of the client with that
+                                      tag (app.stores.base.challenge_key), at most OPEN_NONCES_PER_CLIENT
     <prefix>:session:{<session id>}   hash of the session, until its idle end, never past its absolute end
                                       (or, once revoked, as long as its access tokens can live): its fields
                                       address, chain_id, created_at, expires_at, domain, idle_expires_at
-                                      (these two missing from sessions stored before they existed), current
+                                      (these two missing from sessions stored before they existed), accounts
+                                      and recap (missing before sessions had several accounts), current
                                       and previous (refresh-token hashes), rotated_at, rotations and revoked,
                                       plus one field `spent:<mark>` = 1 per spent refresh token (<mark>:
                                       app.stores.base.spent_mark of its hash), so that spending one or
@@ -39,6 +42,7 @@ on the primary: the nonce is consumed there, the presented refresh token spent.
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -56,12 +60,14 @@ from app.observability.metrics import metered
 from app.stores.base import (
     MAX_ROTATIONS,
     MAX_SESSIONS,
-    OUTSTANDING_CHALLENGES,
     SPENT_MARK_HEX,
     Challenge,
     Rotation,
     RotationResult,
     Session,
+    challenge_cap,
+    challenge_key,
+    changed_accounts,
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import time_left, within_budget
@@ -184,13 +190,13 @@ _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at')
+                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
 if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
 if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
 local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
-local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end}
+local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or ''}
 local function move_idle_end()
   redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
   redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
@@ -236,6 +242,18 @@ return 1
 """
 )
 
+# KEYS: session. ARGV: its accounts as read, its new accounts, now. Sets them if the session is still open with
+# the accounts read (1); 0 when it is not open, -1 when its accounts changed meanwhile.
+_SET_ACCOUNTS = """
+local f = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'idle_expires_at', 'accounts')
+local now, idle_end = tonumber(ARGV[3]), tonumber(f[3] or '0')
+if not f[2] or f[1] == '1' or now >= tonumber(f[2]) or (idle_end > 0 and now >= idle_end) then return 0 end
+if (f[4] or '') ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'accounts', ARGV[2])
+return 1
+"""
+ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
+
 
 def _challenge_json(challenge: Challenge) -> str:
     return json.dumps(dataclasses.asdict(challenge), separators=(",", ":"))
@@ -251,14 +269,18 @@ def _text(value: bytes | str) -> str:
 
 
 def _session(session_id: str, fields: list[Any]) -> Session:
-    """A session from its address, chain id, created_at, expires_at, domain and idle_expires_at, as Redis
-    returns them (the last two missing from a session stored before sessions kept them)."""
-    address, chain_id, created_at, expires_at, domain, idle_expires_at = (
+    """A session from its address, chain id, created_at, expires_at, domain, idle_expires_at, accounts and
+    recap, as Redis returns them (missing from a session stored before sessions kept them)."""
+    address, chain_id, created_at, expires_at, domain, idle_expires_at, accounts, recap = (
         "" if value is None else _text(value) for value in fields
     )
-    return Session(
-        session_id, address, int(chain_id), int(created_at), int(expires_at), domain, int(idle_expires_at or 0)
-    )
+    created, expires, idle_end = int(created_at), int(expires_at), int(idle_expires_at or 0)
+    return Session(session_id, address, int(chain_id), created, expires, domain, idle_end, accounts, recap)
+
+
+_SESSION_FIELDS = [
+    "address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "accounts", "recap", "revoked"
+]  # fmt: skip
 
 
 class RedisStore:
@@ -296,6 +318,7 @@ class RedisStore:
         self._redeem = client.register_script(_REDEEM) if one_step_redeem else None
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
+        self._set_accounts = client.register_script(_SET_ACCOUNTS)
 
     @classmethod
     def from_url(
@@ -390,23 +413,23 @@ class RedisStore:
         arguments: list[str | int | float] = [
             _challenge_json(challenge),
             ttl,
-            OUTSTANDING_CHALLENGES,
+            challenge_cap(challenge),
             challenge.client,
             now,
         ]
-        key = self._challenges_key(challenge.address)
+        key = self._challenges_key(challenge_key(challenge.address, challenge.nonce))
         await self._run(lambda: self._save(keys=[key], args=arguments))
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
-        return next((c for c in await self._read_challenges(address) if c.nonce == nonce), None)
+        return next((c for c in await self._read_challenges(challenge_key(address, nonce)) if c.nonce == nonce), None)
 
     @metered
     async def outstanding_challenges(self, address: str) -> list[Challenge]:
         return await self._read_challenges(address)
 
-    async def _read_challenges(self, address: str) -> list[Challenge]:  # unmetered: the callers are metered
-        key = self._challenges_key(address)
+    async def _read_challenges(self, key_of: str) -> list[Challenge]:  # unmetered: the callers are metered
+        key = self._challenges_key(key_of)
         entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
         return _outstanding(entries, time.time())
 
@@ -432,9 +455,12 @@ class RedisStore:
             "revoked", "0",
             "domain", session.domain,
             "idle_expires_at", session.idle_expires_at,
+            "accounts", session.accounts,
+            "recap", session.recap,
         ]  # fmt: skip
         ttl = session.ends_at - session.created_at
-        challenges_key, live_key = self._challenges_key(session.address), self._live_sessions_key()
+        challenges_key = self._challenges_key(challenge_key(session.address, nonce))
+        live_key = self._live_sessions_key()
         lifetime = max(1, session.expires_at - int(time.time()))
         counted: list[Any] = [self.max_sessions, session.session_id, session.ends_at, lifetime]
         if self._redeem is not None:
@@ -464,19 +490,47 @@ class RedisStore:
         return False
 
     @metered
+    async def consume_challenge(self, address: str, nonce: str) -> bool:
+        key = self._challenges_key(challenge_key(address, nonce))
+        consumed = await self._write_acknowledged(
+            self._consume, [key], [nonce, time.time()], lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+        )
+        return bool(consumed)
+
+    @metered
     async def count_sessions(self) -> int:
         key, now = self._live_sessions_key(), time.time()
         return int(await self._run(lambda: self._redis.zcount(key, f"({now}", "+inf"), retry_if_dropped=True))
 
     @metered
     async def find_session(self, session_id: str) -> Session | None:
-        names = ["address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "revoked"]
         key = self._session_key(session_id)
-        fields = await self._run(lambda: self._redis.hmget(key, names), retry_if_dropped=True)
-        if fields[0] is None or fields[6] in (b"1", "1"):
+        fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
+        if fields[0] is None or fields[-1] in (b"1", "1"):
             return None
-        session = _session(session_id, fields[:6])
+        session = _session(session_id, fields[:-1])
         return session if time.time() < session.ends_at else None
+
+    @metered
+    async def change_accounts(
+        self, session_id: str, *, add: tuple[str, ...] = (), remove: str | None = None
+    ) -> Session | None:
+        key = self._session_key(session_id)
+        for _ in range(ACCOUNT_CHANGE_ATTEMPTS):
+            fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
+            if fields[0] is None or fields[-1] in (b"1", "1"):
+                return None
+            session = _session(session_id, fields[:-1])
+            accounts = changed_accounts(session.account_ids, add, remove)
+            if not accounts:
+                return session
+            arguments: list[str | float] = [session.accounts, ",".join(accounts), time.time()]
+            outcome = await self._run(functools.partial(self._set_accounts, keys=[key], args=arguments))
+            if outcome == 1:
+                return dataclasses.replace(session, accounts=",".join(accounts))
+            if outcome == 0:
+                return None
+        raise StoreUnavailable("the session's accounts kept changing under concurrent requests: try again")
 
     @metered
     async def rotate_refresh(

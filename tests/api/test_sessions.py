@@ -339,6 +339,7 @@ async def test_introspection_of_an_active_token(client: httpx.AsyncClient, walle
         "chain_id": 1,
         "sid": claims["sid"],
         "domain": "localhost:8000",
+        "accounts": [f"eip155:1:{wallet.address}"],
         "exp": claims["exp"],
         "iat": claims["iat"],
         "iss": "http://localhost:8000",

@@ -77,9 +77,12 @@ def test_a_minted_token_validates_to_its_claims() -> None:
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "ES256", "kid": KEYS.signing.kid, "typ": "at+jwt"}
     validated = SERVICE.validate_access(token, issued)
-    assert validated == AccessClaims(ADDRESS, 137, "sid-1", validated.token_id, issued, issued + 900, "", AUDIENCE)
+    account = f"eip155:137:{ADDRESS}"  # a token minted without accounts: its one account
+    assert validated == AccessClaims(
+        ADDRESS, 137, "sid-1", validated.token_id, issued, issued + 900, "", AUDIENCE, (account,)
+    )
     payload = jwt.decode(token, options={"verify_signature": False})
-    assert set(payload) == {"iss", "aud", "sub", "chain_id", "iat", "nbf", "exp", "jti", "sid"}
+    assert set(payload) == {"iss", "aud", "sub", "chain_id", "accounts", "iat", "nbf", "exp", "jti", "sid"}
 
 
 def test_a_token_never_outlives_its_session() -> None:

@@ -53,6 +53,12 @@ def test_without_statement(case: dict[str, Any]) -> None:
     assert case == {"siwe": 200, "viem": 200}
 
 
+def test_open_nonce_messages(case: dict[str, Any]) -> None:
+    # around a nonce issued before the address, siwe v3 and viem write the message (one, then one per chain)
+    signed_in = {"single": 200, "singleAccounts": True, "batch": 200, "batchAccounts": True}
+    assert case == {"siwe": signed_in, "viem": signed_in}
+
+
 def test_service_message_read_by_libraries(case: dict[str, Any]) -> None:
     assert case == {
         "siweReserialised": True,

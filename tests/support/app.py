@@ -23,6 +23,7 @@ GENEROUS_LIMITS = {
     "rate_limit_ip": "100000/minute",
     "rate_limit_address": "100000/minute",
     "rate_limit_rpc_failures_ip": "100000/minute",
+    "rate_limit_nonce_ip": "100000/minute",
 }
 
 

@@ -109,6 +109,33 @@ const cases = {
     return { siwe: siwe.status, viem: viem.status };
   },
 
+  // a nonce before the address (POST /auth/nonce): each library writes the whole message, one per chain
+  async open_nonce_messages() {
+    const observed = {};
+    for (const [builder, signer] of [["siwe", "ethers"], ["viem", "viem"]]) {
+      const wallet = signer === "ethers" ? newEthers() : newViem();
+      const { body: issued } = await post(base, "/auth/nonce", { domain: DOMAIN });
+      const fields = { domain: issued.domain, address: wallet.address, uri: issued.uri, version: "1", nonce: issued.nonce };
+      const one = builders[builder]({ ...fields, statement: issued.statement, chainId: 8453 });
+      const single = await post(base, "/auth/verify", { message: one, signature: await signedBy(wallet, one) });
+      const { body: next } = await post(base, "/auth/nonce", { domain: DOMAIN });
+      const messages = [];
+      for (const chainId of issued.chain_ids) {
+        const text = builders[builder]({ ...fields, nonce: next.nonce, statement: STATEMENT, chainId });
+        messages.push({ message: text, signature: await signedBy(wallet, text) });
+      }
+      const batch = await post(base, "/auth/verify", { messages });
+      const expected = (chains) => chains.map((chain) => `eip155:${chain}:${wallet.address}`);
+      observed[builder] = {
+        single: single.status,
+        singleAccounts: JSON.stringify(single.body.accounts) === JSON.stringify(expected([8453])),
+        batch: batch.status,
+        batchAccounts: JSON.stringify(batch.body.accounts) === JSON.stringify(expected(issued.chain_ids)),
+      };
+    }
+    return observed;
+  },
+
   // what the libraries read in the messages the service writes
   async service_message_read_by_libraries() {
     const wallet = newEthers();
