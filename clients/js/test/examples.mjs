@@ -49,7 +49,7 @@ async function rainbowKit() {
   });
   const before = calls.length;
   // RainbowKit's sign-in step: a nonce as it opens, asked without an account (here before any is connected);
-  // on "Send message", createMessage for the connected account, wagmi's signMessage, verify
+  // on "Sign message", createMessage for the connected account, wagmi's signMessage, verify
   const nonce = await adapter.getNonce();
   const { address, chainId } = await connectWallet(8453);
   const message = adapter.createMessage({ nonce, address, chainId });
