@@ -1,7 +1,7 @@
 """Reown AppKit's own SIWX code driving the adapters (clients/js/adapters/siwx.js and appkit.js) against a live
 web3-auth: One-Click Auth through a WalletConnect wallet made of @walletconnect/utils and viem keys, the
-sign-message path, an embedded wallet's placeholder message, the legacy @reown/appkit-siwe createSIWEConfig and
-the README's wiring. clients/js/test/appkit.mjs runs them and prints what it observed; the expectations are here.
+sign-message path, an embedded wallet's placeholder message, the client's batch and account calls under the
+adapter, the legacy @reown/appkit-siwe createSIWEConfig and the README's wiring. clients/js/test/appkit.mjs runs them and prints what it observed; the expectations are here.
 """
 
 import re
@@ -126,6 +126,19 @@ def test_appkit_siwe_one_copy(case: dict[str, Any]) -> None:
         "revoked": 401,
         "after": 0,
     }
+
+
+def test_client_batches(case: dict[str, Any]) -> None:
+    # two signed messages handed to setSessions: one POST /auth/verify, one session of both chains
+    assert case["requests"] == ["POST /auth/verify"]
+    assert case["accounts"] == CHAINS
+    assert case["removed"] == 1  # the address in lower case: the session's account all the same
+    assert case["removedAgain"] == "404 unknown_account"
+    assert case["last"] == "400 last_account"
+    assert case["otherAddress"] == "400 invalid_batch"
+    assert (case["added"], case["refreshed"], case["me"]) == (2, 2, 2)
+    # the session revoked elsewhere: adding a chain to it gives way to a new session on that chain
+    assert case["endedElsewhere"] == {"logout": 204, "accounts": ["8453"]}
 
 
 def test_readme_wiring(case: dict[str, Any]) -> None:

@@ -180,8 +180,16 @@ export function web3AuthSiwx(auth, { statement, required = false, signOutOnDisco
       const adds =
         held?.address.toLowerCase() === accountAddress.toLowerCase() &&
         !held.accounts.some((account) => account.toLowerCase() === accountKey(chainId, accountAddress));
-      if (adds) await auth.addAccounts(cacao ? [cacao] : [{ message, signature }]);
-      else if (cacao) await auth.verifyCacaos([cacao]);
+      try {
+        if (adds) {
+          await auth.addAccounts(cacao ? [cacao] : [{ message, signature }]);
+          return remember([session]);
+        }
+      } catch (error) {
+        // the session had ended at the service (its bearer refused before the message was looked at): a new one
+        if (!(error instanceof Web3AuthError && ["invalid_token", "not_signed_in"].includes(error.code))) throw error;
+      }
+      if (cacao) await auth.verifyCacaos([cacao]);
       else await auth.verify(message, signature);
       remember([session]);
     },

@@ -20,6 +20,7 @@ import {
   validateSignedCacao,
 } from "@walletconnect/utils";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createSiweMessage } from "viem/siwe";
 import { base as baseChain, mainnet } from "viem/chains";
 import { appKitSiweConfig } from "../adapters/appkit.js";
 import { web3AuthSiwx } from "../adapters/siwx.js";
@@ -320,6 +321,61 @@ const cases = {
       revoked: await meStatus(token),
       after: (await siwxUtil.getSessions()).length,
     };
+  },
+
+  // The client's batch calls under the adapter: messages (no CACAOs) handed to setSessions are one verifyAll;
+  // removeAccount and addAccounts as the contract answers them; addSession after the session ended elsewhere
+  async client_batches() {
+    const stored = new Map();
+    const storage = { getItem: (k) => stored.get(k) ?? null, setItem: (k, v) => stored.set(k, v), removeItem: (k) => stored.delete(k) };
+    const auth = new Web3Auth({ baseUrl: "https://auth.example.com", storage });
+    const account = newAccount();
+    const siwx = web3AuthSiwx(auth);
+    const outcome = (promise) => promise.then((session) => session.accounts.length, (error) => `${error.status} ${error.code}`);
+    /** a message of `signer` for `chainId` around a fresh nonce, as an app would write it with viem */
+    const signedFor = async (chainId, signer = account, issued) => {
+      issued ??= await auth.nonce();
+      const message = createSiweMessage({
+        address: signer.address,
+        chainId,
+        domain: issued.domain,
+        uri: issued.uri,
+        nonce: issued.nonce,
+        version: "1",
+        issuedAt: new Date(issued.issued_at),
+      });
+      const data = { accountAddress: signer.address, chainId: `eip155:${chainId}` };
+      return { data, message, signature: await signer.signMessage({ message }) };
+    };
+    const issued = await auth.nonce();
+    const pair = [await signedFor(1, account, issued), await signedFor(8453, account, issued)];
+    const { requests: made } = await counting(() => siwx.setSessions(pair));
+    const accounts = auth.session.accounts.map((caip10) => caip10.split(":").slice(0, 2).join(":"));
+    const lower = account.address.toLowerCase();
+    const facts = {
+      requests: made,
+      accounts,
+      removed: await outcome(auth.removeAccount(`eip155:8453:${lower}`)),
+      removedAgain: await outcome(auth.removeAccount(`eip155:8453:${lower}`)),
+      last: await outcome(auth.removeAccount(`eip155:1:${account.address}`)),
+      otherAddress: await outcome(auth.addAccounts([await signedFor(8453, newAccount())])),
+      added: await outcome(auth.addAccounts([await signedFor(8453)])),
+    };
+    facts.refreshed = (await auth.refresh()).accounts.length;
+    facts.me = (await auth.me()).accounts.length;
+    // the session ends elsewhere (its refresh token revoked by another party): addSession for a new chain
+    // starts a new session rather than failing on the dead one
+    await auth.removeAccount(`eip155:8453:${account.address}`);
+    const refreshToken = [...stored.values()][0];
+    const ended = await fetch(`${service}/auth/logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    await siwx.addSession(await signedFor(8453));
+    facts.endedElsewhere = { logout: ended.status, accounts: (await auth.me()).accounts.map((c) => c.split(":")[1]) };
+    await auth.signOut();
+    return facts;
   },
 
   // The README's wiring (examples/appkit.js), run as written
