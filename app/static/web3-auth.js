@@ -48,19 +48,21 @@
  * A CAIP-74 CACAO of a CAIP-122 (Sign-In with X) message, as WalletConnect's authenticate returns them and
  * Reown AppKit hands them to SIWXConfig.setSessions.
  * @typedef {object} Cacao
- * @property {{ t: string }} h The header: `{ t: "caip122" }`.
+ * @property {{ t: "caip122" }} h The header.
  * @property {CacaoPayload} p The payload.
- * @property {{ t: string, s: string, m?: string }} s The signature: `t` is `eip191` or `eip1271`, `s` 0x-hex.
+ * @property {{ t: "eip191" | "eip1271", s: string, m?: string }} s The signature, `s` 0x-hex.
  */
 
 /**
+ * A CACAO's payload: WalletConnect's type (AuthTypes.CacaoPayload), where `aud`, `iat` and `version` are
+ * optional; the service refuses a CACAO without them.
  * @typedef {object} CacaoPayload
  * @property {string} iss `did:pkh:eip155:<chain>:<address>`
  * @property {string} domain
- * @property {string} aud The URI.
+ * @property {string} [aud] The URI.
  * @property {string} nonce
- * @property {string} iat Issued At, RFC 3339.
- * @property {string} version
+ * @property {string} [iat] Issued At, RFC 3339.
+ * @property {string} [version]
  * @property {string} [exp] Expiration Time.
  * @property {string} [nbf] Not Before.
  * @property {string} [statement]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.interop.node import CLIENT_DIR, node_ready
 
-DECLARATIONS = ("web3-auth.d.ts", "adapters/rainbowkit.d.ts", "adapters/appkit.d.ts")
+DECLARATIONS = ("web3-auth.d.ts", "adapters/rainbowkit.d.ts", "adapters/appkit.d.ts", "adapters/siwx.d.ts")
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 // The @ts-expect-error lines must stay errors: if the types went missing (any), tsc would fail on them.
 import { appKitSiweConfig } from "../adapters/appkit.js";
 import { rainbowKitAdapter } from "../adapters/rainbowkit.js";
+import { web3AuthSiwx, type SiwxSession } from "../adapters/siwx.js";
+import type { SIWXConfig, SIWXSession } from "@reown/appkit-controllers";
 import {
   authFetch,
   signIn,
@@ -50,6 +52,12 @@ const message: string = rainbow.createMessage({ nonce: await rainbow.getNonce(),
 const verified: boolean = await rainbow.verify({ message, signature: "0x" });
 const appkit = appKitSiweConfig(auth, { chains: [1], account: () => ({ address, chainId }) });
 const appkitSession: { address: string; chainId: number } | null = await appkit.getSession();
+// the SIWX adapter is what AppKit's createAppKit({ siwx }) takes, and takes the sessions AppKit hands it
+const siwx: SIWXConfig = web3AuthSiwx(auth, { statement: "Welcome", required: true });
+const fromAppKit: SIWXSession[] = await siwx.getSessions("eip155:8453", address);
+await web3AuthSiwx(auth).setSessions(fromAppKit);
+const siwxSessions: SiwxSession[] = await web3AuthSiwx(auth).getSessions("eip155:1", address);
+const siwxText: string = (await siwx.createMessage({ accountAddress: "", chainId: "eip155:1" })).toString();
 
 // @ts-expect-error the chain id is a number
 new Web3Auth({ chainId: "1" });
@@ -63,8 +71,10 @@ const wrongChains: string[] = issued.chain_ids;
 await auth.verifyAll([{ message: "" }]);
 // @ts-expect-error removeAccount takes a CAIP-10 id
 await auth.removeAccount(8453);
+// @ts-expect-error the SIWX adapter's options are an object
+web3AuthSiwx(auth, true);
 // @ts-expect-error AppKit's config needs the chains to offer
 appKitSiweConfig(auth, { account: () => ({}) });
 
 export { accounts, added, appkitSession, chainIds, iss, me, recap, removed, response, sessionAccounts, shared, stop };
-export { verified, wrong, wrongChains };
+export { siwxSessions, siwxText, verified, wrong, wrongChains };
