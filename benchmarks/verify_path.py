@@ -97,7 +97,7 @@ def main() -> None:
     async def verify_path(text: str, signature: str) -> None:
         message = checked_message(text, settings, now)
         await check_signature(context, text, message, signature)
-        session = new_session(message, settings, now)
+        session = new_session([message], settings, now)
         refresh_token, _ = new_refresh_token(session.session_id)
         grant(session, refresh_token, tokens, now)
 

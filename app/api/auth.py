@@ -1,8 +1,9 @@
 """/auth/challenge, /auth/nonce, /auth/verify, /auth/accounts and /auth/me."""
 
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.api.deps import rate_limits_of, required_bearer_token, services_of
 from app.api.handlers import error_responses
@@ -60,6 +61,8 @@ from app.errors import (
     UriNotOffered,
 )
 
+# a dependency, so that a request without the token is 401 whatever its body (which is read after)
+BearerToken = Annotated[str, Depends(required_bearer_token)]
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
 # What a request carrying signed messages may be answered (/auth/verify, /auth/accounts)
 SIGNED_MESSAGE_ERRORS = (
@@ -210,9 +213,9 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     },
     openapi_extra=ACCESS_TOKEN,
 )
-async def add_session_accounts(body: AccountsRequest, request: Request) -> Response:
+async def add_session_accounts(body: AccountsRequest, request: Request, token: BearerToken) -> Response:
     context, now = sign_in_context(request), time.time()
-    claims = await active_claims(context.store, context.tokens, required_bearer_token(request), now)
+    claims = await active_claims(context.store, context.tokens, token, now)
     entries = signed_entries(body.message, body.signature, body.messages, body.cacaos)
     granted = await add_accounts(context, claims.session_id, entries, now=now)
     return no_store_json(AccountsResponse.from_grant(granted))
@@ -228,9 +231,9 @@ async def add_session_accounts(body: AccountsRequest, request: Request) -> Respo
     },
     openapi_extra=ACCESS_TOKEN,
 )
-async def remove_session_account(account: str, request: Request) -> Response:
+async def remove_session_account(account: str, request: Request, token: BearerToken) -> Response:
     services, now = services_of(request), time.time()
-    claims = await active_claims(services.store, services.tokens, required_bearer_token(request), now)
+    claims = await active_claims(services.store, services.tokens, token, now)
     granted = await remove_account(services.store, services.tokens, claims.session_id, account, now=now)
     return no_store_json(AccountsResponse.from_grant(granted))
 

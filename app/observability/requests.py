@@ -71,7 +71,9 @@ class RequestTelemetry:
     def __init__(self, app: ASGIApp, client_of: Callable[[Scope], str], paths: PathTree) -> None:
         self.app = app
         self.client_of = client_of
-        self.paths = paths  # the API's paths (none has parameters: each path, or tree, is its own route template)
+        # the API's paths, each path or tree its own route template; a request refused before routing to a route
+        # with parameters (DELETE /auth/accounts/{account}) counts as unmatched: labels stay few whatever the path
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
