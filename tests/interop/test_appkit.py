@@ -1,7 +1,8 @@
 """Reown AppKit's own SIWX code driving the adapters (clients/js/adapters/siwx.js and appkit.js) against a live
 web3-auth: One-Click Auth through a WalletConnect wallet made of @walletconnect/utils and viem keys, the
 sign-message path, an embedded wallet's placeholder message, the client's batch and account calls under the
-adapter, the legacy @reown/appkit-siwe createSIWEConfig and the README's wiring. clients/js/test/appkit.mjs runs them and prints what it observed; the expectations are here.
+adapter, the legacy @reown/appkit-siwe createSIWEConfig and the README's wiring. clients/js/test/appkit.mjs runs
+them and prints what it observed; the expectations are here.
 """
 
 import re
