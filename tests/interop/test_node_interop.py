@@ -269,4 +269,3 @@ def test_readme_rainbowkit_message_is_the_nonce_answer(observed: dict[str, Any])
         "issuedAt": nonce["issued_at"],
         "expirationTime": nonce["expiration_time"],
     }
-
