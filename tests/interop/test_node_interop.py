@@ -197,7 +197,8 @@ def test_rainbowkit_adapter(case: dict[str, Any]) -> None:
         "verified": True,
         "me": 8453,
         "signedOut": True,
-        "noAccount": "web3-auth: no connected account",
+        "legacy": {"verified": True, "statement": "Welcome back."},
+        "unknownNonce": "web3-auth: createMessage with a nonce getNonce did not issue",
     }
 
 
@@ -240,6 +241,31 @@ def test_readme_rainbowkit_wiring(observed: dict[str, Any]) -> None:
     facts = observed["examples"]["rainbowkit"]
     assert facts["verified"] is True
     assert facts["statuses"] == ["unauthenticated", "authenticated", "unauthenticated"]
-    assert facts["me"] == {"address": True, "chainId": 8453}
-    assert facts["message"].startswith("app.example.com wants you to sign in with your Ethereum account:\n")
-    assert "\nURI: https://app.example.com\n" in facts["message"]
+    address = facts["address"]
+    assert facts["me"] == {"address": True, "chainId": 8453, "accounts": [f"eip155:8453:{address}"]}
+    assert facts["calls"] == [
+        ["/auth/nonce", {"domain": "app.example.com"}],  # no address: RainbowKit has not named one yet
+        ["/auth/verify", ["message", "signature"]],
+        ["/auth/me", []],
+        ["/auth/logout", ["refresh_token"]],  # on wagmi's disconnect
+    ]
+    assert facts["signedOutAtOnce"] is True
+    assert facts["afterDisconnect"] == 401  # the access token held before the disconnect: revoked
+
+
+def test_readme_rainbowkit_message_is_the_nonce_answer(observed: dict[str, Any]) -> None:
+    facts = observed["examples"]["rainbowkit"]
+    nonce, address = facts["nonce"], facts["address"]
+    assert facts["message"] == (
+        f"app.example.com wants you to sign in with your Ethereum account:\n{address}\n\n"
+        f"{nonce['statement']}\n\nURI: {nonce['uri']}\nVersion: 1\nChain ID: 8453\nNonce: {nonce['nonce']}\n"
+        f"Issued At: {nonce['issued_at']}\nExpiration Time: {nonce['expiration_time']}"
+    )
+    assert (nonce["domain"], nonce["uri"]) == ("app.example.com", "https://app.example.com")
+    assert facts["fields"] == {
+        "nonce": True,
+        "address": True,
+        "chainId": 8453,
+        "issuedAt": nonce["issued_at"],
+        "expirationTime": nonce["expiration_time"],
+    }

@@ -1,5 +1,5 @@
 """The README's frontend wiring is the example files the tests run, byte for byte, each under 15 lines; the
-Node packages the tests use are pinned."""
+Node packages the tests use are pinned, and the README's RainbowKit install line names those pins."""
 
 import json
 import re
@@ -39,3 +39,21 @@ def test_node_packages_are_pinned_exactly() -> None:
         assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
     assert pinned["siwe"].startswith("3.")
     assert pinned["ethers"].startswith("6.")
+
+
+def test_readme_rainbowkit_install_line_is_what_the_tests_install() -> None:
+    readme = (ROOT / "README.md").read_text()
+    [line] = re.findall(r"<!-- install: rainbowkit -->\n```sh\n(npm install [^\n]*)\n```\n", readme)
+    wanted = dict(spec.rsplit("@", 1) for spec in line.split()[2:])
+    manifest = json.loads((CLIENT_DIR / "package.json").read_text())
+    lock = json.loads((CLIENT_DIR / "package-lock.json").read_text())
+    assert {name: manifest["devDependencies"].get(name) for name in wanted} == wanted  # exactly the tested pins
+    rainbowkit = lock["packages"]["node_modules/@rainbow-me/rainbowkit"]
+    peers: dict[str, str] = rainbowkit["peerDependencies"]
+    assert set(peers) <= set(wanted), "RainbowKit's peers are all in the line"
+    assert peers["wagmi"] == "^2.9.0"  # why the README says wagmi 3 does not install beside it
+    major, minor, _ = (int(part) for part in wanted["wagmi"].split("."))
+    assert major == 2
+    assert minor >= 9
+    for name, version in wanted.items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name

@@ -1,22 +1,11 @@
 /**
- * @typedef {object} RainbowKitAdapter
- * @property {() => Promise<string>} getNonce
- * @property {(args: { nonce: string, address: string, chainId: number }) => string} createMessage
- * @property {(args: { message: string, signature: string }) => Promise<boolean>} verify
- * @property {() => Promise<void>} signOut
- */
-/**
  * @param {import("../web3-auth.js").Web3Auth} auth
- * @param {() => { address?: string, chainId?: number }} account the connected account
- * @param {{ statement?: string }} [options] the statement in the message
+ * @param {(() => unknown) | RainbowKitAdapterOptions} [optionsOrAccount] the options; a function in this place
+ *   (the connected account, which earlier versions needed to ask for a nonce) is accepted and ignored
+ * @param {RainbowKitAdapterOptions} [legacyOptions] the options, after such a function
  * @returns {RainbowKitAdapter}
  */
-export function rainbowKitAdapter(auth: import("../web3-auth.js").Web3Auth, account: () => {
-    address?: string;
-    chainId?: number;
-}, { statement }?: {
-    statement?: string;
-}): RainbowKitAdapter;
+export function rainbowKitAdapter(auth: import("../web3-auth.js").Web3Auth, optionsOrAccount?: (() => unknown) | RainbowKitAdapterOptions, legacyOptions?: RainbowKitAdapterOptions): RainbowKitAdapter;
 /**
  * @param {import("../web3-auth.js").Web3Auth} auth @param {string} message @param {string} signature
  * @returns {Promise<boolean>} whether the service took the signature and message (false: refused, a 401);
@@ -35,4 +24,10 @@ export type RainbowKitAdapter = {
         signature: string;
     }) => Promise<boolean>;
     signOut: () => Promise<void>;
+};
+export type RainbowKitAdapterOptions = {
+    /**
+     * the statement in the message; default the service's (AUTH_STATEMENT)
+     */
+    statement?: string | undefined;
 };

@@ -47,7 +47,7 @@ try {
   if (error instanceof Web3AuthError) console.log(error.status, error.code, error.detail);
 }
 
-const rainbow = rainbowKitAdapter(auth, () => ({ address, chainId }));
+const rainbow = rainbowKitAdapter(auth, { statement: "Welcome back." }); // the account is not needed any more
 const message: string = rainbow.createMessage({ nonce: await rainbow.getNonce(), address, chainId });
 const verified: boolean = await rainbow.verify({ message, signature: "0x" });
 const appkit = appKitSiweConfig(auth, { chains: [1], account: () => ({ address, chainId }) });

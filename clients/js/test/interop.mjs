@@ -441,27 +441,34 @@ const cases = {
     };
   },
 
-  // RainbowKit's SignIn flow: getNonce when the dialog opens, then createMessage, the wallet signs, verify
+  // RainbowKit's SignIn flow: getNonce when the dialog opens (no account named), then createMessage for the
+  // connected account, the wallet signs, verify
   async rainbowkit_adapter() {
     const account = newViem();
     const auth = new Web3Auth({ baseUrl: base, domain: DOMAIN, uri: `https://${DOMAIN}` });
-    const adapter = rainbowKitAdapter(auth, () => ({ address: account.address, chainId: 8453 }));
+    const adapter = rainbowKitAdapter(auth);
     const nonce = await adapter.getNonce();
     const message = adapter.createMessage({ nonce, address: account.address, chainId: 8453 });
     const forged = await adapter.verify({ message, signature: await newViem().signMessage({ message }) });
     const verified = await adapter.verify({ message, signature: await account.signMessage({ message }) });
     const me = await auth.me();
     await adapter.signOut();
+    // as earlier versions were called: the account function is ignored, the statement still taken
+    const legacy = rainbowKitAdapter(auth, () => ({}), { statement: "Welcome back." });
+    const other = newViem();
+    const legacyMessage = legacy.createMessage({ nonce: await legacy.getNonce(), address: other.address, chainId: 1 });
+    const legacyVerified = await legacy.verify({ message: legacyMessage, signature: await other.signMessage({ message: legacyMessage }) });
+    await legacy.signOut();
     return {
       builtByViem: message === createSiweMessage(parseSiweMessage(message)),
       forged,
       verified,
       me: me.address === account.address && me.chain_id,
       signedOut: auth.session === null,
-      noAccount: await rainbowKitAdapter(auth, () => ({})).getNonce().then(
-        () => "nonce",
-        (error) => error.message,
-      ),
+      legacy: { verified: legacyVerified, statement: parseSiweMessage(legacyMessage).statement },
+      unknownNonce: await Promise.resolve()
+        .then(() => adapter.createMessage({ nonce: "0".repeat(40), address: account.address, chainId: 1 }))
+        .then(() => "a message", (error) => error.message),
     };
   },
 
