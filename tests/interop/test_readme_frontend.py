@@ -33,12 +33,30 @@ def test_node_packages_are_pinned_exactly() -> None:
     manifest = json.loads((CLIENT_DIR / "package.json").read_text())
     lock = json.loads((CLIENT_DIR / "package-lock.json").read_text())
     pinned = manifest["devDependencies"]
-    assert set(pinned) == {"ethers", "jose", "playwright-core", "siwe", "typescript", "viem"}
+    libraries = {"ethers", "jose", "playwright-core", "siwe", "typescript", "viem", "esbuild"}
+    frontends = {"@rainbow-me/rainbowkit", "wagmi", "@wagmi/core", "@tanstack/react-query", "react", "react-dom"}
+    reown = {"@reown/appkit", "@reown/appkit-controllers", "@reown/appkit-siwe", "@walletconnect/utils"}
+    assert set(pinned) == libraries | frontends | reown
     for name, version in pinned.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is not an exact version"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
     assert pinned["siwe"].startswith("3.")
     assert pinned["ethers"].startswith("6.")
+
+
+def test_readme_appkit_install_line_is_what_the_tests_install() -> None:
+    readme = (ROOT / "README.md").read_text()
+    [line] = re.findall(r"<!-- install: appkit -->\n```sh\n(npm install [^\n]*)\n```\n", readme)
+    wanted = dict(spec.rsplit("@", 1) for spec in line.split()[2:])
+    pinned = json.loads((CLIENT_DIR / "package.json").read_text())["devDependencies"]
+    assert {name: pinned.get(name) for name in wanted} == wanted  # exactly the tested pins
+    lock = json.loads((CLIENT_DIR / "package-lock.json").read_text())["packages"]
+    appkit = lock["node_modules/@reown/appkit"]["dependencies"]
+    assert appkit["@reown/appkit-controllers"] == pinned["@reown/appkit-controllers"]  # the SIWX code the tests run
+    assert (
+        lock["node_modules/@walletconnect/universal-provider"]["version"] == appkit["@walletconnect/universal-provider"]
+    )
+    assert lock["node_modules/@walletconnect/utils"]["version"] == pinned["@walletconnect/utils"]
 
 
 def test_readme_rainbowkit_install_line_is_what_the_tests_install() -> None:
