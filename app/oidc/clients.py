@@ -37,9 +37,9 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 TokenEndpointAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
-IdTokenAlgorithm = Literal["RS256", "ES256", "EdDSA"]
+IdTokenAlg = Literal["RS256", "ES256", "EdDSA"]
 AUTH_METHODS: tuple[TokenEndpointAuthMethod, ...] = ("client_secret_basic", "client_secret_post", "none")
-ID_TOKEN_ALGORITHMS: tuple[IdTokenAlgorithm, ...] = ("RS256", "ES256", "EdDSA")
+ID_TOKEN_ALGORITHMS: tuple[IdTokenAlg, ...] = ("RS256", "ES256", "EdDSA")
 SCOPES = ("openid", "profile", "offline_access", "siwe")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -66,7 +66,7 @@ class ClientsFileError(ValueError):
     """A clients file that cannot be used; the message (one line) says where and why."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OidcClient:
     client_id: str
     name: str
@@ -75,7 +75,7 @@ class OidcClient:
     token_endpoint_auth_method: TokenEndpointAuthMethod = "client_secret_basic"
     secret_hash: str | None = None  # None exactly when token_endpoint_auth_method is "none"
     scopes: frozenset[str] = frozenset({"openid"})
-    id_token_signed_response_alg: IdTokenAlgorithm = "RS256"
+    id_token_signed_response_alg: IdTokenAlg = "RS256"
 
     @property
     def is_public(self) -> bool:
@@ -83,7 +83,7 @@ class OidcClient:
         return self.token_endpoint_auth_method == "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientRegistry:
     by_id: Mapping[str, OidcClient] = field(default_factory=dict)
 
@@ -259,7 +259,7 @@ def _client(entry: object) -> OidcClient:
         token_endpoint_auth_method=cast(TokenEndpointAuthMethod, method),
         secret_hash=secret_hash,
         scopes=frozenset(scopes),
-        id_token_signed_response_alg=cast(IdTokenAlgorithm, algorithm),
+        id_token_signed_response_alg=cast(IdTokenAlg, algorithm),
     )
 
 
