@@ -19,6 +19,7 @@ from app.domain.tokens import TokenPolicy, TokenService
 from app.lifecycle import drain_on_stop_signals
 from app.observability import metrics
 from app.oidc.clients import ClientRegistry, load_clients
+from app.oidc.discovery import REQUIRED_ID_TOKEN_ALGORITHM as ID_TOKEN_ALGORITHM
 from app.rpc.pool import NodePools
 from app.stores import RedisStore, open_backends
 from app.stores.base import Store
@@ -39,10 +40,6 @@ class Services:
     oidc_clients: ClientRegistry | None = None  # None: the OpenID Connect provider is off
 
 
-# OpenID Connect Discovery 1.0 §3: id_token_signing_alg_values_supported MUST include RS256
-ID_TOKEN_ALGORITHM = "RS256"
-
-
 def load_keys(settings: Settings) -> KeySet:
     """The signing keys; KeyFileError (one line) for a keys file that cannot serve, with OpenID Connect on,
     one without an RS256 key."""
@@ -61,15 +58,16 @@ def load_keys(settings: Settings) -> KeySet:
         return keys
     keys = generate_key_set(settings.jwt_alg, *([ID_TOKEN_ALGORITHM] if oidc else []))
     id_token_key = keys.signing_for(ID_TOKEN_ALGORITHM) if oidc else None
+    id_token_key = None if id_token_key is keys.signing else id_token_key  # RS256 access tokens: one key
     logger.warning(
         "no AUTH_JWT_KEYS_FILE: signing with an ephemeral %s key (kid %s)%s; tokens die with this process. "
         "Create a key file with `%s -m app keygen --alg %s --output keys.json`%s, then AUTH_JWT_KEYS_FILE=keys.json.",
         settings.jwt_alg,
         keys.signing.kid,
-        f" and ID tokens with an ephemeral RS256 key (kid {id_token_key.kid})" if id_token_key else "",
+        f" and ID tokens with an ephemeral {ID_TOKEN_ALGORITHM} key (kid {id_token_key.kid})" if id_token_key else "",
         sys.executable,  # the interpreter serving: the venv's, where Debian has no `python`
         settings.jwt_alg,
-        " and `keygen --alg RS256 --add keys.json`" if oidc and settings.jwt_alg != ID_TOKEN_ALGORITHM else "",
+        f" and `keygen --alg {ID_TOKEN_ALGORITHM} --add keys.json`" if id_token_key else "",
     )
     return keys
 
