@@ -240,6 +240,10 @@ def test_ephemeral_keys_with_oidc_on_include_an_rs256_key(tmp_path: Path, caplog
     assert rs256 is not None
     assert f"ID tokens with an ephemeral RS256 key (kid {rs256.kid})" in caplog.text
     assert load_keys(Settings()).signing_algorithms == ("ES256",)  # off: as before
+    caplog.clear()
+    one = load_keys(Settings(jwt_alg="RS256", oidc_clients_file=clients_file(tmp_path)))
+    assert one.keys == (one.signing,)  # RS256 access tokens: their key signs ID tokens too
+    assert "ID tokens with" not in caplog.text
 
 
 def test_hs256_with_oidc_on_is_refused(tmp_path: Path) -> None:
