@@ -1,11 +1,13 @@
 """Command line: `python -m app` serves; `keygen` makes and rotates signing keys; `sign` signs a challenge with a
-wallet key from the terminal; `openapi` writes the schema.
+wallet key from the terminal; `oidc-secret` makes an OpenID Connect client secret; `openapi` writes the schema.
 
 python -m app                                  serve on AUTH_HOST:AUTH_PORT with AUTH_WORKERS workers
 python -m app keygen --alg ES256 [-o FILE]     a private JWK Set for AUTH_JWT_KEYS_FILE (FILE: new, mode 0600)
-python -m app keygen --stage|--rotate|--prune FILE
+python -m app keygen --stage|--rotate|--prune FILE [--alg ALG]   (--alg: that algorithm's keys; default the file's)
+python -m app keygen --alg RS256 --add FILE    a key of another algorithm in FILE (ID tokens: OpenID Connect)
 python -m app sign --new-key FILE              a new wallet key in FILE (mode 0600); prints its address
 python -m app sign --key FILE < challenge      the /auth/verify body for a /auth/challenge answer
+python -m app oidc-secret                      a client secret and the hash AUTH_OIDC_CLIENTS_FILE keeps of it
 python -m app openapi [-o FILE]                write the OpenAPI schema (default openapi.json; - for stdout)
 """
 
@@ -35,8 +37,9 @@ def serve() -> None:
     from app.domain.signatures.eip191 import ensure_fast_backend
     from app.files import readable_by_others
     from app.lifecycle import exit_cleanly_after_draining
-    from app.lifespan import load_keys
+    from app.lifespan import load_keys, load_oidc_clients
     from app.observability.logs import configure_logging
+    from app.oidc.clients import ClientsFileError
 
     try:
         settings = Settings()
@@ -48,8 +51,11 @@ def serve() -> None:
             load_keys(settings)  # a broken keys file stops us here, in one line, not in every worker
             if problem := readable_by_others(settings.jwt_keys_file):
                 _fail(f"AUTH_JWT_KEYS_FILE: {problem}: private signing keys must be readable by this user only")
+        load_oidc_clients(settings)
     except (RuntimeError, KeyFileError) as exc:
         _fail(str(exc))
+    except ClientsFileError as exc:
+        _fail(f"AUTH_OIDC_CLIENTS_FILE: {exc}")
     configure_logging(settings.log_level, settings.log_format)  # the supervisor's own lines, with workers
     metrics_directory = share_metrics_between_workers() if settings.workers > 1 else None
     exit_cleanly_after_draining()
@@ -123,24 +129,38 @@ def keygen(algorithm: str | None, output: Path | None) -> None:
 
 
 def change_key_file(path: Path, action: str, algorithm: str | None, rollout: int) -> None:
-    """Stage, rotate or prune the keys in `path`, rewriting it atomically (mode 0600, app.files).
+    """Stage, rotate, prune or add keys in `path`, rewriting it atomically (mode 0600, app.files). --stage
+    and --rotate change the keys of `algorithm` (default: the file's first key's, the access tokens').
 
     A key is marked retired when --rotate rewrites the file, but running servers keep signing with it
     until they restart with the new file: pruning waits `rollout` seconds more than a token lives."""
     import time
 
     from app.config import Settings, describe_errors
-    from app.domain.keys import KeyFileError, key_set_from_jwks, prune_keys, rotate_keys, signing_algorithm, stage_key
+    from app.domain.keys import (
+        KeyFileError,
+        add_key,
+        key_set_from_jwks,
+        prune_keys,
+        rotate_keys,
+        signing_algorithm,
+        stage_key,
+    )
     from app.files import write_private_file
 
+    if action == "add" and algorithm is None:
+        _fail("keygen --add needs --alg: the algorithm of the key to add (RS256 for OpenID Connect ID tokens)")
     try:
         document = json.loads(path.read_text())
-        file_algorithm = algorithm or signing_algorithm(document)
+        file_algorithm = signing_algorithm(document)
+        chosen = algorithm or file_algorithm
         now = int(time.time())
         if action == "stage":
-            changed = stage_key(document, file_algorithm)
+            changed = stage_key(document, chosen)
         elif action == "rotate":
-            changed = rotate_keys(document, file_algorithm, now)
+            changed = rotate_keys(document, chosen, now)
+        elif action == "add":
+            changed = add_key(document, chosen, now)
         else:
             try:
                 settings = Settings()
@@ -152,7 +172,16 @@ def change_key_file(path: Path, action: str, algorithm: str | None, rollout: int
     except (OSError, ValueError, KeyFileError) as exc:
         _fail(f"{path}: {exc}")
     kids = ", ".join(key.kid for key in keys.keys)
-    print(f"{PROGRAM}: {action}: {keys.signing.kid} signs; published: {kids}", file=sys.stderr)
+    signers = ", ".join(f"{key.kid} ({name})" for name in keys.signing_algorithms if (key := keys.signing_for(name)))
+    print(f"{PROGRAM}: {action}: signing: {signers}; published: {kids}", file=sys.stderr)
+
+
+def oidc_secret() -> None:
+    """A new client secret, for the client only, and its hash, for the clients file (client_secret_hash)."""
+    from app.oidc.clients import hash_secret, new_secret
+
+    secret = new_secret()
+    print(json.dumps({"client_secret": secret, "client_secret_hash": hash_secret(secret)}))
 
 
 def sign(key: Path | None, new_key: Path | None, address_only: bool) -> None:
@@ -210,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     keygen_parser = commands.add_parser("keygen", help="print a new private JWK Set, or rotate the keys of a file")
     keygen_parser.add_argument("--alg", choices=["ES256", "EdDSA", "RS256"], help="default: the file's, else ES256")
     change = keygen_parser.add_mutually_exclusive_group()
-    for action in ("stage", "rotate", "prune"):
+    for action in ("stage", "rotate", "prune", "add"):
         change.add_argument(f"--{action}", type=Path, metavar="FILE")
     change.add_argument("-o", "--output", type=Path, metavar="FILE", help="write a new key file (0600), not stdout")
     keygen_parser.add_argument("--rollout", type=int, default=3600, metavar="SECONDS", help="with --prune")
@@ -219,17 +248,20 @@ def main(argv: list[str] | None = None) -> None:
     wallet.add_argument("--key", type=Path, metavar="FILE", help="the wallet key (0x hex) to sign with")
     wallet.add_argument("--new-key", type=Path, metavar="FILE", help="make a new wallet key in FILE; print its address")
     sign_parser.add_argument("--address", action="store_true", help="with --key: print the address only")
+    commands.add_parser("oidc-secret", help="a new OpenID Connect client secret and its hash for the clients file")
     openapi_parser = commands.add_parser("openapi", help="write the OpenAPI schema")
     openapi_parser.add_argument("-o", "--output", default="openapi.json", help="file to write, or - for stdout")
     args = parser.parse_args(argv)
     if args.command == "keygen":
-        chosen = next((name for name in ("stage", "rotate", "prune") if getattr(args, name)), None)
+        chosen = next((name for name in ("stage", "rotate", "prune", "add") if getattr(args, name)), None)
         if chosen is None:
             keygen(args.alg, args.output)
         else:
             change_key_file(getattr(args, chosen), chosen, args.alg, args.rollout)
     elif args.command == "sign":
         sign(args.key, args.new_key, args.address)
+    elif args.command == "oidc-secret":
+        oidc_secret()
     elif args.command == "openapi":
         openapi(args.output)
     else:

@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     demo: bool = False  # serve the demo page at /demo
 
+    # OpenID Connect provider: on when set, for the clients this JSON file registers (app.oidc.clients).
+    oidc_clients_file: Path | None = None
+
     @field_validator("domains", "chain_ids", "trusted_proxies", "cors_origins", "uris", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -448,6 +451,15 @@ class Settings(BaseSettings):
                     "AUTH_WORKERS > 1 needs AUTH_JWT_KEYS_FILE: without it each worker would sign with its "
                     "own ephemeral key (create one with `.venv/bin/python -m app keygen --output keys.json`)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_needs_published_keys(self) -> Self:
+        if self.oidc_clients_file is not None and self.jwt_alg == "HS256":
+            raise ValueError(
+                "AUTH_OIDC_CLIENTS_FILE needs published keys (relying parties validate ID tokens with RS256): "
+                "use AUTH_JWT_ALG=ES256, EdDSA or RS256 with AUTH_JWT_KEYS_FILE"
+            )
         return self
 
 

@@ -1,5 +1,5 @@
-"""What lives as long as the application: the store, the signing keys, the token service and the Ethereum
-nodes (with their health checks)."""
+"""What lives as long as the application: the store, the signing keys, the token service, the Ethereum
+nodes (with their health checks) and, with AUTH_OIDC_CLIENTS_FILE, the OpenID Connect clients."""
 
 import asyncio
 import contextlib
@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.domain.keys import KeySet, generate_key_set, hmac_key_set, load_key_set
+from app.domain.keys import KeyFileError, KeySet, generate_key_set, hmac_key_set, load_key_set
 from app.domain.signatures.eip191 import ensure_fast_backend
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.tokens import TokenPolicy, TokenService
 from app.lifecycle import drain_on_stop_signals
 from app.observability import metrics
+from app.oidc.clients import ClientRegistry, load_clients
+from app.oidc.discovery import REQUIRED_ID_TOKEN_ALGORITHM as ID_TOKEN_ALGORITHM
 from app.rpc.pool import NodePools
 from app.stores import RedisStore, open_backends
 from app.stores.base import Store
@@ -35,24 +37,44 @@ class Services:
     tokens: TokenService
     nodes: NodePools
     signatures: SignatureVerifier
+    oidc_clients: ClientRegistry | None = None  # None: the OpenID Connect provider is off
 
 
 def load_keys(settings: Settings) -> KeySet:
+    """The signing keys; KeyFileError (one line) for a keys file that cannot serve, with OpenID Connect on,
+    one without an RS256 key."""
+    oidc = settings.oidc_clients_file is not None
     if settings.jwt_alg == "HS256":
         assert settings.jwt_secret is not None  # Settings enforces it
         return hmac_key_set(settings.jwt_secret.get_secret_value().encode())
     if settings.jwt_keys_file is not None:
-        return load_key_set(settings.jwt_keys_file, settings.jwt_alg)
-    keys = generate_key_set(settings.jwt_alg)
+        keys = load_key_set(settings.jwt_keys_file, settings.jwt_alg)
+        if oidc and keys.signing_for(ID_TOKEN_ALGORITHM) is None:
+            raise KeyFileError(
+                f"{settings.jwt_keys_file}: no {ID_TOKEN_ALGORITHM} key, which OpenID Connect needs for ID tokens "
+                f"(AUTH_OIDC_CLIENTS_FILE is set): add one with `{sys.executable} -m app keygen --alg "
+                f"{ID_TOKEN_ALGORITHM} --add {settings.jwt_keys_file}`"
+            )
+        return keys
+    keys = generate_key_set(settings.jwt_alg, *([ID_TOKEN_ALGORITHM] if oidc else []))
+    id_token_key = keys.signing_for(ID_TOKEN_ALGORITHM) if oidc else None
+    id_token_key = None if id_token_key is keys.signing else id_token_key  # RS256 access tokens: one key
     logger.warning(
-        "no AUTH_JWT_KEYS_FILE: signing with an ephemeral %s key (kid %s); tokens die with this process. "
-        "Create a key file with `%s -m app keygen --alg %s --output keys.json`, then AUTH_JWT_KEYS_FILE=keys.json.",
+        "no AUTH_JWT_KEYS_FILE: signing with an ephemeral %s key (kid %s)%s; tokens die with this process. "
+        "Create a key file with `%s -m app keygen --alg %s --output keys.json`%s, then AUTH_JWT_KEYS_FILE=keys.json.",
         settings.jwt_alg,
         keys.signing.kid,
+        f" and ID tokens with an ephemeral {ID_TOKEN_ALGORITHM} key (kid {id_token_key.kid})" if id_token_key else "",
         sys.executable,  # the interpreter serving: the venv's, where Debian has no `python`
         settings.jwt_alg,
+        f" and `keygen --alg {ID_TOKEN_ALGORITHM} --add keys.json`" if id_token_key else "",
     )
     return keys
+
+
+def load_oidc_clients(settings: Settings) -> ClientRegistry | None:
+    """The OpenID Connect clients, None when AUTH_OIDC_CLIENTS_FILE is unset; ClientsFileError (one line)."""
+    return None if settings.oidc_clients_file is None else load_clients(settings.oidc_clients_file)
 
 
 async def warn_if_redis_may_evict(store: RedisStore) -> None:
@@ -81,6 +103,7 @@ def lifespan_for(
         drain_on_stop_signals()
         ensure_fast_backend()
         keys = load_keys(settings)
+        oidc_clients = load_oidc_clients(settings)
         tokens = TokenService(keys, TokenPolicy.from_settings(settings))
         if store is None:
             active_store, counter = open_backends(
@@ -119,11 +142,12 @@ def lifespan_for(
                     "rpc_chains": sorted(settings.rpc_urls),
                     "jwt_alg": settings.jwt_alg,
                     "kid": keys.signing.kid,
+                    **({"oidc_clients": len(oidc_clients)} if oidc_clients is not None else {}),
                 }
             },
         )
         try:
-            yield {"services": Services(settings, active_store, counter, keys, tokens, nodes, signatures)}
+            yield {"services": Services(settings, active_store, counter, keys, tokens, nodes, signatures, oidc_clients)}
         finally:
             if health_checks is not None:
                 background.add(health_checks)

@@ -13,6 +13,7 @@ import pytest
 from app.config import Settings, available_cores
 from app.domain.keys import key_set_from_jwks
 from app.main import create_app
+from app.oidc.clients import secret_matches
 from tests.support.process import run_app, serving, started_app
 from tests.support.redis_server import free_port
 from tests.support.wallets import new_wallet, sign
@@ -319,3 +320,102 @@ def test_sign_makes_a_private_wallet_key_and_signs_a_challenge_that_verifies(tmp
         body = json.loads(signed.stdout)
         assert body["signature"].startswith("0x")
         assert http.post("/auth/verify", json=body).json()["address"] == address
+
+
+# --- OpenID Connect: client secrets, keys of another algorithm, the clients file at start ------------------
+
+
+def test_oidc_secret_prints_a_secret_and_a_hash_that_matches_it() -> None:
+    result = run_app("oidc-secret")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert set(printed) == {"client_secret", "client_secret_hash"}
+    assert len(printed["client_secret"]) == 43
+    assert printed["client_secret_hash"].startswith("scrypt$16384$8$1$")
+    assert secret_matches(printed["client_secret"], printed["client_secret_hash"])
+    assert not secret_matches(printed["client_secret"][:-1], printed["client_secret_hash"])
+    assert json.loads(run_app("oidc-secret").stdout)["client_secret"] != printed["client_secret"]
+
+
+def test_keygen_add_puts_a_key_of_another_algorithm_in_the_file_once(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    signer = json.loads(keys_file.read_text())["keys"][0]
+    added = run_app("keygen", "--alg", "RS256", "--add", str(keys_file))
+    assert added.returncode == 0, added.stderr
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    document = json.loads(keys_file.read_text())
+    assert document["keys"][0] == signer
+    keys = key_set_from_jwks(document, "ES256")
+    assert keys.signing.kid == signer["kid"]
+    rs256 = keys.signing_for("RS256")
+    assert rs256 is not None
+    assert f"{rs256.kid} (RS256)" in added.stderr
+    again = run_app("keygen", "--alg", "RS256", "--add", str(keys_file))
+    assert again.returncode == 2
+    assert "an RS256 key signs here already" in again.stderr
+    without_alg = run_app("keygen", "--add", str(keys_file))
+    assert without_alg.returncode == 2
+    assert "--add needs --alg" in without_alg.stderr
+    rotated = run_app("keygen", "--alg", "RS256", "--rotate", str(keys_file))  # the RS256 key only
+    assert rotated.returncode == 0, rotated.stderr
+    keys = key_set_from_jwks(json.loads(keys_file.read_text()), "ES256")
+    assert keys.signing.kid == signer["kid"]
+    assert keys.signing_for("RS256") not in (None, rs256)
+    assert keys.by_kid[rs256.kid].retired
+
+
+def clients_document(tmp_path: Path, document: object) -> Path:
+    path = tmp_path / "clients.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+GOOD_CLIENT = {"client_id": "rp", "redirect_uris": ["https://rp.example/cb"], "token_endpoint_auth_method": "none"}
+
+
+@pytest.mark.parametrize(
+    ("document", "named"),
+    [
+        (None, "cannot read"),
+        ({"clients": [{**GOOD_CLIENT, "redirect_uris": ["http://rp.example/cb"]}]}, "plain http://"),
+        ({"clients": [GOOD_CLIENT, GOOD_CLIENT]}, "client_id 'rp' is registered twice"),
+        ({"clients": [{**GOOD_CLIENT, "scopes": ["profile"]}]}, "must include 'openid'"),
+        ({"clients": [{**GOOD_CLIENT, "secret": "x"}]}, "unknown member(s) 'secret'"),
+    ],
+)
+def test_a_bad_oidc_clients_file_stops_the_start_with_one_line(tmp_path: Path, document: object, named: str) -> None:
+    path = tmp_path / "absent.json" if document is None else clients_document(tmp_path, document)
+    result = run_app(AUTH_PORT=str(free_port()), AUTH_OIDC_CLIENTS_FILE=str(path))
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: AUTH_OIDC_CLIENTS_FILE: ")
+    assert str(path) in lines[0]
+    assert named in lines[0]
+
+
+def test_with_oidc_on_a_keys_file_without_rs256_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    assert run_app("keygen", "--output", str(keys_file)).returncode == 0
+    clients = clients_document(tmp_path, {"clients": [GOOD_CLIENT]})
+    result = run_app(AUTH_PORT=str(free_port()), AUTH_JWT_KEYS_FILE=str(keys_file), AUTH_OIDC_CLIENTS_FILE=str(clients))
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("web3-auth: ")
+    assert "no RS256 key, which OpenID Connect needs for ID tokens" in lines[0]
+    assert f"keygen --alg RS256 --add {keys_file}" in lines[0]
+    assert run_app("keygen", "--alg", "RS256", "--add", str(keys_file)).returncode == 0  # as it says
+    with serving(AUTH_JWT_KEYS_FILE=str(keys_file), AUTH_OIDC_CLIENTS_FILE=str(clients)) as base_url:
+        published = httpx.get(f"{base_url}/.well-known/jwks.json").json()["keys"]
+        assert [key["alg"] for key in published] == ["ES256", "RS256"]
+
+
+def test_hs256_with_oidc_on_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    clients = clients_document(tmp_path, {"clients": [GOOD_CLIENT]})
+    result = run_app(AUTH_JWT_ALG="HS256", AUTH_JWT_SECRET="s" * 40, AUTH_OIDC_CLIENTS_FILE=str(clients))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "AUTH_OIDC_CLIENTS_FILE needs published keys" in lines[0]

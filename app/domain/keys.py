@@ -1,5 +1,10 @@
 """JWT signing keys: a JWK Set whose first key signs and whose keys are all published (RFC 7517).
 
+The first key is of AUTH_JWT_ALG and signs access tokens; the set may also hold keys of other algorithms,
+published for ID tokens (OpenID Connect wants RS256): `KeySet.signing_for(alg)` is the key that signs with
+`alg`, the first of that alg neither staged nor retired. `keygen --alg RS256 --add FILE` adds one, and
+--stage/--rotate with --alg rotate the keys of that algorithm only.
+
 Asymmetric keys come from AUTH_JWT_KEYS_FILE, or are generated at start-up (ephemeral). An HS256 secret
 is never published: its JWKS is empty and other services validate through this service instead.
 Key ids are RFC 7638 thumbprints unless the file names them.
@@ -16,7 +21,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +52,8 @@ class SigningKey:
     private: Any  # a cryptography private key, or the HMAC secret bytes
     public: Any  # what verifies: a cryptography public key, or the HMAC secret bytes
     public_jwk: Mapping[str, str] | None  # None for a symmetric key: never published
+    staged: bool = False  # published, not signing yet
+    retired: bool = False  # signed before the last rotation; published to validate what it signed
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,19 @@ class KeySet:
 
     @property
     def signing(self) -> SigningKey:
+        """The key that signs access tokens (of AUTH_JWT_ALG): the first."""
         return self.keys[0]
+
+    def signing_for(self, algorithm: str) -> SigningKey | None:
+        """The key that signs with `algorithm` (ID tokens): the first of that alg neither staged nor retired."""
+        return next(
+            (key for key in self.keys if key.algorithm == algorithm and not key.staged and not key.retired), None
+        )
+
+    @property
+    def signing_algorithms(self) -> tuple[str, ...]:
+        """The algorithms this set can sign with, in the order of their keys (the access tokens' first)."""
+        return tuple(dict.fromkeys(key.algorithm for key in self.keys if self.signing_for(key.algorithm) is key))
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWK Set: public members plus kid, alg and use; never a private member."""
@@ -112,9 +131,11 @@ def generate_private_key(algorithm: str) -> Any:
     raise KeyFileError(f"cannot generate a key for {algorithm}")
 
 
-def generate_key_set(algorithm: str) -> KeySet:
-    """A one-key set that lives as long as the process (ephemeral)."""
-    return KeySet((signing_key_from_private(generate_private_key(algorithm), algorithm),))
+def generate_key_set(algorithm: str, *also: str) -> KeySet:
+    """A set that lives as long as the process (ephemeral): a key of `algorithm`, which signs access tokens,
+    then one of each other algorithm in `also`."""
+    algorithms = dict.fromkeys((algorithm, *also))
+    return KeySet(tuple(signing_key_from_private(generate_private_key(name), name) for name in algorithms))
 
 
 def hmac_key_set(secret: bytes) -> KeySet:
@@ -129,18 +150,23 @@ def private_jwk(private_key: Any, algorithm: str) -> dict[str, str]:
 
 
 def key_set_from_jwks(document: Mapping[str, Any], algorithm: str) -> KeySet:
-    """Load a JWK Set of private keys; each must suit `algorithm` and have a distinct kid."""
+    """Load a JWK Set of private keys with distinct kids. The first, which signs access tokens, must suit
+    `algorithm` (AUTH_JWT_ALG); the others may be of any supported alg (a key without `alg` is `algorithm`'s)."""
     keys = []
     for index, entry in enumerate(_key_entries(document)):
-        if entry.get("alg", algorithm) != algorithm:
-            raise KeyFileError(f"key {index}: not a JWK for {algorithm}")
+        key_algorithm = entry.get("alg", algorithm)
+        if index == 0 and key_algorithm != algorithm:
+            raise KeyFileError(f"key 0: not a JWK for {algorithm}: the first key signs access tokens (AUTH_JWT_ALG)")
+        if key_algorithm not in _ALGORITHM_CLASSES:
+            raise KeyFileError(f"key {index}: unsupported alg {key_algorithm!r}")
         if "d" not in entry:
             raise KeyFileError(f"key {index}: not a private key (no 'd' member)")
         try:
-            private_key = jwt.PyJWK(entry, algorithm=algorithm).key
-            keys.append(signing_key_from_private(private_key, algorithm, entry.get("kid")))
+            private_key = jwt.PyJWK(entry, algorithm=key_algorithm).key
+            key = signing_key_from_private(private_key, key_algorithm, entry.get("kid"))
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
             raise KeyFileError(f"key {index}: {exc}") from None
+        keys.append(replace(key, staged=bool(entry.get(STAGED)), retired=RETIRED_AT in entry))
     kids = [key.kid for key in keys]
     if len(set(kids)) != len(kids):
         raise KeyFileError("two keys share a kid")
@@ -173,27 +199,58 @@ def signing_algorithm(document: Mapping[str, Any]) -> str:
     return str(algorithm)
 
 
+def _signer_index(keys: list[dict[str, Any]], algorithm: str) -> int | None:
+    """Where the key that signs with `algorithm` is: the first of that alg neither staged nor retired."""
+    primary = keys[0].get("alg", "ES256")
+    for index, key in enumerate(keys):
+        if key.get("alg", primary) == algorithm and not key.get(STAGED) and RETIRED_AT not in key:
+            return index
+    return None
+
+
+def _require_signer(keys: list[dict[str, Any]], algorithm: str) -> int:
+    index = _signer_index(keys, algorithm)
+    if index is None:
+        raise KeyFileError(f"no {algorithm} key signs here: add one first (keygen --alg {algorithm} --add FILE)")
+    return index
+
+
 def stage_key(document: Mapping[str, Any], algorithm: str) -> dict[str, Any]:
-    """A new key in second place: published from the next start, signing only after `rotate_keys`."""
+    """A new key of `algorithm` right after that alg's signer (second place for the access tokens' alg):
+    published from the next start, signing only after `rotate_keys`."""
     keys = _key_entries(document)
-    if any(key.get(STAGED) for key in keys):
-        raise KeyFileError("a key is already staged: rotate it in first")
+    signer = _require_signer(keys, algorithm)
+    primary = keys[0].get("alg", "ES256")
+    if any(key.get(STAGED) and key.get("alg", primary) == algorithm for key in keys):
+        raise KeyFileError(f"a key is already staged for {algorithm}: rotate it in first")
     staged = {**private_jwk(generate_private_key(algorithm), algorithm), STAGED: True}
-    return {"keys": [keys[0], staged, *keys[1:]]}
+    return {"keys": [*keys[: signer + 1], staged, *keys[signer + 1 :]]}
 
 
 def rotate_keys(document: Mapping[str, Any], algorithm: str, now: int) -> dict[str, Any]:
-    """The staged key, or a new one, in first place (it signs from the next start); the old signer is
-    kept, published and marked retired."""
+    """The staged key of `algorithm`, or a new one, takes that alg's signer's place (first place for the
+    access tokens' alg) and signs from the next start; the old signer is kept right after it, published and
+    marked retired."""
     keys = _key_entries(document)
-    staged = next((key for key in keys if key.get(STAGED)), None)
+    primary = keys[0].get("alg", "ES256")
+    old = keys[_require_signer(keys, algorithm)]
+    staged = next((key for key in keys if key.get(STAGED) and key.get("alg", primary) == algorithm), None)
     if staged is None:
         signer = private_jwk(generate_private_key(algorithm), algorithm)
     else:
         keys.remove(staged)
         signer = {name: value for name, value in staged.items() if name != STAGED}
-    keys[0] = {**keys[0], RETIRED_AT: now}
-    return {"keys": [{**signer, SIGNING_SINCE: now}, *keys]}
+    at = keys.index(old)
+    return {"keys": [*keys[:at], {**signer, SIGNING_SINCE: now}, {**old, RETIRED_AT: now}, *keys[at + 1 :]]}
+
+
+def add_key(document: Mapping[str, Any], algorithm: str, now: int) -> dict[str, Any]:
+    """A new key of an algorithm the file has no signer for, last: published and signing (ID tokens) from
+    the next start. The access tokens' alg keeps its first key."""
+    keys = _key_entries(document)
+    if _signer_index(keys, algorithm) is not None:
+        raise KeyFileError(f"an {algorithm} key signs here already: use --stage and --rotate to replace it")
+    return {"keys": [*keys, {**private_jwk(generate_private_key(algorithm), algorithm), SIGNING_SINCE: now}]}
 
 
 def prune_keys(document: Mapping[str, Any], now: int, needed_for: int) -> dict[str, Any]:

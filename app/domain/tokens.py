@@ -106,6 +106,8 @@ class TokenService:
         self._keys = keys
         self._policy = policy
         self._algorithm = keys.signing.algorithm
+        # the set may hold keys of other algorithms (ID tokens): none of them validates an access token
+        self._validating = {kid: key for kid, key in keys.by_kid.items() if key.algorithm == self._algorithm}
         self._verified = VerifiedTokens()
 
     def mint_access(
@@ -165,7 +167,7 @@ class TokenService:
         try:
             header = jwt.get_unverified_header(token)
             kid = header.get("kid")
-            key = self._keys.by_kid.get(kid) if isinstance(kid, str) else None
+            key = self._validating.get(kid) if isinstance(kid, str) else None
             if key is None:
                 raise InvalidToken("unknown key id")
             if header.get("typ") not in ACCESS_TOKEN_TYPES:
