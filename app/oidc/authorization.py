@@ -127,7 +127,10 @@ def parse_authorization_request(params: Parameters, registry: ClientRegistry) ->
         return AuthorizationError(error, description, redirect_uri, state)
 
     if len(states) == 1 and state is None:  # not echoed: it could make the redirect too long to follow
-        raise failure("invalid_request", f"state is longer than {MAX_STATE} characters")
+        too_long = isinstance(states[0], str)
+        raise failure(
+            "invalid_request", f"state is longer than {MAX_STATE} characters" if too_long else "state is not text"
+        )
     repeated = sorted(name for name, values in given.items() if len(values) > 1)
     if repeated:
         raise failure("invalid_request", f"given more than once: {', '.join(repeated)}")
