@@ -226,3 +226,13 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+    # OpenID Connect authorization codes (app.oidc.codes), keyed by the code's SHA-256: single use, and a
+    # second use recognised (RFC 6749 §4.1.2), so each is kept until its ttl even once taken.
+    async def save_code(self, code_hash: str, record: str, ttl: int) -> None:
+        """Keep a code's record (JSON) `ttl` seconds, not yet taken."""
+
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        """One atomic step: the code's record and whether it had been taken before, marking it taken (it is
+        kept until its ttl all the same). Of several concurrent takes exactly one answers (record, False); the
+        others, and every later one, (record, True). None for a code unknown or past its ttl."""

@@ -142,6 +142,7 @@ class MemoryStore:
         # the live sessions' ids, each until its ends_at: what the ceiling counts (revoked families, kept a
         # while in `families`, are not here)
         self.live: _ExpiringMap[None] = _ExpiringMap()
+        self.codes: _ExpiringMap[tuple[str, bool]] = _ExpiringMap()  # by code hash: (record, taken)
 
     @metered
     async def save_challenge(self, challenge: Challenge) -> None:
@@ -302,3 +303,18 @@ class MemoryStore:
         self.families.replace(session_id, family._replace(revoked=True).row)
         self.families.shorten(session_id, keep_revoked)
         self.live.pop(session_id)
+
+    # OpenID Connect authorization codes
+    @metered
+    async def save_code(self, code_hash: str, record: str, ttl: int) -> None:
+        self.codes.put(code_hash, (record, False), ttl)
+
+    @metered
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        entry = self.codes.get(code_hash)
+        if entry is None:
+            return None
+        record, taken = entry
+        if not taken:
+            self.codes.replace(code_hash, (record, True))  # kept until its ttl, so a second use is seen
+        return record, taken

@@ -17,6 +17,9 @@ Keys, under AUTH_REDIS_PREFIX:
                                       recognising its reuse is O(1) however long the session's history
     <prefix>:sessions                 sorted set of the live sessions' ids, scored by their ends_at: what
                                       AUTH_MAX_SESSIONS counts, trimmed of the ended ones by each sign-in
+    <prefix>:code:{<code hash>}       hash of an OpenID Connect authorization code (app.oidc.codes), until
+                                      its ttl: its record (JSON) and taken (0, then 1 once taken, kept so
+                                      that a second use is recognised)
 The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
 script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
 needs several keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
@@ -81,6 +84,7 @@ NOT_REPLICATED_SIGN_IN = (
 NOT_REPLICATED_REFRESH = "The refresh could not be confirmed on a Redis replica; the refresh token presented is spent."
 NOT_REPLICATED_ACCOUNTS = "The change of accounts could not be confirmed on a Redis replica; try again shortly."
 NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
+NOT_REPLICATED_CODE = "The code could not be confirmed on a Redis replica; it is spent: authorize again."
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
 # Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
@@ -255,6 +259,22 @@ return 1
 """
 ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
 
+# KEYS: an authorization code. ARGV: its record, its ttl.
+_SAVE_CODE = """
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'taken', '0')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+"""
+
+# KEYS: an authorization code. Its record and whether it had been taken before ({record, 0|1}), marking it
+# taken; nil when there is none.
+_TAKE_CODE = """
+local f = redis.call('HMGET', KEYS[1], 'record', 'taken')
+if not f[1] then return false end
+if f[2] == '1' then return {f[1], 1} end
+redis.call('HSET', KEYS[1], 'taken', '1')
+return {f[1], 0}
+"""
+
 
 def _challenge_json(challenge: Challenge) -> str:
     return json.dumps(dataclasses.asdict(challenge), separators=(",", ":"))
@@ -320,6 +340,8 @@ class RedisStore:
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
         self._set_accounts = client.register_script(_SET_ACCOUNTS)
+        self._save_code = client.register_script(_SAVE_CODE)
+        self._take_code = client.register_script(_TAKE_CODE)
 
     @classmethod
     def from_url(
@@ -611,3 +633,29 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._connection.close()
+
+    # OpenID Connect authorization codes
+    def _code_key(self, code_hash: str) -> str:
+        return f"{self._prefix}:code:{{{code_hash}}}"
+
+    @metered
+    async def save_code(self, code_hash: str, record: str, ttl: int) -> None:
+        key, arguments = self._code_key(code_hash), [record, str(max(1, ttl))]
+        # Saving again is harmless (the code is not handed out yet), so a dropped connection may be retried.
+        await self._run(lambda: self._save_code(keys=[key], args=arguments), retry_if_dropped=True)
+
+    @metered
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        # Never retried: a take whose reply was lost has marked the code taken, and a retry would see it as
+        # a second use (which revokes the session). A first take grants tokens: with wait_replicas, a replica
+        # must have it, or a failover would let the code be used once more.
+        reply = await self._write_acknowledged(
+            self._take_code,
+            [self._code_key(code_hash)],
+            [],
+            lambda reply: bool(reply) and int(reply[1]) == 0,
+            NOT_REPLICATED_CODE,
+        )
+        if not reply:
+            return None
+        return _text(reply[0]), int(reply[1]) == 1
