@@ -102,6 +102,10 @@ class Session:
     # before sessions had several: its one account is then that of address and chain_id
     accounts: str = ""
     recap: str = ""  # the ReCap (EIP-5573) the sign-in granted, as JSON; "" for none
+    # an OpenID Connect session (app.oidc): the client it was granted to and the scope granted, space-separated;
+    # "" for a session of our own API. A client may refresh and revoke its own sessions only (RFC 6749 §6, RFC 7009)
+    client_id: str = ""
+    scope: str = ""
 
     @property
     def account_ids(self) -> tuple[str, ...]:
@@ -212,6 +216,14 @@ class Store(Protocol):
         """Revoke the session (kept `keep_revoked` seconds more at most). With `refresh_hash`, only if it is
         one of the session's refresh tokens, current or spent (however long ago). True when the session is
         (now) revoked."""
+
+    async def save_code(self, code_hash: str, record_json: str, ttl: int) -> None:
+        """Keep an authorization code's record for `ttl` seconds (app.oidc.codes)."""
+
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        """The code's record and whether it had been taken before, in one atomic step; the first take marks it
+        taken and keeps it until its ttl (so that a second use is recognised). None for an unknown or expired
+        code."""
 
     async def ping(self) -> None:
         """Return when the store answers; raise StoreUnavailable otherwise."""

@@ -86,7 +86,7 @@ class _ExpiringMap(Generic[Value]):
 
 
 ChallengeRow = tuple[str, str, int, str, float, float, str, str]  # Challenge's fields, in order
-SessionRow = tuple[str, str, int, int, int, str, int, str, str]  # Session's fields, in order
+SessionRow = tuple[str, str, int, int, int, str, int, str, str, str, str]  # Session's fields, in order
 
 
 def _challenge_row(challenge: Challenge) -> ChallengeRow:
@@ -97,7 +97,8 @@ def _challenge_row(challenge: Challenge) -> ChallengeRow:
 def _session_row(session: Session) -> SessionRow:
     s = session
     times = (s.created_at, s.expires_at)
-    return (s.session_id, s.address, s.chain_id, *times, s.domain, s.idle_expires_at, s.accounts, s.recap)
+    oidc = (s.client_id, s.scope)
+    return (s.session_id, s.address, s.chain_id, *times, s.domain, s.idle_expires_at, s.accounts, s.recap, *oidc)
 
 
 class _Family(NamedTuple):
@@ -142,6 +143,7 @@ class MemoryStore:
         # the live sessions' ids, each until its ends_at: what the ceiling counts (revoked families, kept a
         # while in `families`, are not here)
         self.live: _ExpiringMap[None] = _ExpiringMap()
+        self.codes: _ExpiringMap[tuple[str, bool]] = _ExpiringMap()  # by code hash: the record, taken before
 
     @metered
     async def save_challenge(self, challenge: Challenge) -> None:
@@ -275,6 +277,18 @@ class MemoryStore:
             return False
         self._revoke(session_id, family, keep_revoked)
         return True
+
+    @metered
+    async def save_code(self, code_hash: str, record_json: str, ttl: int) -> None:
+        self.codes.put(code_hash, (record_json, False), ttl)
+
+    @metered
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        entry = self.codes.get(code_hash)
+        if entry is None:
+            return None
+        self.codes.replace(code_hash, (entry[0], True))
+        return entry
 
     @metered
     async def ping(self) -> None:

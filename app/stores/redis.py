@@ -190,13 +190,15 @@ _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap')
+                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap',
+                     'client_id', 'scope')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
 if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
 if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
 local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
-local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or ''}
+local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or '', f[14] or '',
+                 f[15] or ''}
 local function move_idle_end()
   redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
   redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
@@ -252,6 +254,15 @@ if (f[4] or '') ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'accounts', ARGV[2])
 return 1
 """
+
+# KEYS: a code. ARGV: none. Its record and whether it had been taken before (1/0), marking it taken; nil when
+# it is unknown or expired.
+_TAKE_CODE = """
+local f = redis.call('HMGET', KEYS[1], 'record', 'taken')
+if not f[1] then return nil end
+redis.call('HSET', KEYS[1], 'taken', '1')
+return {f[1], f[2] or '0'}
+"""
 ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
 
 
@@ -269,17 +280,20 @@ def _text(value: bytes | str) -> str:
 
 
 def _session(session_id: str, fields: list[Any]) -> Session:
-    """A session from its address, chain id, created_at, expires_at, domain, idle_expires_at, accounts and
-    recap, as Redis returns them (missing from a session stored before sessions kept them)."""
-    address, chain_id, created_at, expires_at, domain, idle_expires_at, accounts, recap = (
+    """A session from its address, chain id, created_at, expires_at, domain, idle_expires_at, accounts, recap,
+    client_id and scope, as Redis returns them (missing from a session stored before sessions kept them)."""
+    address, chain_id, created_at, expires_at, domain, idle_expires_at, accounts, recap, client_id, scope = (
         "" if value is None else _text(value) for value in fields
     )
     created, expires, idle_end = int(created_at), int(expires_at), int(idle_expires_at or 0)
-    return Session(session_id, address, int(chain_id), created, expires, domain, idle_end, accounts, recap)
+    return Session(
+        session_id, address, int(chain_id), created, expires, domain, idle_end, accounts, recap, client_id, scope
+    )
 
 
 _SESSION_FIELDS = [
-    "address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "accounts", "recap", "revoked"
+    "address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "accounts", "recap",
+    "client_id", "scope", "revoked"
 ]  # fmt: skip
 
 
@@ -319,6 +333,7 @@ class RedisStore:
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
         self._set_accounts = client.register_script(_SET_ACCOUNTS)
+        self._take_code = client.register_script(_TAKE_CODE)
 
     @classmethod
     def from_url(
@@ -400,6 +415,9 @@ class RedisStore:
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
 
+    def _code_key(self, code_hash: str) -> str:
+        return f"{self._prefix}:code:{{{code_hash}}}"
+
     def _live_sessions_key(self) -> str:
         return f"{self._prefix}:sessions"
 
@@ -457,6 +475,8 @@ class RedisStore:
             "idle_expires_at", session.idle_expires_at,
             "accounts", session.accounts,
             "recap", session.recap,
+            "client_id", session.client_id,
+            "scope", session.scope,
         ]  # fmt: skip
         ttl = session.ends_at - session.created_at
         challenges_key = self._challenges_key(challenge_key(session.address, nonce))
@@ -590,6 +610,23 @@ class RedisStore:
         if revoked:
             await self._count_no_more(session_id)
         return revoked
+
+    @metered
+    async def save_code(self, code_hash: str, record_json: str, ttl: int) -> None:
+        key = self._code_key(code_hash)
+
+        async def save() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping={"record": record_json, "taken": "0"})
+                pipe.expire(key, ttl)
+                await pipe.execute()
+
+        await self._run(save)
+
+    @metered
+    async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        reply = await self._run(lambda: self._take_code(keys=[self._code_key(code_hash)]))
+        return None if reply is None else (_text(reply[0]), _text(reply[1]) == "1")
 
     @metered
     async def ping(self) -> None:
