@@ -207,10 +207,10 @@ def _check_code(record: AuthorizationCode, client: OidcClient, form: TokenForm, 
 
 
 async def redeem_code(
-    store: Store, client: OidcClient, form: TokenForm, *, now: float, settings: Settings
-) -> tuple[AuthorizationCode, str]:
-    """Take the form's code for `client` (grant_type authorization_code): its record and its hash, once every
-    check passed. A code taken before revokes its session; so does one that fails a check (see above)."""
+    store: Store, client: OidcClient, form: TokenForm, now: float, *, settings: Settings
+) -> AuthorizationCode:
+    """Take the form's code for `client` (grant_type authorization_code): its record, once every check passed.
+    A code taken before revokes its session; so does one that fails a check (see above)."""
     code = form.require("code")
     if len(code) > MAX_CODE_LENGTH:
         raise invalid_grant("unknown code")
@@ -228,7 +228,7 @@ async def redeem_code(
     except OAuthError:
         await store.revoke_session(record.session_id, keep_revoked=keep_revoked(settings))
         raise
-    return record, hashed
+    return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,11 +283,11 @@ async def authorization_code_grant(
     """grant_type=authorization_code: the code redeemed, its session's first refresh token rotated in, and the
     tokens with an ID token (nonce, siwe and profile claims as the authorization granted)."""
     settings = context.settings
-    record, hashed = await redeem_code(context.store, client, form, now=now, settings=settings)
+    record = await redeem_code(context.store, client, form, now, settings=settings)
     refresh_token, refresh_hash = new_refresh_token(record.session_id)
     rotated = await context.store.rotate_refresh(
         record.session_id,
-        initial_refresh_hash(hashed),
+        initial_refresh_hash(code_hash(form.require("code"))),
         refresh_hash,
         now=int(now),
         grace=0,
