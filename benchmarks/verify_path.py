@@ -3,7 +3,7 @@
     python benchmarks/verify_path.py [--messages 2000]
 
 The verify path is what POST /auth/verify does apart from store I/O and HTTP: parse and check the message
-(app.domain.signin.checked_message), recover the EIP-191 signer (check_signature), create the session and
+(app.domain.signin.checked_message), recover the EIP-191 signer (check_signatures), create the session and
 its refresh token (new_session, new_refresh_token) and mint the ES256 access token (grant). Each of the
 --messages distinct messages is signed by its own key and verified once. The floor is one libsecp256k1 recovery through
 coincurve plus one ES256 signature; the script prints the path's median beside that floor and their ratio,
@@ -31,7 +31,7 @@ from app.domain.challenges import issue_challenge
 from app.domain.keys import generate_key_set
 from app.domain.signatures.eip191 import message_hash
 from app.domain.signatures.verifier import SignatureVerifier
-from app.domain.signin import SignInContext, check_signature, checked_message, grant, new_session
+from app.domain.signin import Signed, SignInContext, check_signatures, checked_message, grant, new_session
 from app.domain.tokens import TokenPolicy, TokenService, new_refresh_token
 from app.rpc.pool import NodePools
 from app.stores.memory import MemoryStore
@@ -96,7 +96,7 @@ def main() -> None:
 
     async def verify_path(text: str, signature: str) -> None:
         message = checked_message(text, settings, now)
-        await check_signature(context, text, message, signature)
+        await check_signatures(context, [Signed(text, message, signature)])
         session = new_session([message], settings, now)
         refresh_token, _ = new_refresh_token(session.session_id)
         grant(session, refresh_token, tokens, now)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from app.config import Settings
 from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, SiweMessage, format_message
 from app.domain.policy import origin_scheme, uri_problem
+from app.domain.recaps import read_recap
 from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest, UriNotOffered
 from app.stores.base import CLIENT_TAG_HEX, Challenge
 
@@ -111,6 +112,10 @@ def issue_challenge(
             statement=settings.statement if statement is None else statement,
             resources=None if resources is None else tuple(resources),
         )
+    except InvalidMessage as exc:
+        raise InvalidRequest(exc.detail) from None
+    try:
+        read_recap(message.statement, message.resources)
     except InvalidMessage as exc:
         raise InvalidRequest(exc.detail) from None
     if (problem := uri_problem(message.uri, domain, settings.uris)) is not None:

@@ -18,8 +18,9 @@ consumed once, for one session whose accounts are all of them (CAIP-10). A sessi
 way (add_accounts), with a fresh nonce.
 """
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,16 +28,18 @@ from app.config import Settings
 from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
 from app.domain.recaps import read_recap
-from app.domain.signatures.verifier import SignatureVerifier
+from app.domain.signatures.verifier import ChainSession, SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import (
     AuthError,
     InvalidBatch,
+    InvalidMessage,
     InvalidNonce,
     InvalidSignature,
     InvalidToken,
     LastAccount,
     UnknownAccount,
+    shown,
 )
 from app.stores.base import Challenge, Session, Store
 
@@ -63,6 +66,10 @@ class AccountsGrant:
 
 
 MAX_BATCH = 16  # messages in one sign-in: one per chain
+MAX_ACCOUNTS = 16  # accounts of one session, whatever AUTH_CHAIN_IDS lists: they all go into its tokens
+# The ReCap a session keeps, as the JSON its tokens carry (non-ASCII escaped, as PyJWT writes it): caveats are
+# not shown in the statement, so a message well under 8 KiB could otherwise mint a token no check accepts
+MAX_RECAP_CLAIM = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,36 +146,47 @@ def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: f
 
 
 def check_challenge(challenge: Challenge | None, messages: Sequence[SiweMessage], clock_skew: float) -> None:
-    """The nonce is outstanding, was issued for the messages' domain (and a challenge for their address and
-    one of their chains), and not after any of them."""
+    """The nonce is outstanding, was issued for the messages' domain (a challenge also for their address and
+    chain, so for one message), and not after any of them."""
     first = messages[0]
     if challenge is None or challenge.nonce != first.nonce:
         raise InvalidNonce()
     if any(message.domain != challenge.domain for message in messages):
         raise InvalidNonce()
     if not challenge.is_open and (
-        challenge.address != first.address or all(message.chain_id != challenge.chain_id for message in messages)
+        challenge.address != first.address or any(message.chain_id != challenge.chain_id for message in messages)
     ):
-        raise InvalidNonce()
+        raise InvalidNonce()  # a challenge is for one message: its address and chain (several chains: /auth/nonce)
     # whole seconds: Issued At may be written with less precision than the clock that issued the nonce
     if any(message.issued_at_seconds < int(challenge.issued_at) - clock_skew for message in messages):
         raise InvalidNonce("the message's Issued At is before its nonce was issued")
 
 
-async def check_signature(context: "SignInContext", message_text: str, message: SiweMessage, signature: str) -> None:
-    signature_bytes = decode_signature(signature)
-    if context.verifier.signed_by_key(message_text, message.address, signature_bytes):
-        return
-    await wallet_approved(context, message.address, [(message_text, message)], signature_bytes)
+async def check_signatures(context: "SignInContext", signed: Sequence[Signed]) -> None:
+    """Each message's signature is the address's: its key's, checked for all of them first (no RPC call), then
+    a contract wallet's answer for the others, all in one RPC session (one AUTH_RPC_TIMEOUT for the request)."""
+    decoded = [(entry, decode_signature(entry.signature)) for entry in signed]
+    verifier = context.verifier
+    pending = [(e, sig) for e, sig in decoded if not verifier.signed_by_key(e.text, e.message.address, sig)]
+    shared_session = functools.cache(verifier.session)  # opened (its deadline starting) at the first call
+    for entry, signature in pending:
+        candidates = [(entry.text, entry.message)]
+        await wallet_approved(context, entry.message.address, candidates, signature, rpc_session=shared_session)
 
 
 async def wallet_approved(
-    context: "SignInContext", address: str, candidates: list[tuple[str, SiweMessage]], signature: bytes
+    context: "SignInContext",
+    address: str,
+    candidates: list[tuple[str, SiweMessage]],
+    signature: bytes,
+    *,
+    rpc_session: Callable[[], ChainSession] | None = None,
 ) -> SiweMessage:
     """The first of the candidate messages (text, parsed) whose signature the smart-contract wallet at
     `address` accepts, for a signature its key did not make: one validator call per chain, whatever the
     number of candidates. InvalidSignature when it accepts none; a chain without nodes is skipped, and its
-    refusal is the answer when no chain with nodes accepts it either."""
+    refusal is the answer when no chain with nodes accepts it either. The calls go through the session
+    `rpc_session` gives (one deadline for a whole request) when given, else through one of their own."""
     verifier = context.verifier
     by_chain: dict[int, list[tuple[str, SiweMessage]]] = {}
     for text, message in candidates:
@@ -185,7 +203,7 @@ async def wallet_approved(
     if not askable:
         raise refusal
     await context.failures.ensure_available()
-    session = verifier.session()
+    session = rpc_session() if rpc_session is not None else verifier.session()
     for chain_id in askable:
         messages = by_chain[chain_id]
         index = await verifier.wallet_accepts(session, address, chain_id, [text for text, _ in messages], signature)
@@ -198,7 +216,12 @@ async def wallet_approved(
 def recap_of(message: SiweMessage) -> str:
     """The ReCap a message grants (checked_message checked it), as the JSON its session keeps; "" for none."""
     recap = read_recap(message.statement, message.resources)
-    return "" if recap is None else json.dumps(recap.as_claim(), separators=(",", ":"), ensure_ascii=False)
+    if recap is None:
+        return ""
+    claim = json.dumps(recap.as_claim(), separators=(",", ":"))
+    if len(claim) > MAX_RECAP_CLAIM:
+        raise InvalidMessage(f"the ReCap is too large for a token claim: {len(claim)} > {MAX_RECAP_CLAIM} characters")
+    return claim
 
 
 def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float) -> Session:
@@ -289,8 +312,7 @@ async def verify_batch(context: SignInContext, signed: Sequence[Signed]) -> None
     await context.budget.ensure_available(first.address)
     challenge = await context.store.find_challenge(first.address, first.nonce)
     check_challenge(challenge, [entry.message for entry in signed], context.settings.clock_skew)
-    for entry in signed:
-        await check_signature(context, entry.text, entry.message, entry.signature)
+    await check_signatures(context, signed)
     await context.budget.spend(first.address)
 
 
@@ -312,12 +334,14 @@ async def add_accounts(
         raise InvalidToken("the session has ended")
     signed = checked_batch(entries, context.settings, now)
     first = signed[0].message
-    if (first.address, first.domain) != (session.address, session.domain or first.domain):
+    if (first.address, first.domain) != (session.address, session.domain or context.settings.domains[0]):
         raise InvalidBatch("the messages must name the session's address and domain")
+    added = tuple(account_of(entry.message) for entry in signed)
+    if len({*session.account_ids, *added}) > MAX_ACCOUNTS:
+        raise InvalidBatch(f"a session holds at most {MAX_ACCOUNTS} accounts")
     await verify_batch(context, signed)
     if not await context.store.consume_challenge(first.address, first.nonce):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
-    added = tuple(account_of(entry.message) for entry in signed)
     changed = await context.store.change_accounts(session_id, add=added)
     if changed is None:
         raise InvalidToken("the session has ended")
@@ -333,13 +357,13 @@ async def remove_account(
         raise InvalidToken("the session has ended")
     matching = [known for known in session.account_ids if known.lower() == account.lower()]
     if not matching:
-        raise UnknownAccount(f"this session has no account {account!r}")
+        raise UnknownAccount(f"this session has no account {shown(account, 120)}")
     if len(session.account_ids) == 1:
         raise LastAccount()
     changed = await store.change_accounts(session_id, remove=matching[0])
     if changed is None:
         raise InvalidToken("the session has ended")
-    if len(changed.account_ids) == len(session.account_ids):  # a concurrent removal left only this one
+    if matching[0] in changed.account_ids:  # concurrent removals left only this one
         raise LastAccount()
     return accounts_grant(changed, tokens, now)
 

@@ -135,6 +135,13 @@ def dropped_for(client: str, older: list[Challenge]) -> Challenge:
     return [challenge for challenge in older if held[challenge.client] == most][-1]
 
 
+def with_accounts(session: "Session", accounts: tuple[str, ...]) -> "Session":
+    """The session with these accounts; its chain_id that of the first, so that it never names a chain the
+    session no longer has (its first account removed)."""
+    chain_id = int(accounts[0].split(":")[1])
+    return dataclasses.replace(session, accounts=",".join(accounts), chain_id=chain_id)
+
+
 def changed_accounts(accounts: tuple[str, ...], add: tuple[str, ...], remove: str | None) -> tuple[str, ...]:
     """A session's accounts with `add` appended (those it lacks) and `remove` taken out; () when that would
     leave none (a session keeps at least one account: the change is then not made)."""
@@ -210,7 +217,8 @@ class Store(Protocol):
         self, session_id: str, *, add: tuple[str, ...] = (), remove: str | None = None
     ) -> Session | None:
         """One atomic change of an open session's accounts (changed_accounts; none when it would leave the
-        session without one): the session as it then is, None when it is not open."""
+        session without one), and of its chain_id (with_accounts): the session as it then is, None when it is
+        not open."""
 
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
         """Revoke the session (kept `keep_revoked` seconds more at most). With `refresh_hash`, only if it is

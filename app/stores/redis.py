@@ -42,7 +42,6 @@ on the primary: the nonce is consumed there, the presented refresh token spent.
 
 import asyncio
 import dataclasses
-import functools
 import json
 import logging
 import math
@@ -68,6 +67,7 @@ from app.stores.base import (
     challenge_cap,
     challenge_key,
     changed_accounts,
+    with_accounts,
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import time_left, within_budget
@@ -79,6 +79,7 @@ NOT_REPLICATED_SIGN_IN = (
     "The sign-in could not be confirmed on a Redis replica; its nonce is spent: request a new challenge."
 )
 NOT_REPLICATED_REFRESH = "The refresh could not be confirmed on a Redis replica; the refresh token presented is spent."
+NOT_REPLICATED_ACCOUNTS = "The change of accounts could not be confirmed on a Redis replica; try again shortly."
 NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
 
 # KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
@@ -244,14 +245,14 @@ return 1
 """
 )
 
-# KEYS: session. ARGV: its accounts as read, its new accounts, now. Sets them if the session is still open with
-# the accounts read (1); 0 when it is not open, -1 when its accounts changed meanwhile.
+# KEYS: session. ARGV: its accounts as read, its new accounts, now, its new chain_id. Sets them if the session is
+# still open with the accounts read (1); 0 when it is not open, -1 when its accounts changed meanwhile.
 _SET_ACCOUNTS = """
 local f = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'idle_expires_at', 'accounts')
 local now, idle_end = tonumber(ARGV[3]), tonumber(f[3] or '0')
 if not f[2] or f[1] == '1' or now >= tonumber(f[2]) or (idle_end > 0 and now >= idle_end) then return 0 end
 if (f[4] or '') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'accounts', ARGV[2])
+redis.call('HSET', KEYS[1], 'accounts', ARGV[2], 'chain_id', ARGV[4])
 return 1
 """
 
@@ -544,10 +545,13 @@ class RedisStore:
             accounts = changed_accounts(session.account_ids, add, remove)
             if not accounts:
                 return session
-            arguments: list[str | float] = [session.accounts, ",".join(accounts), time.time()]
-            outcome = await self._run(functools.partial(self._set_accounts, keys=[key], args=arguments))
+            changed = with_accounts(session, accounts)
+            arguments: list[Any] = [session.accounts, changed.accounts, time.time(), changed.chain_id]
+            outcome = await self._write_acknowledged(
+                self._set_accounts, [key], arguments, lambda reply: reply == 1, NOT_REPLICATED_ACCOUNTS
+            )
             if outcome == 1:
-                return dataclasses.replace(session, accounts=",".join(accounts))
+                return changed
             if outcome == 0:
                 return None
         raise StoreUnavailable("the session's accounts kept changing under concurrent requests: try again")

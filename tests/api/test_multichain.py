@@ -126,15 +126,16 @@ async def test_concurrent_batches_consume_a_nonce_once(client: httpx.AsyncClient
     assert {r.json()["error"] for r in responses if r.status_code != 200} == {"invalid_nonce"}
 
 
-async def test_a_challenge_nonce_in_a_batch_names_its_address_and_one_of_its_chains(client: httpx.AsyncClient) -> None:
+async def test_a_challenge_nonce_is_for_one_message_of_its_address_and_chain(client: httpx.AsyncClient) -> None:
     wallet = new_wallet()
     challenge = (await client.post("/auth/challenge", json={"address": wallet.address, "chain_id": 8453})).json()
     assert_error(await verify_all(client, signed(wallet, challenge["nonce"], [1, 10])), 401, "invalid_nonce")
+    assert_error(await verify_all(client, signed(wallet, challenge["nonce"], [1, 8453])), 401, "invalid_nonce")
     other = new_wallet()
     assert_error(await verify_all(client, signed(other, challenge["nonce"], [8453])), 401, "invalid_nonce")
-    response = await verify_all(client, signed(wallet, challenge["nonce"], [1, 8453]))
+    response = await verify_all(client, signed(wallet, challenge["nonce"], [8453]))
     assert response.status_code == 200, response.text
-    assert response.json()["accounts"] == accounts(wallet, [1, 8453])
+    assert response.json()["accounts"] == accounts(wallet, [8453])
 
 
 @pytest.mark.parametrize("entries", [[], [{"message": "x", "signature": "0x00"}] * 17])
@@ -178,6 +179,34 @@ async def test_a_session_gains_and_loses_chains(client: httpx.AsyncClient) -> No
     last = await client.delete(f"/auth/accounts/eip155:1:{wallet.address}", headers=bearer(grown))
     assert_error(last, 400, "last_account")
     assert (await client.get("/auth/me", headers=bearer(grown))).json()["accounts"] == accounts(wallet, [1])
+
+
+async def test_removing_the_first_account_moves_the_sessions_chain(client: httpx.AsyncClient) -> None:
+    wallet = new_wallet()
+    tokens = (await verify_all(client, signed(wallet, await open_nonce(client), [1, 8453]))).json()
+    removed = (await client.delete(f"/auth/accounts/eip155:1:{wallet.address}", headers=bearer(tokens))).json()
+    claims = jwt.decode(removed["access_token"], options={"verify_signature": False})
+    assert (claims["chain_id"], claims["accounts"]) == (8453, accounts(wallet, [8453]))
+    forward = await client.get("/auth/forward", headers=bearer(removed))
+    assert (forward.headers["x-auth-chain-id"], forward.headers["x-auth-accounts"]) == (
+        "8453",
+        accounts(wallet, [8453])[0],
+    )
+    me = (await client.get("/auth/me", headers=bearer(tokens))).json()  # the old token: the store's account
+    assert me["accounts"] == accounts(wallet, [8453])
+    renewed = (await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
+    assert (renewed["chain_id"], renewed["accounts"]) == (8453, accounts(wallet, [8453]))
+
+
+async def test_a_session_holds_a_bounded_number_of_accounts(open_client: OpenClient) -> None:
+    chains = list(range(1, 22))
+    async with open_client(chain_ids=chains) as client:
+        wallet = new_wallet()
+        tokens = (await verify_all(client, signed(wallet, await open_nonce(client), chains[:16]))).json()
+        assert len(tokens["accounts"]) == 16
+        more = {"messages": signed(wallet, await open_nonce(client), chains[16:])}
+        assert_error(await client.post("/auth/accounts", json=more, headers=bearer(tokens)), 400, "invalid_batch")
+        assert (await client.get("/auth/me", headers=bearer(tokens))).status_code == 200  # its token still valid
 
 
 async def test_only_the_sessions_address_joins_it(client: httpx.AsyncClient) -> None:

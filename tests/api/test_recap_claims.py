@@ -122,6 +122,27 @@ async def test_a_bad_recap_is_refused_and_spends_nothing(
     assert (await client.post("/auth/verify", json=await written(client, wallet, nonce=nonce))).status_code == 200
 
 
+async def test_a_recap_too_large_for_a_token_is_refused(client: httpx.AsyncClient) -> None:
+    # caveats are not in the statement: a message well under 8 KiB could carry a claim no token check accepts
+    methods = {
+        f"request/eth_method{index}": [{"chains": [f"eip155:{chain}" for chain in range(16)]}] for index in range(11)
+    }
+    large = {"att": {"https://api.example.com/rpc": methods}}
+    wallet = new_wallet()
+    nonce = (await client.post("/auth/nonce", json={})).json()["nonce"]
+    body = await written(client, wallet, nonce=nonce, statement=statement_for(large), resources=[encoded(large)])
+    assert len(body["message"]) < 8192
+    refused = await client.post("/auth/verify", json=body)
+    assert_error(refused, 400, "invalid_message")
+    assert "too large" in refused.json()["detail"]
+    assert (await client.post("/auth/verify", json=await written(client, wallet, nonce=nonce))).status_code == 200
+
+
+async def test_a_challenge_is_never_issued_with_a_bad_recap(client: httpx.AsyncClient) -> None:
+    body = {"address": new_wallet().address, "resources": ["urn:recap:eyJhdHQiOnt9fQ"]}
+    assert_error(await client.post("/auth/challenge", json=body), 422, "invalid_request")
+
+
 async def test_the_messages_of_one_sign_in_grant_one_recap(client: httpx.AsyncClient) -> None:
     wallet = new_wallet()
     nonce = (await client.post("/auth/nonce", json={})).json()["nonce"]
@@ -134,3 +155,25 @@ async def test_the_messages_of_one_sign_in_grant_one_recap(client: httpx.AsyncCl
     response = await client.post("/auth/verify", json={"messages": [first, same]})
     assert response.status_code == 200, response.text
     assert jwt.decode(response.json()["access_token"], options={"verify_signature": False})["recap"] == GRANT
+
+
+async def test_the_largest_session_still_mints_tokens_every_check_accepts(open_client: OpenClient) -> None:
+    chains = list(range(1, 17))
+    caveat = [{"note": "x" * 1800}]  # the claim just under its ceiling
+    largest = {"att": {"https://api.example.com/notes": {"crud/read": caveat}}}
+    async with open_client(chain_ids=chains) as client:
+        wallet = new_wallet()
+        nonce = (await client.post("/auth/nonce", json={})).json()["nonce"]
+        first = await written(
+            client, wallet, nonce=nonce, statement=statement_for(largest), resources=[encoded(largest)]
+        )
+        texts = [first["message"].replace("\nChain ID: 1\n", f"\nChain ID: {chain}\n") for chain in chains]
+        entries = [{"message": text, "signature": sign(wallet, text)} for text in texts]  # (siwe builds slowly)
+        response = await client.post("/auth/verify", json={"messages": entries})
+        assert response.status_code == 200, response.text
+        tokens = response.json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        me = await client.get("/auth/me", headers=bearer)
+        assert me.status_code == 200, me.text
+        assert (len(me.json()["accounts"]), me.json()["recap"]) == (16, largest)
+        assert (await client.get("/auth/forward", headers=bearer)).status_code == 200

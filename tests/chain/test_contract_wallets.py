@@ -1,6 +1,7 @@
 """Sign-in by smart-contract wallets over HTTP, against real contracts on a real local chain (ganache): EIP-1271
 for deployed wallets, EIP-6492 for counterfactual ones, and the wallets that must not pass."""
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -10,8 +11,10 @@ from eth_abi.abi import encode
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
+from siwe import SiweMessage as ClientMessage
 
 from app.config import Settings
+from app.domain.challenges import rfc3339
 from tests.chain.conftest import CHAIN_ID
 from tests.support.app import GENEROUS_LIMITS, app_client
 from tests.support.chain import CompiledContract, Ganache, encode_call, running_ganache
@@ -296,3 +299,33 @@ async def test_while_the_wallets_limit_refuses_its_sign_ins_no_rpc_call_is_made(
                 assert response.status_code == 429, response.text
                 assert response.json()["error"] == "rate_limited"
         assert node.count(excluding="eth_chainId") == spent
+
+
+def written_message(address: str, nonce: str, chain_id: int) -> str:
+    """What a frontend writes around an open nonce (POST /auth/nonce), with the siwe library."""
+    return ClientMessage(
+        domain="localhost:8000",
+        address=address,
+        uri="http://localhost:8000",
+        version="1",
+        chain_id=chain_id,
+        nonce=nonce,
+        issued_at=rfc3339(time.time()),
+    ).prepare_message()
+
+
+async def test_a_contract_wallet_signs_in_around_an_open_nonce_and_each_chain_answers_for_itself(
+    client: httpx.AsyncClient, ganache: Ganache, compiled: dict[str, CompiledContract]
+) -> None:
+    owner = new_wallet()
+    wallet = deploy_owned_wallet(ganache, compiled, owner)
+    nonce = (await client.post("/auth/nonce", json={})).json()["nonce"]
+    texts = [written_message(wallet, nonce, chain_id) for chain_id in (CHAIN_ID, OTHER_CHAIN_ID)]
+    both = {"messages": [{"message": text, "signature": sign(owner, text)} for text in texts]}
+    refused = await client.post("/auth/verify", json=both)  # no node for the other chain: it cannot vouch
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"] == "invalid_signature"
+    one = {"messages": both["messages"][:1]}
+    response = await client.post("/auth/verify", json=one)  # the nonce was left outstanding
+    assert response.status_code == 200, response.text
+    assert response.json()["accounts"] == [f"eip155:{CHAIN_ID}:{wallet}"]

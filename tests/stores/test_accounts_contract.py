@@ -68,6 +68,10 @@ async def test_accounts_are_stored_with_the_session_and_changed_atomically(store
     removed = await store.change_accounts(session.session_id, remove=f"eip155:1:{ADDRESS}")
     assert removed is not None
     assert f"eip155:1:{ADDRESS}" not in removed.account_ids
+    assert removed.chain_id == 8453  # the first account's chain now: never one the session no longer has
+    found = await store.find_session(session.session_id)
+    assert found is not None
+    assert (found.chain_id, found.account_ids) == (8453, removed.account_ids)
 
 
 async def test_a_session_keeps_its_last_account_and_a_revoked_one_changes_no_more(store: Store) -> None:
