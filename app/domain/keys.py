@@ -61,12 +61,9 @@ class KeySet:
     def signing(self) -> SigningKey:
         return self.keys[0]
 
-    def signing_for(self, algorithm: str) -> SigningKey:
+    def signing_for(self, algorithm: str) -> SigningKey | None:
         """The key that signs with `algorithm` (a minimal stand-in for contract-15's: the first of that alg)."""
-        for key in self.keys:
-            if key.algorithm == algorithm:
-                return key
-        raise LookupError(f"no {algorithm} key in the key set")
+        return next((key for key in self.keys if key.algorithm == algorithm), None)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWK Set: public members plus kid, alg and use; never a private member."""

@@ -64,6 +64,8 @@ def mint_id_token(
     LookupError when the key set holds no key of the client's alg (the start refuses such a configuration)."""
     algorithm = client.id_token_signed_response_alg
     key = keys.signing_for(algorithm)
+    if key is None:
+        raise LookupError(f"no {algorithm} key to sign ID tokens with")
     if algorithm == "EdDSA" and not isinstance(key.private, ed25519.Ed25519PrivateKey):
         raise LookupError("EdDSA ID tokens are signed with Ed25519 keys only")  # at_hash is defined for it
     claims: dict[str, Any] = {
