@@ -10,7 +10,8 @@ Keys, under AUTH_REDIS_PREFIX:
                                       (or, once revoked, as long as its access tokens can live): its fields
                                       address, chain_id, created_at, expires_at, domain, idle_expires_at
                                       (these two missing from sessions stored before they existed), accounts
-                                      and recap (missing before sessions had several accounts), current
+                                      and recap (missing before sessions had several accounts), client_id
+                                      and scope (an OpenID Connect session's; missing before), current
                                       and previous (refresh-token hashes), rotated_at, rotations and revoked,
                                       plus one field `spent:<mark>` = 1 per spent refresh token (<mark>:
                                       app.stores.base.spent_mark of its hash), so that spending one or
