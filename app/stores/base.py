@@ -102,6 +102,10 @@ class Session:
     # before sessions had several: its one account is then that of address and chain_id
     accounts: str = ""
     recap: str = ""  # the ReCap (EIP-5573) the sign-in granted, as JSON; "" for none
+    # an OpenID Connect session (app.oidc): the client it was granted to and the scope granted, space-separated;
+    # "" for a session of our own API. A client may refresh and revoke its own sessions only (RFC 6749 §6, RFC 7009)
+    client_id: str = ""
+    scope: str = ""
 
     @property
     def account_ids(self) -> tuple[str, ...]:

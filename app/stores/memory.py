@@ -86,7 +86,7 @@ class _ExpiringMap(Generic[Value]):
 
 
 ChallengeRow = tuple[str, str, int, str, float, float, str, str]  # Challenge's fields, in order
-SessionRow = tuple[str, str, int, int, int, str, int, str, str]  # Session's fields, in order
+SessionRow = tuple[str, str, int, int, int, str, int, str, str, str, str]  # Session's fields, in order
 
 
 def _challenge_row(challenge: Challenge) -> ChallengeRow:
@@ -97,7 +97,8 @@ def _challenge_row(challenge: Challenge) -> ChallengeRow:
 def _session_row(session: Session) -> SessionRow:
     s = session
     times = (s.created_at, s.expires_at)
-    return (s.session_id, s.address, s.chain_id, *times, s.domain, s.idle_expires_at, s.accounts, s.recap)
+    oidc = (s.client_id, s.scope)
+    return (s.session_id, s.address, s.chain_id, *times, s.domain, s.idle_expires_at, s.accounts, s.recap, *oidc)
 
 
 class _Family(NamedTuple):

@@ -10,7 +10,8 @@ Keys, under AUTH_REDIS_PREFIX:
                                       (or, once revoked, as long as its access tokens can live): its fields
                                       address, chain_id, created_at, expires_at, domain, idle_expires_at
                                       (these two missing from sessions stored before they existed), accounts
-                                      and recap (missing before sessions had several accounts), current
+                                      and recap (missing before sessions had several accounts), client_id
+                                      and scope (an OpenID Connect session's; missing before), current
                                       and previous (refresh-token hashes), rotated_at, rotations and revoked,
                                       plus one field `spent:<mark>` = 1 per spent refresh token (<mark>:
                                       app.stores.base.spent_mark of its hash), so that spending one or
@@ -195,13 +196,15 @@ _ROTATE = (
     _FAMILY_FUNCTIONS
     + """
 local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap')
+                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap',
+                     'client_id', 'scope')
 local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
 if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
 if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
 local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
-local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or ''}
+local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or '', f[14] or '',
+                 f[15] or ''}
 local function move_idle_end()
   redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
   redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
@@ -257,6 +260,7 @@ if (f[4] or '') ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'accounts', ARGV[2], 'chain_id', ARGV[4])
 return 1
 """
+
 ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
 
 # KEYS: an authorization code. ARGV: its record, its ttl.
@@ -290,17 +294,20 @@ def _text(value: bytes | str) -> str:
 
 
 def _session(session_id: str, fields: list[Any]) -> Session:
-    """A session from its address, chain id, created_at, expires_at, domain, idle_expires_at, accounts and
-    recap, as Redis returns them (missing from a session stored before sessions kept them)."""
-    address, chain_id, created_at, expires_at, domain, idle_expires_at, accounts, recap = (
+    """A session from its address, chain id, created_at, expires_at, domain, idle_expires_at, accounts, recap,
+    client_id and scope, as Redis returns them (missing from a session stored before sessions kept them)."""
+    address, chain_id, created_at, expires_at, domain, idle_expires_at, accounts, recap, client_id, scope = (
         "" if value is None else _text(value) for value in fields
     )
     created, expires, idle_end = int(created_at), int(expires_at), int(idle_expires_at or 0)
-    return Session(session_id, address, int(chain_id), created, expires, domain, idle_end, accounts, recap)
+    return Session(
+        session_id, address, int(chain_id), created, expires, domain, idle_end, accounts, recap, client_id, scope
+    )
 
 
 _SESSION_FIELDS = [
-    "address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "accounts", "recap", "revoked"
+    "address", "chain_id", "created_at", "expires_at", "domain", "idle_expires_at", "accounts", "recap",
+    "client_id", "scope", "revoked"
 ]  # fmt: skip
 
 
@@ -480,6 +487,8 @@ class RedisStore:
             "idle_expires_at", session.idle_expires_at,
             "accounts", session.accounts,
             "recap", session.recap,
+            "client_id", session.client_id,
+            "scope", session.scope,
         ]  # fmt: skip
         ttl = session.ends_at - session.created_at
         challenges_key = self._challenges_key(challenge_key(session.address, nonce))

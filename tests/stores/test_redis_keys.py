@@ -65,7 +65,7 @@ async def test_a_session_keeps_one_field_per_spent_token_and_no_token_or_full_ha
     spent = {name: value for name, value in fields.items() if name.startswith(SPENT_FIELD_PREFIX)}
     assert spent == {f"{SPENT_FIELD_PREFIX}{spent_mark(spent_hash)}": "1" for spent_hash in hashes[:-1]}
     session_fields = {"address", "chain_id", "created_at", "expires_at", "rotated_at", "rotations", "revoked"}
-    session_fields |= {"domain", "idle_expires_at", "accounts", "recap"}
+    session_fields |= {"domain", "idle_expires_at", "accounts", "recap", "client_id", "scope"}
     assert set(fields) - set(spent) == {*session_fields, "current", "previous"}
     assert (fields["current"], fields["previous"], fields["rotations"]) == (hashes[-1], hashes[-2], "4")
     held = [*fields, *fields.values()]
