@@ -33,7 +33,7 @@ def test_node_packages_are_pinned_exactly() -> None:
     manifest = json.loads((CLIENT_DIR / "package.json").read_text())
     lock = json.loads((CLIENT_DIR / "package-lock.json").read_text())
     pinned = manifest["devDependencies"]
-    libraries = {"ethers", "jose", "playwright-core", "siwe", "typescript", "viem", "esbuild"}
+    libraries = {"ethers", "jose", "playwright-core", "siwe", "typescript", "viem", "esbuild", "openid-client"}
     frontends = {"@rainbow-me/rainbowkit", "wagmi", "@wagmi/core", "@tanstack/react-query", "react", "react-dom"}
     reown = {"@reown/appkit", "@reown/appkit-controllers", "@reown/appkit-siwe", "@walletconnect/utils"}
     assert set(pinned) == libraries | frontends | reown
