@@ -460,6 +460,12 @@ class Settings(BaseSettings):
                 "AUTH_OIDC_CLIENTS_FILE needs published keys (relying parties validate ID tokens with RS256): "
                 "use AUTH_JWT_ALG=ES256, EdDSA or RS256 with AUTH_JWT_KEYS_FILE"
             )
+        issuer_domain = urlsplit(self.issuer).netloc.lower()
+        if self.oidc_clients_file is not None and issuer_domain not in (domain.lower() for domain in self.domains):
+            raise ValueError(
+                f"AUTH_OIDC_CLIENTS_FILE: the provider's sign-in messages name the issuer's domain {issuer_domain!r}, "
+                "which must be one of AUTH_DOMAINS"
+            )
         return self
 
 

@@ -288,3 +288,8 @@ async def test_off_without_a_clients_file() -> None:
         for path in ("/.well-known/openid-configuration", "/oidc/authorize", "/oidc/userinfo"):
             response = await http.get(path)
             assert (response.status_code, response.json()["error"]) == (404, "not_found")
+
+
+def test_the_start_refuses_an_issuer_whose_domain_is_not_served(clients_file: Path) -> None:
+    with pytest.raises(ValueError, match="issuer's domain 'testserver', which must be one of AUTH_DOMAINS"):
+        provider_settings(clients_file, domains=["app.example"])
