@@ -1,6 +1,6 @@
 """The README's install command (`pip install .`) gives a service that works outside the checkout: the package
-and its package data (the browser client, the demo page, the compiled SignatureValidator) are installed, not
-read from the source tree.
+and its package data (the browser client, the demo page, the OpenID Connect sign-in page, the compiled
+SignatureValidator) are installed, not read from the source tree.
 
 The runtime dependencies are already in this venv, so the package alone is installed (`--no-deps`) into a
 directory of its own, and `python -m app` runs from another directory with only that one on PYTHONPATH."""
@@ -22,6 +22,9 @@ PACKAGE_DATA = [
     "app/static/web3-auth.js",
     "app/static/demo.html",
     "app/static/demo.js",
+    "app/static/oidc-signin.html",
+    "app/static/oidc-signin.js",
+    "app/static/oidc-signin.css",
     "app/domain/signatures/SignatureValidator.bin",
     "app/domain/signatures/SignatureValidator.sol",
 ]

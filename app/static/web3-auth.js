@@ -296,13 +296,15 @@ export class Web3Auth {
   /**
    * A challenge: an EIP-4361 message with a single-use nonce, bound to this address, chain and domain. A
    * message built by another library (siwe, viem) is accepted if it carries that nonce, address, chain and
-   * domain.
-   * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string }} request
+   * domain. `resources` are listed in the message (EIP-4361 Resources): what the signature is for, e.g. the
+   * redirect URI of the OpenID Connect client being signed in to.
+   * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string,
+   *   resources?: string[] }} request
    * @returns {Promise<Challenge>}
    */
-  async challenge({ address, chainId, domain = this.domain, uri = this.uri, statement }) {
+  async challenge({ address, chainId, domain = this.domain, uri = this.uri, statement, resources }) {
     return /** @type {Promise<Challenge>} */ (
-      this.#post("/auth/challenge", { address, chain_id: chainId, domain, uri, statement })
+      this.#post("/auth/challenge", { address, chain_id: chainId, domain, uri, statement, resources })
     );
   }
 

@@ -171,16 +171,19 @@ export class Web3Auth {
     /**
      * A challenge: an EIP-4361 message with a single-use nonce, bound to this address, chain and domain. A
      * message built by another library (siwe, viem) is accepted if it carries that nonce, address, chain and
-     * domain.
-     * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string }} request
+     * domain. `resources` are listed in the message (EIP-4361 Resources): what the signature is for, e.g. the
+     * redirect URI of the OpenID Connect client being signed in to.
+     * @param {{ address: string, chainId?: number, domain?: string, uri?: string, statement?: string,
+     *   resources?: string[] }} request
      * @returns {Promise<Challenge>}
      */
-    challenge({ address, chainId, domain, uri, statement }: {
+    challenge({ address, chainId, domain, uri, statement, resources }: {
         address: string;
         chainId?: number;
         domain?: string;
         uri?: string;
         statement?: string;
+        resources?: string[];
     }): Promise<Challenge>;
     /**
      * Trade a signed message for tokens. A session this client held before is revoked (in the background; if
