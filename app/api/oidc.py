@@ -145,7 +145,8 @@ async def _authorization(request: Request, params: list[tuple[str, str]]) -> Res
         return _sign_in(services, authorization, params)
     form = TokenForm.from_pairs(params)
     try:
-        message, signature = form.require("message"), form.require("signature")
+        # browsers send a form's line breaks as CRLF (HTML's form encoding); an EIP-4361 message has none
+        message, signature = form.require("message").replace("\r\n", "\n"), form.require("signature")
     except OAuthError as exc:
         return refusal(request, code="invalid_request", detail=exc.description)
     try:

@@ -168,6 +168,15 @@ async def test_the_code_flow_end_to_end(client: httpx.AsyncClient) -> None:
     assert after.json()["error"] == "invalid_token"
 
 
+async def test_a_browsers_crlf_line_breaks_in_the_form_are_the_signed_message(client: httpx.AsyncClient) -> None:
+    params, wallet = authorization(), new_wallet()
+    proof = await signed(client, wallet, resources=[REDIRECT])
+    as_browsers_send_it = {**proof, "message": proof["message"].replace("\n", "\r\n")}
+    response = await client.post("/oidc/authorize", data={**params, **as_browsers_send_it})
+    assert response.status_code == 303, response.text
+    assert "code" in query(response.headers["location"])
+
+
 async def test_discovery_and_rfc8414_metadata_agree(client: httpx.AsyncClient) -> None:
     discovery = (await client.get("/.well-known/openid-configuration")).json()
     oauth = (await client.get("/.well-known/oauth-authorization-server")).json()
