@@ -256,6 +256,24 @@ class NotFound(AuthError):
     default_detail = "Not found."
 
 
+class OidcOff(NotFound):
+    default_detail = "The OpenID Connect provider is off: AUTH_OIDC_CLIENTS_FILE turns it on."
+
+
+class RedirectUriNotSigned(AuthError):
+    status = 401
+    code = "redirect_uri_not_signed"
+    default_detail = "The signed message must list the authorization's redirect_uri among its Resources."
+
+
+class AccountsFixed(AuthError):
+    status = 400
+    code = "accounts_fixed"
+    default_detail = (
+        "The session was opened for an OpenID Connect client, whose ID tokens name its account: it keeps its accounts."
+    )
+
+
 class UnknownAccount(AuthError):
     status = 404
     code = "unknown_account"

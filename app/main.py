@@ -6,7 +6,7 @@ from functools import cache
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, forward, frontend, health, keys, metrics, tokens
+from app.api import auth, forward, frontend, health, keys, metrics, oidc, tokens
 from app.api.cors import install_cors
 from app.api.direct import DirectRoutes
 from app.api.handlers import install_error_handlers
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan_for(settings, store),
         redirect_slashes=False,  # Starlette's redirect would build its Location from the Host header
     )
-    for module in (auth, tokens, forward, keys, health, metrics):
+    for module in (auth, tokens, forward, keys, oidc, health, metrics):
         app.include_router(module.router)
     app.include_router(frontend.router_for(settings.demo))
     install_error_handlers(app)

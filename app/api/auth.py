@@ -13,13 +13,11 @@ from app.api.ratelimit import ClientFailureBudget, WalletBudget
 from app.api.schemas import (
     AccountsRequest,
     AccountsResponse,
-    Cacao,
     ChallengeRequest,
     ChallengeResponse,
     MeResponse,
     NonceRequest,
     NonceResponse,
-    SignedMessage,
     TokenResponse,
     VerifyRequest,
     no_store_json,
@@ -32,7 +30,6 @@ from app.domain.signin import (
     SignInContext,
     add_accounts,
     remove_account,
-    sign_in,
     sign_in_batch,
     sign_in_with_address,
 )
@@ -61,6 +58,7 @@ from app.errors import (
     UriNotOffered,
 )
 
+ACCOUNTS_CHANGED = {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED}
 # a dependency, so that a request without the token is 401 whatever its body (which is read after)
 BearerToken = Annotated[str, Depends(required_bearer_token)]
 router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
@@ -161,16 +159,15 @@ async def nonce(body: NonceRequest, request: Request) -> Response:
     return no_store_json(response)
 
 
-def signed_entries(
-    message: str | None, signature: str | None, messages: list[SignedMessage] | None, cacaos: list[Cacao] | None
-) -> list[tuple[str, str]]:
-    """The (text, signature) pairs of a request's signed messages, whichever form it sent them in."""
-    if message is not None and signature is not None:
-        return [(message, signature)]
-    if messages is not None:
-        return [(entry.message, entry.signature) for entry in messages]
-    assert cacaos is not None  # the models require one of the forms
-    return [cacao_message(cacao.model_dump(exclude_none=True)) for cacao in cacaos]
+def signed_entries(body: VerifyRequest | AccountsRequest) -> list[tuple[str, str]]:
+    """The (text, signature) pairs of a request's signed messages, whichever form it sent them in (not the
+    address form of /auth/verify)."""
+    if body.message is not None and body.signature is not None:
+        return [(body.message, body.signature)]
+    if body.messages is not None:
+        return [(entry.message, entry.signature) for entry in body.messages]
+    assert body.cacaos is not None  # the models require one of the forms
+    return [cacao_message(cacao.model_dump(exclude_none=True)) for cacao in body.cacaos]
 
 
 def sign_in_context(request: Request) -> SignInContext:
@@ -195,11 +192,8 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     grant: Grant
     if body.address is not None and body.signature is not None:
         grant = await sign_in_with_address(context, address=body.address, signature=body.signature, now=now)
-    elif body.message is not None and body.signature is not None:
-        grant = await sign_in(context, message_text=body.message, signature=body.signature, now=now)
     else:
-        entries = signed_entries(None, None, body.messages, body.cacaos)
-        grant = await sign_in_batch(context, entries, now=now)
+        grant = await sign_in_batch(context, signed_entries(body), now=now)
     return no_store_json(TokenResponse.from_grant(grant))
 
 
@@ -208,7 +202,7 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     response_model=AccountsResponse,
     summary="Add chains to the bearer's session: messages of its address signed over a fresh nonce",
     responses={
-        200: {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED},
+        200: ACCOUNTS_CHANGED,
         **error_responses(InvalidToken, *SIGNED_MESSAGE_ERRORS, RpcUnavailable),
     },
     openapi_extra=ACCESS_TOKEN,
@@ -216,8 +210,7 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
 async def add_session_accounts(body: AccountsRequest, request: Request, token: BearerToken) -> Response:
     context, now = sign_in_context(request), time.time()
     claims = await active_claims(context.store, context.tokens, token, now)
-    entries = signed_entries(body.message, body.signature, body.messages, body.cacaos)
-    granted = await add_accounts(context, claims.session_id, entries, now=now)
+    granted = await add_accounts(context, claims.session_id, signed_entries(body), now=now)
     return no_store_json(AccountsResponse.from_grant(granted))
 
 
@@ -226,7 +219,7 @@ async def add_session_accounts(body: AccountsRequest, request: Request, token: B
     response_model=AccountsResponse,
     summary="Take one account (a chain) out of the bearer's session",
     responses={
-        200: {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED},
+        200: ACCOUNTS_CHANGED,
         **error_responses(InvalidToken, UnknownAccount, LastAccount, InvalidRequest, RateLimited, StoreUnavailable),
     },
     openapi_extra=ACCESS_TOKEN,

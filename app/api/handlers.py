@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 
 from app.api.openapi import documented_headers
 from app.api.schemas import ErrorBody
@@ -70,7 +71,18 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
     note_outcome(code)
     headers = {"Cache-Control": "no-store", **(exc.headers or {})}
+    if exc.status_code == 405:  # Starlette names the methods of the first route of the path, not of all of them
+        headers["Allow"] = ", ".join(allowed_methods(_request))
     return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes of the request's path answer (a path may have a route per method)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from app.api.deps import ServicesDep
 from app.api.openapi import documented_headers
 from app.api.schemas import AuthorizationServerMetadata, Jwks
+from app.oidc.discovery import openid_configuration
 
 router = APIRouter(tags=["keys"])
 # Validators may cache the keys this long. A rotated-in key is published before tokens carry its kid only
@@ -37,21 +38,47 @@ async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
     return services.keys.jwks()
 
 
+# What RFC 8414 metadata repeats of the OpenID Provider metadata when the provider is on
+OAUTH_MEMBERS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "token_endpoint_auth_methods_supported",
+    "revocation_endpoint",
+    "userinfo_endpoint",
+    "end_session_endpoint",
+    "scopes_supported",
+    "response_types_supported",
+    "response_modes_supported",
+    "grant_types_supported",
+    "code_challenge_methods_supported",
+    "authorization_response_iss_parameter_supported",
+)
+
+
 @router.get(
-    "/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata", responses=CACHEABLE
+    "/.well-known/oauth-authorization-server",
+    summary="RFC 8414 authorization server metadata",
+    responses=CACHEABLE,
+    response_model=AuthorizationServerMetadata,
+    response_model_exclude_none=True,
 )
 async def metadata(services: ServicesDep, response: Response) -> AuthorizationServerMetadata:
-    issuer = services.settings.issuer.rstrip("/")
+    settings = services.settings
+    issuer = settings.issuer.rstrip("/")
     response.headers.update(PUBLIC_CACHE)
+    provider: dict[str, Any] = {}
+    if services.oidc_clients is not None:
+        configuration = openid_configuration(settings.issuer, services.keys.signing_algorithms)
+        provider = {name: configuration[name] for name in OAUTH_MEMBERS}
+        provider["revocation_endpoint_auth_methods_supported"] = configuration["token_endpoint_auth_methods_supported"]
     return AuthorizationServerMetadata(
-        issuer=services.settings.issuer,
+        issuer=settings.issuer,
         jwks_uri=f"{issuer}/.well-known/jwks.json",
         introspection_endpoint=f"{issuer}/auth/introspect",
         introspection_endpoint_auth_methods_supported=[
-            INTROSPECTION_AUTH if services.settings.introspect_token is not None else NO_AUTH
+            INTROSPECTION_AUTH if settings.introspect_token is not None else NO_AUTH
         ],
-        response_types_supported=[],
-        grant_types_supported=[],
+        **{"response_types_supported": [], "grant_types_supported": [], **provider},
         siwe_challenge_endpoint=f"{issuer}/auth/challenge",
         siwe_verify_endpoint=f"{issuer}/auth/verify",
         refresh_endpoint=f"{issuer}/auth/refresh",

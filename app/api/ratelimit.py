@@ -38,6 +38,7 @@ from app.lifespan import Services
 from app.observability import metrics
 from app.stores.limits import RateCounter, Verdict
 
+LIMITED_PREFIXES = ("/auth/", "/oidc/")  # the API and the OpenID Connect provider; not the public metadata
 _CLIENT_KEY = "web3auth.client"  # where a request's client key is kept in its ASGI scope
 
 
@@ -82,7 +83,7 @@ class RateLimits:
 
     def counts_against_its_client(self, scope: Scope) -> bool:
         path = route_path(scope)
-        if not path.startswith("/auth/") or path in self.unlimited_paths:
+        if not path.startswith(LIMITED_PREFIXES) or path in self.unlimited_paths:
             return False
         return path != self.introspect_path or not self._presents_introspection_credential(scope)
 

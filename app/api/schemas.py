@@ -80,6 +80,14 @@ class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, for humans.")
 
 
+class OAuthErrorBody(BaseModel):
+    """The OAuth 2.0 error shape (RFC 6749 §5.2, RFC 6750 §3) of the token, UserInfo and revocation endpoints,
+    which OAuth clients read: not the envelope of the rest of the API."""
+
+    error: str = Field(description="An OAuth error code, e.g. `invalid_grant`.", examples=["invalid_grant"])
+    error_description: str = Field(description="What went wrong, for humans.")
+
+
 class ChallengeRequest(Strict):
     address: Address
     chain_id: ChainId | None = Field(None, description="Defaults to the first of AUTH_CHAIN_IDS.")
@@ -279,11 +287,13 @@ class Introspection(BaseModel):
 
 
 class AuthorizationServerMetadata(BaseModel):
-    """RFC 8414 metadata, so validators can discover the keys from the issuer. web3-auth has no OAuth
-    authorization or token endpoint (sign-in is EIP-4361; refresh takes JSON, without grant_type): it
-    supports no OAuth grant and says so. RFC 8414 §2 requires `token_endpoint` unless only the implicit
-    grant is supported; it is left out on purpose, since naming /auth/refresh so would have OAuth clients
-    send it form-encoded grants it refuses. Its own endpoints are listed under names of their own."""
+    """RFC 8414 metadata, so validators can discover the keys from the issuer. Without the OpenID Connect
+    provider (AUTH_OIDC_CLIENTS_FILE), web3-auth has no OAuth authorization or token endpoint (sign-in is
+    EIP-4361; refresh takes JSON, without grant_type): it supports no OAuth grant and says so. RFC 8414 §2
+    requires `token_endpoint` unless only the implicit grant is supported; it is then left out on purpose,
+    since naming /auth/refresh so would have OAuth clients send it form-encoded grants it refuses. With the
+    provider on, the provider's endpoints and grants are listed, as in /.well-known/openid-configuration.
+    Its own endpoints are listed under names of their own."""
 
     issuer: str
     jwks_uri: str
@@ -292,10 +302,24 @@ class AuthorizationServerMetadata(BaseModel):
         description="`Bearer` (an OAuth access token type, as RFC 8414 §2 allows) when AUTH_INTROSPECT_TOKEN is "
         "set: send it as `Authorization: Bearer`; `none` (no client authentication) when it is not."
     )
-    response_types_supported: list[str] = Field(description="Empty: no OAuth authorization endpoint.")
-    grant_types_supported: list[str] = Field(
-        description="Empty: no OAuth grant (left out, RFC 8414 would mean authorization_code and implicit)."
+    response_types_supported: list[str] = Field(
+        description="`code` with the OpenID Connect provider on; empty (no OAuth authorization endpoint) without."
     )
+    grant_types_supported: list[str] = Field(
+        description="`authorization_code` and `refresh_token` with the OpenID Connect provider on; empty without "
+        "(left out, RFC 8414 would mean authorization_code and implicit)."
+    )
+    authorization_endpoint: str | None = Field(None, description="With the OpenID Connect provider on.")
+    token_endpoint: str | None = Field(None, description="With the OpenID Connect provider on.")
+    token_endpoint_auth_methods_supported: list[str] | None = None
+    revocation_endpoint: str | None = Field(None, description="With the OpenID Connect provider on (RFC 7009).")
+    revocation_endpoint_auth_methods_supported: list[str] | None = None
+    userinfo_endpoint: str | None = None
+    end_session_endpoint: str | None = None
+    scopes_supported: list[str] | None = None
+    response_modes_supported: list[str] | None = None
+    code_challenge_methods_supported: list[str] | None = None
+    authorization_response_iss_parameter_supported: bool | None = None
     siwe_challenge_endpoint: str
     siwe_verify_endpoint: str
     refresh_endpoint: str

@@ -46,13 +46,13 @@ async def refresh(store: Store, tokens: TokenService, settings: Settings, *, ref
 
 async def active_claims(store: Store, tokens: TokenService, token: str, now: float) -> AccessClaims:
     """The claims of an access token that is valid and whose session is still open, with the session's
-    accounts as they are now; InvalidToken otherwise."""
+    accounts (and so its chain_id, its first account's) as they are now; InvalidToken otherwise."""
     claims = tokens.validate_access(token, now)
     session = await store.find_session(claims.session_id)
     if session is None:
         raise InvalidToken("the session has ended")
     if session.accounts and session.account_ids != claims.accounts:  # changed since: the store has them now
-        return dataclasses.replace(claims, accounts=session.account_ids)
+        return dataclasses.replace(claims, accounts=session.account_ids, chain_id=session.chain_id)
     return claims
 
 

@@ -31,6 +31,7 @@ from app.domain.recaps import read_recap
 from app.domain.signatures.verifier import ChainSession, SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
 from app.errors import (
+    AccountsFixed,
     AuthError,
     InvalidBatch,
     InvalidMessage,
@@ -128,9 +129,10 @@ def checked_message(message_text: str, settings: Settings, now: float) -> SiweMe
     return message
 
 
-def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: float) -> list[Signed]:
+def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: float) -> tuple[list[Signed], str]:
     """checked_message for each (text, signature) of one sign-in; then they must share one nonce and one
-    address, name each chain once and grant one ReCap (InvalidBatch otherwise)."""
+    address, name each chain once and grant one ReCap (InvalidBatch otherwise): the messages, and that ReCap
+    as its session keeps it (recap_of)."""
     signed = [Signed(text, checked_message(text, settings, now), signature) for text, signature in entries]
     first = signed[0].message
     if any(entry.message.nonce != first.nonce for entry in signed):
@@ -140,9 +142,10 @@ def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: f
     chains = [entry.message.chain_id for entry in signed]
     if len(set(chains)) != len(chains):
         raise InvalidBatch("the messages of one sign-in must name each chain once")
-    if len({recap_of(entry.message) for entry in signed}) > 1:
+    recaps = {recap_of(entry.message) for entry in signed}
+    if len(recaps) > 1:
         raise InvalidBatch("the messages of one sign-in must grant the same ReCap (or none)")
-    return signed
+    return signed, recaps.pop()
 
 
 def check_challenge(challenge: Challenge | None, messages: Sequence[SiweMessage], clock_skew: float) -> None:
@@ -224,7 +227,7 @@ def recap_of(message: SiweMessage) -> str:
     return claim
 
 
-def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float) -> Session:
+def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float, recap: str = "") -> Session:
     """A session for the messages' address and domain, with an account per message (the first one's chain
     its chain_id), ending AUTH_REFRESH_TTL from now whatever happens, and AUTH_SESSION_IDLE_TTL from now
     unless refreshed."""
@@ -242,7 +245,7 @@ def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float)
         first.domain,
         idle_expires_at,
         accounts,
-        recap_of(first),
+        recap,
     )
 
 
@@ -291,9 +294,9 @@ class SignInContext:
     failures: FailureBudget
 
 
-async def open_session(context: SignInContext, messages: Sequence[SiweMessage], now: float) -> Grant:
+async def open_session(context: SignInContext, messages: Sequence[SiweMessage], now: float, recap: str = "") -> Grant:
     """Consume the messages' nonce and open their session (Store.redeem_challenge), then mint the tokens."""
-    session = new_session(messages, context.settings, now)
+    session = new_session(messages, context.settings, now, recap)
     refresh_token, refresh_hash = new_refresh_token(session.session_id)
     if not await context.store.redeem_challenge(messages[0].nonce, session, refresh_hash):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
@@ -318,9 +321,9 @@ async def verify_batch(context: SignInContext, signed: Sequence[Signed]) -> None
 
 async def sign_in_batch(context: SignInContext, entries: Sequence[tuple[str, str]], *, now: float) -> Grant:
     """Verify the signed messages of one sign-in (one or one per chain) and open one session for them all."""
-    signed = checked_batch(entries, context.settings, now)
+    signed, recap = checked_batch(entries, context.settings, now)
     await verify_batch(context, signed)
-    return await open_session(context, [entry.message for entry in signed], now)
+    return await open_session(context, [entry.message for entry in signed], now, recap)
 
 
 async def add_accounts(
@@ -328,11 +331,14 @@ async def add_accounts(
 ) -> AccountsGrant:
     """Add the chains of signed messages (checked as a sign-in's, with a fresh nonce) to an open session of
     the same address and domain. Their ReCap, if any, is checked but grants nothing more: the session keeps
-    the one it was opened with."""
+    the one it was opened with. An OpenID Connect client's session keeps its accounts (AccountsFixed): its
+    ID tokens' sub is the account it signed in with."""
     session = await context.store.find_session(session_id)
     if session is None:
         raise InvalidToken("the session has ended")
-    signed = checked_batch(entries, context.settings, now)
+    if session.client_id:
+        raise AccountsFixed()
+    signed, _ = checked_batch(entries, context.settings, now)  # its ReCap grants nothing more to the session
     first = signed[0].message
     if (first.address, first.domain) != (session.address, session.domain or context.settings.domains[0]):
         raise InvalidBatch("the messages must name the session's address and domain")
@@ -351,10 +357,13 @@ async def add_accounts(
 async def remove_account(
     store: Store, tokens: TokenService, session_id: str, account: str, *, now: float
 ) -> AccountsGrant:
-    """Take one CAIP-10 account (its address in any case) out of an open session; never its last one."""
+    """Take one CAIP-10 account (its address in any case) out of an open session; never its last one, and
+    never from an OpenID Connect client's session (AccountsFixed, as in add_accounts)."""
     session = await store.find_session(session_id)
     if session is None:
         raise InvalidToken("the session has ended")
+    if session.client_id:
+        raise AccountsFixed()
     matching = [known for known in session.account_ids if known.lower() == account.lower()]
     if not matching:
         raise UnknownAccount(f"this session has no account {shown(account, 120)}")
@@ -393,11 +402,11 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     for text, message in candidates:
         if context.verifier.signed_by_key(text, address, signature_bytes):
             await context.budget.spend(address)
-            return await open_session(context, [message], now)
+            return await open_session(context, [message], now, recap_of(message))
     # the key signed none of them (above): only a contract wallet's answer is left to ask, in one call
     message = await wallet_approved(context, address, candidates, signature_bytes)
     await context.budget.spend(address)
-    return await open_session(context, [message], now)
+    return await open_session(context, [message], now, recap_of(message))
 
 
 def usable_messages(

@@ -38,6 +38,7 @@ CLAIMS_SUPPORTED = (
     "auth_time",
     "nonce",
     "at_hash",
+    "sid",
     "preferred_username",
     "wallet_address",
     "chain_id",

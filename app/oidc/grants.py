@@ -313,6 +313,7 @@ async def authorization_code_grant(
         access_token=granted.access_token,
         ttl=settings.access_ttl,
         extra_claims=extra,
+        sid=record.session_id,
     )
     return token_response(granted, id_token=id_token, scope=record.scope)
 
@@ -357,6 +358,7 @@ async def refresh_token_grant(context: GrantContext, client: OidcClient, form: T
         access_token=granted.access_token,
         ttl=context.settings.access_ttl,
         extra_claims=extra,
+        sid=session.session_id,
     )
     return token_response(granted, id_token=id_token, scope=granted_scope)
 

@@ -2,7 +2,8 @@
 id_token_signed_response_alg, header `kid` and `typ: JWT`.
 
 Claims: iss, sub (the CAIP-10 account, `eip155:<chain id>:<EIP-55 address>`, as siwe-oidc), aud (the
-client_id), exp, iat, auth_time, nonce (only when the authorization request carried one) and at_hash, plus
+client_id), exp, iat, auth_time, nonce (only when the authorization request carried one), at_hash and sid
+(the session's id, which RP-Initiated Logout's id_token_hint names the session by), plus
 what the caller adds (the `siwe` claim, the profile claims), which never overrides those.
 
 at_hash (§3.1.3.6) is the base64url of the left half of the hash of the access token's ASCII, the hash being
@@ -59,6 +60,7 @@ def mint_id_token(
     access_token: str,
     ttl: int,
     extra_claims: Mapping[str, Any] | None = None,
+    sid: str | None = None,
 ) -> str:
     """An ID token for `client`, issued at `now` and valid `ttl` seconds, alongside `access_token`.
     LookupError when the key set holds no key of the client's alg (the start refuses such a configuration)."""
@@ -77,6 +79,7 @@ def mint_id_token(
         "auth_time": auth_time,
         **({"nonce": nonce} if nonce is not None else {}),
         "at_hash": token_hash(access_token, algorithm),
+        **({"sid": sid} if sid is not None else {}),
     }
     payload = {**(extra_claims or {}), **claims}
     return jwt.encode(payload, key.private, algorithm=algorithm, headers={"kid": key.kid, "typ": "JWT"})

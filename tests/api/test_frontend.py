@@ -46,7 +46,15 @@ def test_every_served_file_is_package_data() -> None:
     # what a non-editable install (the wheel, the Docker image) ships of app/
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["app"]
     served = [path.name for path in STATIC.iterdir() if path.is_file()]  # type: ignore[attr-defined]
-    assert sorted(served) == ["demo.html", "demo.js", "web3-auth.js"]
+    assert sorted(served) == [
+        "demo.html",
+        "demo.js",
+        "oidc-message.html",
+        "oidc-signin.css",
+        "oidc-signin.html",
+        "oidc-signin.js",
+        "web3-auth.js",
+    ]
     for name in served:
         assert any(fnmatch.fnmatch(f"static/{name}", pattern) for pattern in package_data), name
         assert not dockerignore_excludes(f"app/static/{name}"), name  # the image's `pip install .` sees it

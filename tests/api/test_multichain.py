@@ -193,7 +193,9 @@ async def test_removing_the_first_account_moves_the_sessions_chain(client: httpx
         accounts(wallet, [8453])[0],
     )
     me = (await client.get("/auth/me", headers=bearer(tokens))).json()  # the old token: the store's account
-    assert me["accounts"] == accounts(wallet, [8453])
+    assert (me["chain_id"], me["accounts"]) == (8453, accounts(wallet, [8453]))
+    old = await client.get("/auth/forward", headers=bearer(tokens))  # never the chain the session no longer has
+    assert (old.headers["x-auth-chain-id"], old.headers["x-auth-accounts"]) == ("8453", accounts(wallet, [8453])[0])
     renewed = (await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
     assert (renewed["chain_id"], renewed["accounts"]) == (8453, accounts(wallet, [8453]))
 

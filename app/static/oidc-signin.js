@@ -1,0 +1,1 @@
+// the sign-in page's script (app/static/oidc-signin.js)
