@@ -66,6 +66,17 @@ PROVIDER_ERRORS = (OidcOff, RateLimited, StoreUnavailable)
 SIGN_IN_SCRIPT, SIGN_IN_STYLE = "/oidc/signin.js", "/oidc/signin.css"
 
 
+def form_body(names: tuple[str, ...], *, required: tuple[str, ...], description: str = "") -> dict[str, Any]:
+    """The OpenAPI request body of a form-encoded endpoint: these text fields."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        **({"description": description} if description else {}),
+        "properties": {name: {"type": "string"} for name in names},
+        "required": list(required),
+    }
+    return {"requestBody": {"required": True, "content": {FORM: {"schema": schema}}}}
+
+
 def provider_of(request: Request) -> tuple[Services, ClientRegistry]:
     services = services_of(request)
     if services.oidc_clients is None:
@@ -173,38 +184,14 @@ AUTHORIZATION_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     **error_responses(*SIGNED_MESSAGE_ERRORS, RedirectUriNotSigned, StoreFull, RpcUnavailable, OidcOff),
 }
-COMPLETION_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            FORM: {
-                "schema": {
-                    "type": "object",
-                    "description": "The authorization request's parameters (OpenID Connect Core 3.1.2.1), and to "
-                    "complete it the EIP-4361 `message` the wallet signed (naming this provider's domain and the "
-                    "redirect_uri among its Resources) with its `signature`.",
-                    "properties": {
-                        name: {"type": "string"}
-                        for name in (
-                            "response_type",
-                            "client_id",
-                            "redirect_uri",
-                            "scope",
-                            "state",
-                            "nonce",
-                            "code_challenge",
-                            "code_challenge_method",
-                            "prompt",
-                            "message",
-                            "signature",
-                        )
-                    },  # fmt: skip
-                    "required": ["client_id", "redirect_uri"],
-                }
-            }
-        },
-    }
-}
+COMPLETION_FORM = form_body(
+    ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+     "code_challenge_method", "prompt", "message", "signature"),
+    required=("client_id", "redirect_uri"),
+    description="The authorization request's parameters (OpenID Connect Core 3.1.2.1), and to complete it the "
+    "EIP-4361 `message` the wallet signed (naming this provider's domain and the redirect_uri among its Resources) "
+    "with its `signature`.",
+)  # fmt: skip
 
 
 @router.get(
@@ -259,32 +246,10 @@ def oauth_errors(**descriptions: str) -> dict[int | str, dict[str, Any]]:
 
 OAUTH_JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
 OAUTH_JSON_NOT_CACHED = {**OAUTH_JSON, **NOT_CACHED}
-TOKEN_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            FORM: {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        name: {"type": "string"}
-                        for name in (
-                            "grant_type",
-                            "code",
-                            "redirect_uri",
-                            "code_verifier",
-                            "refresh_token",
-                            "scope",
-                            "client_id",
-                            "client_secret",
-                        )
-                    },  # fmt: skip
-                    "required": ["grant_type"],
-                }
-            }
-        },
-    }
-}
+TOKEN_FORM = form_body(
+    ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id", "client_secret"),
+    required=("grant_type",),
+)
 
 
 def grant_context(services: Services) -> GrantContext:
@@ -365,25 +330,7 @@ async def userinfo_by_post(request: Request) -> Response:
         **oauth_errors(s400="invalid_request, invalid_grant (a token of another client)", s401="invalid_client"),
         **error_responses(*PROVIDER_ERRORS),
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FORM: {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "token": {"type": "string"},
-                            "token_type_hint": {"type": "string"},
-                            "client_id": {"type": "string"},
-                            "client_secret": {"type": "string"},
-                        },
-                        "required": ["token"],
-                    }
-                }
-            },
-        }
-    },  # fmt: skip
+    openapi_extra=form_body(("token", "token_type_hint", "client_id", "client_secret"), required=("token",)),
 )
 async def revoke(request: Request) -> Response:
     services, registry = provider_of(request)
