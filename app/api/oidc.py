@@ -142,7 +142,9 @@ def _sign_in(services: Services, request: AuthorizationRequest, params: list[tup
     return HTMLResponse(page, headers=headers)
 
 
-async def _authorization(request: Request, params: list[tuple[str, str]]) -> Response:
+async def _authorization(request: Request, params: list[tuple[str, str]], *, by_form: bool) -> Response:
+    """The authorization request `params` make: its sign-in page, or (by form only, so that no signature is
+    left in a URL and the logs that keep URLs) its completion when they carry the signed message."""
     services, registry = provider_of(request)
     issuer = services.settings.issuer
     try:
@@ -151,7 +153,7 @@ async def _authorization(request: Request, params: list[tuple[str, str]]) -> Res
         return refusal(request, code=exc.error, detail=exc.detail)
     except AuthorizationError as exc:
         return redirect(error_redirect(exc, issuer))
-    signed = [value for name, value in params if name in ("message", "signature")]
+    signed = by_form and any(name in ("message", "signature") for name, _ in params)
     if not signed:
         return _sign_in(services, authorization, params)
     form = TokenForm.from_pairs(params)
@@ -200,7 +202,7 @@ COMPLETION_FORM = form_body(
     responses={200: {**AUTHORIZATION_RESPONSES[200], **HTML_PAGE}, **AUTHORIZATION_RESPONSES},
 )
 async def authorize(request: Request) -> Response:
-    return await _authorization(request, list(request.query_params.multi_items()))
+    return await _authorization(request, list(request.query_params.multi_items()), by_form=False)
 
 
 @router.post(
@@ -211,7 +213,7 @@ async def authorize(request: Request) -> Response:
 )
 async def authorize_by_form(request: Request) -> Response:
     provider_of(request)
-    return await _authorization(request, await form_pairs(request))
+    return await _authorization(request, await form_pairs(request), by_form=True)
 
 
 def _static_route(path: str, name: str, media_type: str) -> None:

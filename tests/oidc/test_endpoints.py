@@ -177,6 +177,16 @@ async def test_a_browsers_crlf_line_breaks_in_the_form_are_the_signed_message(cl
     assert "code" in query(response.headers["location"])
 
 
+async def test_a_signature_in_the_query_completes_nothing(client: httpx.AsyncClient) -> None:
+    params, wallet = authorization(), new_wallet()
+    proof = await signed(client, wallet, resources=[REDIRECT])
+    page = await client.get("/oidc/authorize", params={**params, **proof})
+    assert page.status_code == 200  # the sign-in page again, without the signature in its form
+    assert proof["signature"] not in page.text
+    completed = await client.post("/oidc/authorize", data={**params, **proof})  # the nonce is still unused
+    assert completed.status_code == 303
+
+
 async def test_discovery_and_rfc8414_metadata_agree(client: httpx.AsyncClient) -> None:
     discovery = (await client.get("/.well-known/openid-configuration")).json()
     oauth = (await client.get("/.well-known/oauth-authorization-server")).json()
