@@ -7,6 +7,7 @@ They are always routed, so the schema documents them, and answer 404 `not_found`
 they cannot redirect (or JSON `{"error", "detail"}` to a caller that does not accept text/html).
 """
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -338,7 +339,9 @@ async def revoke(request: Request) -> Response:
     services, registry = provider_of(request)
     try:
         form = TokenForm.from_pairs(await form_pairs(request))
-        client = authenticate_client(registry, authorization_header=request.headers.get("authorization"), form=form)
+        header = request.headers.get("authorization")
+        # scrypt: off the event loop, as at the token endpoint
+        client = await asyncio.to_thread(authenticate_client, registry, authorization_header=header, form=form)
         await revoke_token(services.store, services.tokens, services.settings, client, form, time.time())
     except MalformedRequest as exc:
         return oauth_error(OAuthError("invalid_request", exc.detail))
