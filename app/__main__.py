@@ -87,7 +87,7 @@ def run_uvicorn(settings: "Settings") -> None:
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace,
         log_config=None,  # app.observability.logs configures logging in each worker
-        access_log=False,  # one line per request comes from app.observability.requests
+        access_log=False,  # one line per request comes from app.api.middleware.telemetry
     )
     if config.workers == 1:
         server = uvicorn.Server(config)

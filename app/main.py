@@ -6,18 +6,16 @@ from functools import cache
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import auth, forward, frontend, health, keys, metrics, oidc, tokens
-from app.api.cors import install_cors
-from app.api.direct import DirectRoutes
+from app.api import middleware
+from app.api.asgi import PathTree
 from app.api.handlers import install_error_handlers
-from app.api.middleware import BodySizeLimit, StoreDeadline
 from app.api.openapi import install_openapi
-from app.api.paths import PathTree
-from app.api.ratelimit import PerClientLimit, RateLimits
+from app.api.ratelimit import RateLimits
+from app.api.routes import endpoints, forward, frontend, sessions
+from app.api.table import install
 from app.config import Settings
 from app.lifespan import lifespan_for
 from app.observability.logs import configure_logging
-from app.observability.requests import RequestTelemetry
 from app.stores.base import Store
 
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
@@ -35,9 +33,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan_for(settings, store),
         redirect_slashes=False,  # Starlette's redirect would build its Location from the Host header
     )
-    for module in (auth, tokens, forward, keys, oidc, health, metrics):
-        app.include_router(module.router)
-    app.include_router(frontend.router_for(settings.demo))
+    table = endpoints(demo=settings.demo)
+    install(app, table)
     install_error_handlers(app)
     install_openapi(app)
     # forward-auth, at /auth/forward and under it (Envoy's ext_authz appends the original path)
@@ -46,23 +43,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         settings,
         # forward-auth answers for every API call a proxy guards; the client module is a static file
         unlimited_paths=forward_auth.including((frontend.CLIENT_PATH,)),
-        introspect_path=tokens.INTROSPECT_PATH,
+        introspect_path=sessions.INTROSPECT_PATH,
     )
-    # The last added runs first: the request's id, log line and metrics around everything; CORS; one store
-    # time budget for the whole request; the per-client limit (before anything reads the body); the body
-    # size limit; the hottest routes, answered without FastAPI's router.
-    app.add_middleware(
-        DirectRoutes,
-        routes={auth.ME_PATH: (frozenset({"GET", "HEAD"}), auth.me)},
-        trees={forward.FORWARD_PATH: (None, forward.forward)},
+    middleware.stack(
+        app,
+        table,
+        rate_limits=app.state.rate_limits,
+        cors_origins=settings.cors_origins,
+        store_seconds=settings.redis_timeout,
+        unread_bodies=forward_auth,
+        not_cors=forward_auth,  # it answers proxies
+        api_paths=forward_auth.including(app.openapi()["paths"]),
     )
-    app.add_middleware(BodySizeLimit, exempt=forward_auth)
-    app.add_middleware(PerClientLimit, rate_limits=app.state.rate_limits)
-    app.add_middleware(StoreDeadline, seconds=settings.redis_timeout)
-    # outside the limits: a 429 or 413 carries CORS headers too; never on forward-auth, which answers proxies
-    install_cors(app, settings.cors_origins, exempt=forward_auth)
-    api_paths = forward_auth.including(app.openapi()["paths"])
-    app.add_middleware(RequestTelemetry, client_of=app.state.rate_limits.client, paths=api_paths)
     return app
 
 

@@ -4,6 +4,9 @@ operators' secrets for introspection (AUTH_INTROSPECT_TOKEN) and metrics (AUTH_M
 import hmac
 
 from pydantic import SecretStr
+from starlette.requests import Request
+
+from app.errors import MissingToken
 
 
 def bearer_of(authorization: str) -> str | None:
@@ -17,3 +20,15 @@ def presents(authorization: str, secret: SecretStr) -> bool:
     """Whether the header carries `secret` as its bearer token; compared in constant time."""
     presented = bearer_of(authorization) or ""
     return hmac.compare_digest(presented.encode(), secret.get_secret_value().encode())
+
+
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token, or None."""
+    return bearer_of(request.headers.get("authorization", ""))
+
+
+def required_bearer_token(request: Request) -> str:
+    token = bearer_token(request)
+    if token is None:
+        raise MissingToken()
+    return token

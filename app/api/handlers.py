@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Match
 
+from app.api.json_bodies import describe_problems
 from app.api.openapi import documented_headers
 from app.api.schemas import ErrorBody
 from app.errors import (
@@ -22,7 +23,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from app.observability.requests import note_outcome
+from app.observability.outcomes import note_outcome
 
 _CODES_BY_STATUS = {
     400: MalformedRequest.code,
@@ -30,7 +31,6 @@ _CODES_BY_STATUS = {
     405: MethodNotAllowed.code,
     413: PayloadTooLarge.code,
 }
-_MAX_VALIDATION_PROBLEMS = 3
 # A client that went away before its request was whole: not a bad request of its own (nginx says 499 too).
 CLIENT_CLOSED, CLIENT_CLOSED_STATUS = "client_closed", 499
 
@@ -45,12 +45,10 @@ def render(error: AuthError) -> JSONResponse:
     return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status, headers=headers)
 
 
-def _describe_validation(exc: RequestValidationError) -> str:
-    problems = []
-    for item in exc.errors()[:_MAX_VALIDATION_PROBLEMS]:
-        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
-        problems.append(f"{location}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}")
-    return "; ".join(problems)
+def client_closed() -> Response:
+    """For a client that went away before its request was whole: for the log and the metrics, nobody reads it."""
+    note_outcome(CLIENT_CLOSED)
+    return Response(status_code=CLIENT_CLOSED_STATUS)
 
 
 async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -60,14 +58,13 @@ async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return render(InvalidRequest(_describe_validation(exc)))
+    return render(InvalidRequest(describe_problems(exc.errors())))
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's 400 for a body the client stopped sending
-        note_outcome(CLIENT_CLOSED)
-        return Response(status_code=CLIENT_CLOSED_STATUS)  # for the log and the metrics: nobody reads it
+        return client_closed()
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
     note_outcome(code)
     headers = {"Cache-Control": "no-store", **(exc.headers or {})}

@@ -26,15 +26,13 @@ store, within the request's store deadline.
 import limits
 from slowapi.wrappers import Limit
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
+from app.api.asgi import NO_PATHS, PathTree, route_path
 from app.api.client_ip import TrustedProxies, client_key
 from app.api.credentials import presents
-from app.api.handlers import render
-from app.api.paths import NO_PATHS, PathTree, route_path
 from app.config import Settings
-from app.errors import AuthError, RateLimited
-from app.lifespan import Services
+from app.errors import RateLimited
 from app.observability import metrics
 from app.stores.limits import RateCounter, Verdict
 
@@ -151,22 +149,7 @@ class ClientFailureBudget:
         await self._limits.spend(self._limits.per_rpc_failure, self._counter, self._client)
 
 
-class PerClientLimit:
-    """Pure ASGI: count each request to a limited /auth/ endpoint against its client's budget, before the
-    body is read or anything else happens."""
-
-    def __init__(self, app: ASGIApp, rate_limits: RateLimits) -> None:
-        self.app = app
-        self.rate_limits = rate_limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.rate_limits.counts_against_its_client(scope):
-            await self.app(scope, receive, send)
-            return
-        services: Services = scope["state"]["services"]
-        try:
-            await self.rate_limits.spend(self.rate_limits.per_ip, services.counter, scope)
-        except AuthError as error:
-            await render(error)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def rate_limits_of(scope: Scope) -> RateLimits:
+    """The application's rate limits (app.main builds them with the app)."""
+    rate_limits: RateLimits = scope["app"].state.rate_limits
+    return rate_limits

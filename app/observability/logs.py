@@ -2,7 +2,7 @@
 
 Log calls pass their structured fields as `extra={"fields": {...}}`. Nothing that authenticates anyone is
 ever put in a field or a message: no signature, token, refresh token, key or secret (addresses, session ids
-and request ids are fine). uvicorn's own access log is off: app.observability.requests writes one line per
+and request ids are fine). uvicorn's own access log is off: app.api.middleware.telemetry writes one line per
 request instead.
 """
 

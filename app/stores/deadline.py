@@ -3,7 +3,7 @@ that a slow or silent Redis turns into a 503 within that time however many calls
 
 The budget counts only the time spent waiting for the store: a request that also waits for something else
 (an Ethereum node checking a contract wallet's signature) still has its whole store budget afterwards.
-The HTTP layer opens a budget per request (app.api.middleware.StoreDeadline); the store and the rate
+The HTTP layer opens a budget per request (app.api.middleware.store_deadline); the store and the rate
 counter ask how much of it is left and charge what they used. Outside a request (tests, scripts) each call
 gets the whole timeout.
 """

@@ -1,4 +1,4 @@
-"""/auth/me and /auth/forward are answered before FastAPI's router (app.api.direct): the same answers as
+"""/auth/me and /auth/forward are answered before FastAPI's router (app.api.dispatch): the same answers as
 the routes that document them, the router's own for anything else."""
 
 import httpx

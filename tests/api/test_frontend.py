@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.frontend import STATIC
+from app.api.routes.frontend import STATIC
 from app.config import Settings
 from tests.support.app import GENEROUS_LIMITS, app_client
 from tests.support.process import ROOT

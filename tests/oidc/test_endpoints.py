@@ -283,7 +283,7 @@ async def test_a_message_for_another_domain_is_refused(
 async def test_an_expired_code_is_invalid_grant(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     code = await code_for(client, authorization(), new_wallet())
     later = time.time() + 61
-    monkeypatch.setattr("app.api.oidc.time.time", lambda: later)
+    monkeypatch.setattr("app.api.routes.oidc.time.time", lambda: later)
     response = await client.post("/oidc/token", data=redeem(code), auth=BASIC)
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
 

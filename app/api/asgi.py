@@ -1,8 +1,13 @@
-"""The path a request routes on, and sets of paths that hold what is under them."""
+"""What every layer of the HTTP side reads off an ASGI scope: the path a request routes on, sets of paths, and
+the lifespan's services. A leaf: it imports nothing else of the application at run time."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from starlette.types import Scope
+
+if TYPE_CHECKING:
+    from app.lifespan import Services
 
 
 def route_path(scope: Scope) -> str:
@@ -13,6 +18,12 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
         return path[len(root) :]
     return path
+
+
+def services_of(scope: Scope) -> "Services":
+    """The services the lifespan started (app.lifespan), as every route and middleware reaches them."""
+    services: Services = scope["state"]["services"]
+    return services
 
 
 class PathTree:

@@ -2,19 +2,20 @@
 
 import contextlib
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.credentials import presents
-from app.api.deps import ServicesDep, bearer_token
+from app.api.asgi import services_of
+from app.api.credentials import bearer_token, presents
 from app.api.handlers import error_responses
+from app.api.table import Routes
 from app.errors import InvalidToken, MissingToken, StoreUnavailable
 from app.observability.metrics import SESSIONS_LIVE, exposition
 
-router = APIRouter(tags=["operations"])
+routes = Routes(tags=["operations"])
 
 
-@router.get(
+@routes.get(
     "/metrics",
     summary="Prometheus metrics (with AUTH_METRICS_TOKEN set, for `Authorization: Bearer <it>` only)",
     response_class=Response,
@@ -23,7 +24,8 @@ router = APIRouter(tags=["operations"])
         **error_responses(InvalidToken),
     },
 )
-async def metrics(request: Request, services: ServicesDep) -> Response:
+async def metrics(request: Request) -> Response:
+    services = services_of(request.scope)
     expected = services.settings.metrics_token
     if expected is not None:
         if bearer_token(request) is None:

@@ -17,8 +17,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.asgi import NO_PATHS, PathTree, route_path
 from app.api.handlers import render
-from app.api.paths import NO_PATHS, PathTree, route_path
 from app.errors import MalformedRequest, shown
 
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")

@@ -3,13 +3,13 @@
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
-from app.api.deps import rate_limits_of, required_bearer_token, services_of
+from app.api.asgi import services_of
+from app.api.credentials import required_bearer_token
 from app.api.handlers import error_responses
-from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN, NOT_CACHED, SESSION_LINKS, SIGN_IN_LINK
-from app.api.ratelimit import ClientFailureBudget, WalletBudget
+from app.api.ratelimit import ClientFailureBudget, WalletBudget, rate_limits_of
 from app.api.schemas import (
     AccountsRequest,
     AccountsResponse,
@@ -22,6 +22,7 @@ from app.api.schemas import (
     VerifyRequest,
     no_store_json,
 )
+from app.api.table import Routes
 from app.domain.cacao import cacao_message
 from app.domain.challenges import issue_challenge, issue_nonce, rfc3339
 from app.domain.sessions import active_claims
@@ -61,7 +62,7 @@ from app.errors import (
 ACCOUNTS_CHANGED = {"description": "The session's accounts now, and an access token that carries them.", **NOT_CACHED}
 # a dependency, so that a request without the token is 401 whatever its body (which is read after)
 BearerToken = Annotated[str, Depends(required_bearer_token)]
-router = APIRouter(prefix="/auth", tags=["sign-in"], route_class=BoundedJsonRoute)
+routes = Routes(prefix="/auth", tags=["sign-in"])
 # What a request carrying signed messages may be answered (/auth/verify, /auth/accounts)
 SIGNED_MESSAGE_ERRORS = (
     InvalidMessage,
@@ -82,8 +83,9 @@ SIGNED_MESSAGE_ERRORS = (
 ME_PATH = "/auth/me"
 
 
-@router.post(
+@routes.post(
     "/challenge",
+    direct=True,
     response_model=ChallengeResponse,
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
     responses={
@@ -101,7 +103,7 @@ ME_PATH = "/auth/me"
     },
 )
 async def challenge(body: ChallengeRequest, request: Request) -> Response:
-    services, rate_limits = services_of(request), rate_limits_of(request)
+    services, rate_limits = services_of(request.scope), rate_limits_of(request.scope)
     client = rate_limits.client(request.scope)
     await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address, client)
     issued = issue_challenge(
@@ -129,8 +131,9 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
     return no_store_json(response)
 
 
-@router.post(
+@routes.post(
     "/nonce",
+    direct=True,
     response_model=NonceResponse,
     summary="Get a single-use nonce before the address is known, for a message the client writes (One-Click Auth)",
     responses={
@@ -141,7 +144,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
     },
 )
 async def nonce(body: NonceRequest, request: Request) -> Response:
-    services, rate_limits = services_of(request), rate_limits_of(request)
+    services, rate_limits = services_of(request.scope), rate_limits_of(request.scope)
     client = rate_limits.client(request.scope)
     await rate_limits.spend(rate_limits.per_nonce, services.counter, client)
     settings = services.settings
@@ -171,15 +174,16 @@ def signed_entries(body: VerifyRequest | AccountsRequest) -> list[tuple[str, str
 
 
 def sign_in_context(request: Request) -> SignInContext:
-    services, rate_limits = services_of(request), rate_limits_of(request)
+    services, rate_limits = services_of(request.scope), rate_limits_of(request.scope)
     client = rate_limits.client(request.scope)
     budget = WalletBudget(rate_limits, services.counter, client)
     failures = ClientFailureBudget(rate_limits, services.counter, client)
     return SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
 
 
-@router.post(
+@routes.post(
     "/verify",
+    direct=True,
     response_model=TokenResponse,
     summary="Trade a signed message for an access token and a refresh token",
     responses={
@@ -197,7 +201,7 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     return no_store_json(TokenResponse.from_grant(grant))
 
 
-@router.post(
+@routes.post(
     "/accounts",
     response_model=AccountsResponse,
     summary="Add chains to the bearer's session: messages of its address signed over a fresh nonce",
@@ -214,7 +218,7 @@ async def add_session_accounts(body: AccountsRequest, request: Request, token: B
     return no_store_json(AccountsResponse.from_grant(granted))
 
 
-@router.delete(
+@routes.delete(
     "/accounts/{account}",
     response_model=AccountsResponse,
     summary="Take one account (a chain) out of the bearer's session",
@@ -225,14 +229,15 @@ async def add_session_accounts(body: AccountsRequest, request: Request, token: B
     openapi_extra=ACCESS_TOKEN,
 )
 async def remove_session_account(account: str, request: Request, token: BearerToken) -> Response:
-    services, now = services_of(request), time.time()
+    services, now = services_of(request.scope), time.time()
     claims = await active_claims(services.store, services.tokens, token, now)
     granted = await remove_account(services.store, services.tokens, claims.session_id, account, now=now)
     return no_store_json(AccountsResponse.from_grant(granted))
 
 
-@router.get(
+@routes.get(
     "/me",
+    direct=True,
     response_model=MeResponse,
     summary="Who the bearer of an access token is",
     responses={
@@ -242,7 +247,7 @@ async def remove_session_account(account: str, request: Request, token: BearerTo
     openapi_extra=ACCESS_TOKEN,
 )
 async def me(request: Request) -> Response:
-    services = services_of(request)
+    services = services_of(request.scope)
     claims = await active_claims(services.store, services.tokens, required_bearer_token(request), time.time())
     identity = MeResponse(
         address=claims.subject,

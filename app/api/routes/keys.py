@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Request, Response
 
-from app.api.deps import ServicesDep
+from app.api.asgi import services_of
 from app.api.openapi import documented_headers
 from app.api.schemas import AuthorizationServerMetadata, Jwks
+from app.api.table import Routes
 from app.oidc.discovery import openid_configuration
 
-router = APIRouter(tags=["keys"])
+routes = Routes(tags=["keys"])
 # Validators may cache the keys this long. A rotated-in key is published before tokens carry its kid only
 # if it was staged (keygen --stage) at least this long before; otherwise validators refetch on an unknown kid.
 JWKS_MAX_AGE = 300
@@ -27,13 +28,14 @@ CACHEABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
+@routes.get(
     "/.well-known/jwks.json",
     summary="Public keys for validating access tokens",
     response_model=Jwks,
     responses=CACHEABLE,
 )
-async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
+async def jwks(request: Request, response: Response) -> dict[str, Any]:
+    services = services_of(request.scope)
     response.headers.update(PUBLIC_CACHE)
     return services.keys.jwks()
 
@@ -55,14 +57,15 @@ OAUTH_MEMBERS = (
 )
 
 
-@router.get(
+@routes.get(
     "/.well-known/oauth-authorization-server",
     summary="RFC 8414 authorization server metadata",
     responses=CACHEABLE,
     response_model=AuthorizationServerMetadata,
     response_model_exclude_none=True,
 )
-async def metadata(services: ServicesDep, response: Response) -> AuthorizationServerMetadata:
+async def metadata(request: Request, response: Response) -> AuthorizationServerMetadata:
+    services = services_of(request.scope)
     settings = services.settings
     issuer = settings.issuer.rstrip("/")
     response.headers.update(PUBLIC_CACHE)

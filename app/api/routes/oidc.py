@@ -12,16 +12,17 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.api.auth import SIGNED_MESSAGE_ERRORS, sign_in_context
+from app.api.asgi import services_of
 from app.api.credentials import bearer_of
-from app.api.deps import services_of
 from app.api.handlers import error_responses, render
-from app.api.keys import PUBLIC_CACHE
 from app.api.openapi import NOT_CACHED, documented_headers
+from app.api.routes.keys import PUBLIC_CACHE
+from app.api.routes.sign_in import SIGNED_MESSAGE_ERRORS, sign_in_context
 from app.api.schemas import NO_STORE, NO_STORE_DOCS, OAuthErrorBody
+from app.api.table import Routes
 from app.domain.sessions import keep_revoked
 from app.errors import (
     AuthError,
@@ -34,7 +35,7 @@ from app.errors import (
     StoreUnavailable,
 )
 from app.lifespan import Services
-from app.observability.requests import note_outcome
+from app.observability.outcomes import note_outcome
 from app.oidc.authorization import (
     AuthorizationError,
     AuthorizationRequest,
@@ -59,7 +60,7 @@ from app.oidc.grants import userinfo as userinfo_of
 from app.oidc.logout import LogoutRefused, parse_logout_request
 from app.oidc.pages import STATIC, message_page, origin_of, page_headers, sign_in_page
 
-router = APIRouter(tags=["openid-connect"])
+routes = Routes(tags=["openid-connect"])
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 64  # the authorization request's 20 parameters, message and signature, with room to spare
 # What every provider endpoint may answer: off, over the per-IP limit, the store unreachable
@@ -79,7 +80,7 @@ def form_body(names: tuple[str, ...], *, required: tuple[str, ...], description:
 
 
 def provider_of(request: Request) -> tuple[Services, ClientRegistry]:
-    services = services_of(request)
+    services = services_of(request.scope)
     if services.oidc_clients is None:
         raise OidcOff()
     return services, services.oidc_clients
@@ -197,7 +198,7 @@ COMPLETION_FORM = form_body(
 )  # fmt: skip
 
 
-@router.get(
+@routes.get(
     AUTHORIZATION_PATH,
     summary="OpenID Connect authorization endpoint: the sign-in page",
     responses={200: {**AUTHORIZATION_RESPONSES[200], **HTML_PAGE}, **AUTHORIZATION_RESPONSES},
@@ -206,7 +207,7 @@ async def authorize(request: Request) -> Response:
     return await _authorization(request, list(request.query_params.multi_items()), by_form=False)
 
 
-@router.post(
+@routes.post(
     AUTHORIZATION_PATH,
     summary="OpenID Connect authorization endpoint by POST; with `message` and `signature`, its completion",
     responses={200: {**AUTHORIZATION_RESPONSES[200], **HTML_PAGE}, **AUTHORIZATION_RESPONSES},
@@ -220,7 +221,7 @@ async def authorize_by_form(request: Request) -> Response:
 def _static_route(path: str, name: str, media_type: str) -> None:
     body = (STATIC / name).read_bytes()
 
-    @router.get(path, include_in_schema=False)
+    @routes.get(path, include_in_schema=False)
     async def static_file(request: Request) -> Response:
         provider_of(request)
         return Response(
@@ -259,7 +260,7 @@ def grant_context(services: Services) -> GrantContext:
     return GrantContext(services.store, services.tokens, services.keys, services.settings, services.settings.issuer)
 
 
-@router.post(
+@routes.post(
     TOKEN_PATH,
     summary="OpenID Connect token endpoint (authorization_code, refresh_token)",
     responses={
@@ -315,17 +316,17 @@ USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(USERINFO_PATH, summary="OpenID Connect UserInfo", responses=USERINFO_RESPONSES)
+@routes.get(USERINFO_PATH, summary="OpenID Connect UserInfo", responses=USERINFO_RESPONSES)
 async def userinfo(request: Request) -> Response:
     return await _userinfo(request)
 
 
-@router.post(USERINFO_PATH, summary="OpenID Connect UserInfo (POST)", responses=USERINFO_RESPONSES)
+@routes.post(USERINFO_PATH, summary="OpenID Connect UserInfo (POST)", responses=USERINFO_RESPONSES)
 async def userinfo_by_post(request: Request) -> Response:
     return await _userinfo(request)
 
 
-@router.post(
+@routes.post(
     REVOCATION_PATH,
     summary="RFC 7009 token revocation: the token's session ends everywhere",
     responses={
@@ -374,18 +375,18 @@ LOGOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(END_SESSION_PATH, summary="RP-Initiated Logout", responses=LOGOUT_RESPONSES)
+@routes.get(END_SESSION_PATH, summary="RP-Initiated Logout", responses=LOGOUT_RESPONSES)
 async def logout(request: Request) -> Response:
     return await _logout(request, list(request.query_params.multi_items()))
 
 
-@router.post(END_SESSION_PATH, summary="RP-Initiated Logout (POST)", responses=LOGOUT_RESPONSES)
+@routes.post(END_SESSION_PATH, summary="RP-Initiated Logout (POST)", responses=LOGOUT_RESPONSES)
 async def logout_by_form(request: Request) -> Response:
     provider_of(request)
     return await _logout(request, await form_pairs(request))
 
 
-@router.get(
+@routes.get(
     DISCOVERY_PATH,
     summary="OpenID Provider metadata (OpenID Connect Discovery 1.0)",
     responses={200: {"description": "The provider's metadata.", **OAUTH_JSON}, **error_responses(*PROVIDER_ERRORS)},

@@ -5,8 +5,9 @@ The files are package data (app/static); clients/js/web3-auth.js is a link to th
 
 from importlib.resources import files
 
-from fastapi import APIRouter
 from fastapi.responses import Response
+
+from app.api.table import Endpoint, Routes
 
 STATIC = files("app") / "static"
 CLIENT_PATH = "/auth/client.js"
@@ -38,12 +39,12 @@ class _Static:
         return Response(self.body, media_type=self.media_type, headers=self.headers)
 
 
-def router_for(demo: bool) -> APIRouter:
-    """The routes: the client always, the demo page and its script only when `demo`."""
+def endpoints(demo: bool) -> list[Endpoint]:
+    """The client always, the demo page and its script only when `demo`."""
     client = _Static("web3-auth.js", JAVASCRIPT, CLIENT_HEADERS)
-    router = APIRouter(include_in_schema=False)
+    routes = Routes()
 
-    @router.get(CLIENT_PATH)
+    @routes.get(CLIENT_PATH, include_in_schema=False)
     async def client_module() -> Response:
         return client.response()
 
@@ -51,12 +52,12 @@ def router_for(demo: bool) -> APIRouter:
         page = _Static("demo.html", "text/html; charset=utf-8", DEMO_HEADERS)
         script = _Static("demo.js", JAVASCRIPT, DEMO_HEADERS)
 
-        @router.get("/demo")
+        @routes.get("/demo", include_in_schema=False)
         async def demo_page() -> Response:
             return page.response()
 
-        @router.get("/demo.js")
+        @routes.get("/demo.js", include_in_schema=False)
         async def demo_script() -> Response:
             return script.response()
 
-    return router
+    return routes.endpoints

@@ -1,6 +1,6 @@
 import pytest
 
-from app.api.paths import PathTree, route_path
+from app.api.asgi import PathTree, route_path
 
 
 @pytest.mark.parametrize(

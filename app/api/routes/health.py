@@ -1,27 +1,29 @@
 """Liveness and readiness probes."""
 
-from fastapi import APIRouter
+from fastapi import Request
 
-from app.api.deps import ServicesDep
+from app.api.asgi import services_of
 from app.api.handlers import error_responses
 from app.api.schemas import Health, Readiness
+from app.api.table import Routes
 from app.errors import ShuttingDown, StoreUnavailable
 from app.lifecycle import draining
 
-router = APIRouter(tags=["operations"])
+routes = Routes(tags=["operations"])
 
 
-@router.get("/healthz", summary="200 while the process lives")
+@routes.get("/healthz", summary="200 while the process lives")
 async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get(
+@routes.get(
     "/readyz",
     summary="200 when the store answers and no stop signal arrived",
     responses=error_responses(StoreUnavailable, ShuttingDown),
 )
-async def readyz(services: ServicesDep) -> Readiness:
+async def readyz(request: Request) -> Readiness:
+    services = services_of(request.scope)
     if draining:
         raise ShuttingDown()
     await services.store.ping()

@@ -1,28 +1,12 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware: it buffers responses and costs on every request)."""
+"""The request body size limit (pure ASGI, as every middleware here: BaseHTTPMiddleware buffers responses)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.asgi import NO_PATHS, PathTree, route_path
 from app.api.handlers import render
-from app.api.paths import NO_PATHS, PathTree, route_path
 from app.errors import MalformedRequest, PayloadTooLarge
-from app.stores.deadline import store_deadline
 
 MAX_BODY_BYTES = 64 * 1024
-
-
-class StoreDeadline:
-    """Pure ASGI: give each HTTP request one time budget for all its store calls (app.stores.deadline)."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with store_deadline(self.seconds):
-            await self.app(scope, receive, send)
 
 
 class BodySizeLimit:

@@ -1,7 +1,7 @@
 """Per request: an id (X-Request-ID if the client sent a sane one, else a new one; echoed back), one log line,
 and the HTTP and business metrics, all from one pure ASGI middleware that wraps everything else.
 
-The outcome of a request is the error code it was answered with (app.api.handlers notes it), or `ok`.
+The outcome of a request is the error code it was answered with (app.observability.outcomes), or `ok`.
 """
 
 import functools
@@ -10,15 +10,14 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.paths import PathTree, route_path
+from app.api.asgi import PathTree, route_path
 from app.observability import metrics
+from app.observability.outcomes import RequestRecord, current_request
 
 logger = logging.getLogger("web3_auth.access")
 REQUEST_ID = "X-Request-ID"
@@ -26,22 +25,6 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 UNMATCHED = "unmatched"  # the route label of a request no route matched: paths must not become labels
 # Forward-auth answers any method, and a client may invent one per request: only these become labels.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
-
-
-@dataclass
-class RequestRecord:
-    request_id: str
-    outcome: str | None = None
-
-
-_current: ContextVar[RequestRecord | None] = ContextVar("request_record", default=None)
-
-
-def note_outcome(code: str) -> None:
-    """Record the error code the current request is answered with."""
-    record = _current.get()
-    if record is not None:
-        record.outcome = code
 
 
 @functools.lru_cache(maxsize=1024)  # method, route and status take few values: their children, made once
@@ -81,7 +64,7 @@ class RequestTelemetry:
             return
         offered = Headers(scope=scope).get(REQUEST_ID, "")
         record = RequestRecord(offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex)
-        token = _current.set(record)
+        token = current_request.set(record)
         status = 500  # if nothing is sent, an exception escaped: ServerErrorMiddleware answers 500
 
         async def send_with_id(message: Message) -> None:
@@ -95,7 +78,7 @@ class RequestTelemetry:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            _current.reset(token)
+            current_request.reset(token)
             self._record(scope, record, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, record: RequestRecord, status: int, seconds: float) -> None:

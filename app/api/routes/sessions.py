@@ -3,14 +3,14 @@
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import Depends, Form, Request, Response, status
 
-from app.api.credentials import presents
-from app.api.deps import ServicesDep, bearer_token, services_of
+from app.api.asgi import services_of
+from app.api.credentials import bearer_token, presents
 from app.api.handlers import error_responses
-from app.api.json_bodies import BoundedJsonRoute
 from app.api.openapi import ACCESS_TOKEN_OR_BODY, INTROSPECTION_CALLER, NOT_CACHED, SESSION_LINKS
 from app.api.schemas import NO_STORE, Introspection, LogoutRequest, RefreshRequest, TokenResponse, no_store_json
+from app.api.table import Routes
 from app.domain import sessions
 from app.errors import (
     InvalidClient,
@@ -25,12 +25,13 @@ from app.errors import (
     StoreUnavailable,
 )
 
-router = APIRouter(prefix="/auth", tags=["sessions"], route_class=BoundedJsonRoute)
+routes = Routes(prefix="/auth", tags=["sessions"])
 INTROSPECT_PATH = "/auth/introspect"
 
 
-@router.post(
+@routes.post(
     "/refresh",
+    direct=True,
     response_model=TokenResponse,
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
     responses={
@@ -47,15 +48,16 @@ INTROSPECT_PATH = "/auth/introspect"
     },
 )
 async def refresh(body: RefreshRequest, request: Request) -> Response:
-    services = services_of(request)
+    services = services_of(request.scope)
     grant = await sessions.refresh(
         services.store, services.tokens, services.settings, refresh_token=body.refresh_token, now=time.time()
     )
     return no_store_json(TokenResponse.from_grant(grant))
 
 
-@router.post(
+@routes.post(
     "/logout",
+    direct=True,
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the session: with `Authorization: Bearer <access token>`, or a body {refresh_token}",
     responses={
@@ -72,7 +74,8 @@ async def refresh(body: RefreshRequest, request: Request) -> Response:
     },
     openapi_extra=ACCESS_TOKEN_OR_BODY,
 )
-async def logout(request: Request, services: ServicesDep, body: LogoutRequest | None = None) -> Response:
+async def logout(request: Request, body: LogoutRequest | None = None) -> Response:
+    services = services_of(request.scope)
     access_token = bearer_token(request)
     if access_token is not None:
         await sessions.log_out(
@@ -87,14 +90,14 @@ async def logout(request: Request, services: ServicesDep, body: LogoutRequest | 
 
 async def introspection_caller(request: Request) -> None:
     """When AUTH_INTROSPECT_TOKEN is set, callers must present it as a bearer credential (RFC 7662 §2.1)."""
-    expected = services_of(request).settings.introspect_token
+    expected = services_of(request.scope).settings.introspect_token
     if expected is None:
         return
     if not presents(request.headers.get("authorization", ""), expected):
         raise InvalidClient()
 
 
-@router.post(
+@routes.post(
     "/introspect",
     response_model=Introspection,
     summary="RFC 7662 token introspection: is this access token active?",
@@ -113,7 +116,7 @@ async def introspect(
     token_type_hint: Annotated[str | None, Form(max_length=64)] = None,  # noqa: ARG001
 ) -> Response:
     # token_type_hint is accepted and not needed: only access tokens can be active here (RFC 7662 §2.1).
-    services = services_of(request)
+    services = services_of(request.scope)
     claims = await sessions.introspect(services.store, services.tokens, token=token, now=time.time())
     if claims is None:
         return no_store_json(Introspection(active=False), exclude_none=True)
