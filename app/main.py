@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan_for(settings, store),
         redirect_slashes=False,  # Starlette's redirect would build its Location from the Host header
     )
-    table = endpoints(demo=settings.demo)
+    table = app.state.route_table = endpoints(demo=settings.demo)
     install(app, table)
     install_error_handlers(app)
     install_openapi(app)
