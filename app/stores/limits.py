@@ -68,11 +68,10 @@ class RateCounter:
         """What MovingWindowRateLimiter's hit or test and get_window_stats decide, without their layers."""
         assert self._local is not None
         storage_key, expiry = limit.key_for(*key), limit.get_expiry()
-        if count and self._local.take(storage_key, limit.amount, expiry):
+        local, amount = self._local, limit.amount
+        if local.take(storage_key, amount, expiry) if count else local.admits(storage_key, amount, expiry):
             return Verdict(True, time.time())
-        start, hits = self._local.window(storage_key, expiry)
-        if not count and hits < limit.amount:
-            return Verdict(True, time.time())
+        start, hits = self._local.window(storage_key, expiry)  # O(hits in the window): for refusals only
         return Verdict(False, time.time(), limit.amount - hits, start + expiry)
 
     async def _run(self, decide: Callable[..., Awaitable[bool]], limit: RateLimitItem, key: tuple[str, ...]) -> Verdict:

@@ -74,6 +74,13 @@ class InProcessMovingWindow(Storage, MovingWindowSupport):
             del hits[_FIRST_HIT : len(hits) - limit]
         return True
 
+    def admits(self, key: str, limit: int, expiry: int) -> bool:
+        """Whether a hit would be counted now (fewer than `limit` hits in the last `expiry` seconds), in O(1)."""
+        hits = self._keys.get(key)
+        if hits is None or len(hits) - _FIRST_HIT < limit:
+            return True
+        return hits[-limit] <= time.time() - expiry  # as `window` counts: a hit exactly `expiry` old is out
+
     def window(self, key: str, expiry: int) -> tuple[float, int]:
         """The time of the oldest hit inside the window, and how many hits it holds."""
         now = time.time()
