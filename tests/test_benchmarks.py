@@ -1,5 +1,6 @@
 """The benchmark scripts still run (their figures are not checked here: timing belongs in benchmarks)."""
 
+import re
 import subprocess
 import sys
 
@@ -36,3 +37,8 @@ def test_the_redis_sizing_benchmark_runs_on_the_real_server_and_prints_bytes_per
     assert result.returncode == 0, result.stderr[-2000:]
     for item in ("challenge", "session, just signed in", "rate key, one hit", "one IP at its sign-in budget"):
         assert item in result.stdout, result.stdout
+
+
+def test_the_telemetry_benchmark_runs_and_prints_its_cost_per_request() -> None:
+    result = run_script("benchmarks/telemetry.py", "--requests", "200", "--rounds", "2")
+    assert re.search(r"median cost of the telemetry: -?\d+\.\d us per request", result.stdout), result.stdout

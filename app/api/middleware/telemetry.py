@@ -5,10 +5,12 @@ The outcome of a request is the error code it was answered with (app.observabili
 """
 
 import functools
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
@@ -25,6 +27,25 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 UNMATCHED = "unmatched"  # the route label of a request no route matched: paths must not become labels
 # Forward-auth answers any method, and a client may invent one per request: only these become labels.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+class RequestIds:
+    """New request ids: 32 hex digits, a random half drawn once per process and a counter. As unique as
+    uuid4's in practice, without a system call per request (uuid4 reads 16 bytes of os.urandom: a third of
+    the telemetry's cost); not secrets, only names for log lines."""
+
+    def __init__(self) -> None:
+        self._restart()
+        os.register_at_fork(after_in_child=self._restart)  # a forked worker must not repeat its parent's
+
+    def _restart(self) -> None:
+        self._prefix, self._counter = secrets.token_hex(8), itertools.count()
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+_request_ids = RequestIds()
 
 
 @functools.lru_cache(maxsize=1024)  # method, route and status take few values: their children, made once
@@ -63,7 +84,7 @@ class RequestTelemetry:
             await self.app(scope, receive, send)
             return
         offered = Headers(scope=scope).get(REQUEST_ID, "")
-        record = RequestRecord(offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex)
+        record = RequestRecord(offered if _SANE_ID.fullmatch(offered) else _request_ids.new())
         token = current_request.set(record)
         status = 500  # if nothing is sent, an exception escaped: ServerErrorMiddleware answers 500
 
