@@ -40,9 +40,12 @@ def serve() -> None:
     from app.lifespan import load_keys, load_oidc_clients
     from app.observability.logs import configure_logging
     from app.oidc.clients import ClientsFileError
+    from app.policies import Policies
+    from app.workers import worker_count
 
     try:
         settings = Settings()
+        Policies.from_settings(settings)  # what only the layers below config can check
     except ValidationError as exc:
         _fail(describe_errors(exc))
     try:
@@ -57,16 +60,17 @@ def serve() -> None:
     except ClientsFileError as exc:
         _fail(f"AUTH_OIDC_CLIENTS_FILE: {exc}")
     configure_logging(settings.log_level, settings.log_format)  # the supervisor's own lines, with workers
-    metrics_directory = share_metrics_between_workers() if settings.workers > 1 else None
+    workers = worker_count(settings)
+    metrics_directory = share_metrics_between_workers() if workers > 1 else None
     exit_cleanly_after_draining()
     try:
-        run_uvicorn(settings)
+        run_uvicorn(settings, workers)
     finally:
         if metrics_directory is not None:
             shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
-def run_uvicorn(settings: "Settings") -> None:
+def run_uvicorn(settings: "Settings", workers: int) -> None:
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
@@ -80,7 +84,7 @@ def run_uvicorn(settings: "Settings") -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers,
+        workers=workers,
         loop="uvloop",  # libuv's event loop and the llhttp parser: both C, named so a missing one fails loudly
         ws="none",  # no WebSocket routes: an upgrade request must not leave the limited protocol
         proxy_headers=False,  # client addresses are ours to decide (trusted proxies), not uvicorn's

@@ -2,12 +2,14 @@
 
 Invalid settings raise pydantic's ValidationError; `python -m app` turns that into one line per problem
 (see `describe_errors`) and exits before serving anything.
+
+A leaf: it imports nothing from the application, so reading the settings loads no store, no Redis client and no
+metrics. What only a layer below can judge is checked where that layer's values are built at start
+(app.policies): AUTH_DOMAINS, AUTH_STATEMENT and AUTH_URIS against the EIP-4361 grammar, AUTH_REDIS_URL by the
+store's parser; both raise the same ValidationError, which `describe_errors` reads alike.
 """
 
-import contextlib
 import ipaddress
-import math
-import os
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -16,54 +18,14 @@ import limits
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.domain import grammar
-from app.domain.uris import allowed_uri
-from app.stores.connections import SENTINEL_SCHEME, parse_redis_url
-
 JwtAlgorithm = Literal["ES256", "EdDSA", "RS256", "HS256"]
 MAX_CHAIN_ID = 2**53 - 1  # chain ids travel in JSON and JWT claims; JavaScript reads them as doubles
 MIN_HMAC_SECRET_BYTES = 32
 DEFAULT_PORT = 8000
 DEFAULT_SESSION_IDLE_TTL = 86400  # a day without a refresh ends a session (Keycloak calls it "SSO Session Idle")
-
-
-def available_cores(proc_cgroup: Path = Path("/proc/self/cgroup"), sysfs: Path = Path("/sys/fs/cgroup")) -> int:
-    """The cores this process may run on: its CPU affinity, capped by the CPU quota of its cgroup or any
-    cgroup above it (a container's `cpus` limit, a systemd CPUQuota), which os.cpu_count() ignores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    for quota, period in _cgroup_cpu_quotas(proc_cgroup, sysfs):
-        cores = min(cores, max(1, math.ceil(quota / period)))
-    return cores
-
-
-def _cgroup_cpu_quotas(proc_cgroup: Path, sysfs: Path) -> list[tuple[int, int]]:
-    """(quota, period) of every cgroup from this process's own up to the root: v2 `cpu.max`, v1 `cpu.cfs_*`."""
-    try:
-        memberships = proc_cgroup.read_text().splitlines()
-    except OSError:
-        return []
-    quotas = []
-    files: tuple[str, ...]
-    for line in memberships:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":
-            roots, files = [sysfs, sysfs / "unified"], ("cpu.max",)
-        elif "cpu" in controllers.split(","):
-            roots = [sysfs / controllers, sysfs / "cpu"]
-            files = ("cpu.cfs_quota_us", "cpu.cfs_period_us")
-        else:
-            continue
-        for root in roots:
-            directory = root / path.lstrip("/")
-            while directory.is_relative_to(root):
-                with contextlib.suppress(OSError, ValueError):
-                    values = " ".join(directory.joinpath(name).read_text() for name in files).split()
-                    if values[0] not in ("max", "-1"):
-                        quotas.append((int(values[0]), int(values[1])))
-                if directory == root:
-                    break
-                directory = directory.parent
-    return quotas
+# The schemes of AUTH_REDIS_URL's Redis Cluster and Sentinel forms (app.stores.connections reads the rest).
+CLUSTER_SCHEME = "redis+cluster"
+SENTINEL_SCHEME = "redis+sentinel"
 
 
 def _is_http_url(url: str) -> bool:
@@ -116,8 +78,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
-    # Unset: one worker with the memory store (it lives in one process), else one per available core.
-    workers: Annotated[int, Field(ge=1)] = 1
+    # Unset: one worker with the memory store (it lives in one process), else one per available core
+    # (app.workers.worker_count, which `python -m app` asks).
+    workers: Annotated[int, Field(ge=1)] | None = None
     # On SIGTERM: how long requests in flight may take to finish before they are cut.
     shutdown_grace: Annotated[int, Field(ge=0, le=600)] = 10
     # What the HTTP server itself allows a connection (app.http_limits): the request line and each header
@@ -233,24 +196,15 @@ class Settings(BaseSettings):
                     raise ValueError(f"a node URL of chain {chain_id} is not an http(s) URL")
         return value
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers_unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("redis_url")
     @classmethod
-    def _redis_scheme(cls, value: str | None) -> str | None:
-        if value:
-            parse_redis_url(value)
+    def _unset_when_empty(cls, value: str | None) -> str | None:
         return value or None
-
-    @field_validator("domains")
-    @classmethod
-    def _authorities(cls, value: list[str]) -> list[str]:
-        for domain in value:
-            if grammar.authority_re.fullmatch(domain) is None:
-                raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
-            if not grammar.host_of(domain):
-                raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
-            if "@" in domain:  # no message URI may carry userinfo, so such a domain could never sign anyone in
-                raise ValueError(f"{domain!r} has userinfo: a sign-in domain is host[:port]")
-        return value
 
     @field_validator(
         "rate_limit_ip",
@@ -306,20 +260,6 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("uris")
-    @classmethod
-    def _allowed_uris(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            allowed_uri(entry)  # ValueError, naming the entry, if it is neither an origin nor a prefix
-        return value
-
-    @field_validator("statement")
-    @classmethod
-    def _statement(cls, value: str) -> str:
-        if grammar.statement_re.fullmatch(value) is None:
-            raise ValueError("may only hold RFC 3986 reserved and unreserved characters and spaces")
-        return value
-
     @model_validator(mode="before")
     @classmethod
     def _local_defaults_follow_the_port(cls, data: object) -> object:
@@ -333,15 +273,6 @@ class Settings(BaseSettings):
         local = f"localhost:{int(port)}"
         defaults = {"domains": local, "issuer": f"http://{local}"}
         return {**data, **{name: value for name, value in defaults.items() if data.get(name) in (None, "")}}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_worker_per_core_when_shared_state_allows(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("workers") in (None, ""):
-            shares_state = bool(data.get("redis_url")) and bool(data.get("jwt_keys_file") or data.get("jwt_secret"))
-            if shares_state:
-                return {**data, "workers": available_cores()}
-        return data
 
     @field_validator("audience")
     @classmethod
@@ -410,7 +341,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_replica_acknowledgements_on_a_cluster(self) -> Self:
-        if self.redis_wait_replicas and self.redis_url and parse_redis_url(self.redis_url).kind == "cluster":
+        if self.redis_wait_replicas and self.redis_url and self.redis_url.partition("://")[0] == CLUSTER_SCHEME:
             raise ValueError(
                 "AUTH_REDIS_WAIT_REPLICAS > 0 is not supported with redis+cluster:// (a sign-in there takes two "
                 "steps on two shards): set it to 0"
@@ -428,7 +359,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _one_process_for_the_memory_store(self) -> Self:
-        if self.workers > 1 and self.redis_url is None:
+        if (self.workers or 1) > 1 and self.redis_url is None:
             raise ValueError(
                 "AUTH_WORKERS > 1 needs AUTH_REDIS_URL: the memory store lives in one process, so a nonce "
                 "issued by one worker would be unknown to the others"
@@ -446,7 +377,7 @@ class Settings(BaseSettings):
         else:
             if secret is not None:
                 raise ValueError(f"AUTH_JWT_SECRET is only used with HS256, not {self.jwt_alg}")
-            if self.jwt_keys_file is None and self.workers > 1:
+            if self.jwt_keys_file is None and (self.workers or 1) > 1:
                 raise ValueError(
                     "AUTH_WORKERS > 1 needs AUTH_JWT_KEYS_FILE: without it each worker would sign with its "
                     "own ephemeral key (create one with `.venv/bin/python -m app keygen --output keys.json`)"

@@ -15,11 +15,12 @@ from app.config import Settings
 from app.domain.keys import KeyFileError, KeySet, generate_key_set, hmac_key_set, load_key_set
 from app.domain.signatures.eip191 import ensure_fast_backend
 from app.domain.signatures.verifier import SignatureVerifier
-from app.domain.tokens import TokenPolicy, TokenService
+from app.domain.tokens import TokenService
 from app.lifecycle import drain_on_stop_signals
 from app.observability import metrics
 from app.oidc.clients import ClientRegistry, load_clients
 from app.oidc.discovery import REQUIRED_ID_TOKEN_ALGORITHM as ID_TOKEN_ALGORITHM
+from app.policies import Policies
 from app.rpc.pool import NodePools
 from app.stores import RedisStore, open_backends
 from app.stores.base import Store
@@ -30,7 +31,8 @@ logger = logging.getLogger("web3_auth")
 
 @dataclass(frozen=True)
 class Services:
-    settings: Settings
+    settings: Settings  # for the HTTP layer; the domain and the nodes take `policies`
+    policies: Policies
     store: Store
     counter: RateCounter
     keys: KeySet
@@ -94,8 +96,10 @@ def lifespan_for(
     settings: Settings, store: Store | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Services]]]:
     """Open the store and the rate counter, and load the keys, for the app's lifetime. A `store` given here
-    is used instead of AUTH_REDIS_URL's (its owner closes it), with the rate counter in memory."""
+    is used instead of AUTH_REDIS_URL's (its owner closes it), with the rate counter in memory. The policies are
+    made here, when the app is (ValidationError for settings a layer below config refuses)."""
 
+    policies = Policies.from_settings(settings)
     background: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
@@ -104,7 +108,7 @@ def lifespan_for(
         ensure_fast_backend()
         keys = load_keys(settings)
         oidc_clients = load_oidc_clients(settings)
-        tokens = TokenService(keys, TokenPolicy.from_settings(settings))
+        tokens = TokenService(keys, policies.tokens)
         if store is None:
             active_store, counter = open_backends(
                 settings.redis_url,
@@ -118,7 +122,7 @@ def lifespan_for(
         if isinstance(active_store, RedisStore):
             background.add(asyncio.create_task(warn_if_redis_may_evict(active_store)))
         metrics.SESSIONS_MAX.set(getattr(active_store, "max_sessions", settings.max_sessions))
-        nodes = NodePools(settings)
+        nodes = NodePools(policies.nodes)
         if settings.rpc_urls and (unserved := sorted(set(settings.chain_ids) - set(settings.rpc_urls))):
             logger.warning(
                 "no Ethereum node for chain(s) %s (AUTH_RPC_URLS): smart-contract wallets cannot sign in there",
@@ -147,7 +151,11 @@ def lifespan_for(
             },
         )
         try:
-            yield {"services": Services(settings, active_store, counter, keys, tokens, nodes, signatures, oidc_clients)}
+            yield {
+                "services": Services(
+                    settings, policies, active_store, counter, keys, tokens, nodes, signatures, oidc_clients
+                )
+            }
         finally:
             if health_checks is not None:
                 background.add(health_checks)

@@ -26,6 +26,7 @@ from app.config import Settings
 from app.domain.addresses import normalize_address
 from app.domain.challenges import issue_challenge
 from app.domain.tokens import new_id, new_refresh_token
+from app.policies import Policies
 from app.stores.base import Session
 from app.stores.connections import limits_storage, parse_redis_url
 from app.stores.limits import RateCounter
@@ -50,6 +51,7 @@ class Sizer:
         self.url, self.count, self.prefix = url, count, f"sizing-{uuid.uuid4().hex}"
         self.offset = 0
         self.settings = Settings(redis_url=url, redis_prefix=self.prefix)
+        self.sign_in = Policies.from_settings(self.settings).sign_in
         self.store = RedisStore.from_url(url, prefix=self.prefix, timeout=5.0)
         self.inspector = redis.asyncio.Redis.from_url(url)
         self.counter = RateCounter(
@@ -78,7 +80,7 @@ class Sizer:
         return Figure(name, (after_keys - before_keys) / count, (after - before) / count)
 
     async def challenge(self, index: int) -> str:
-        issued = issue_challenge(self.settings, address=an_address(index), now=time.time(), client="198.51.100.1")
+        issued = issue_challenge(self.sign_in, address=an_address(index), now=time.time(), client="198.51.100.1")
         await self.store.save_challenge(issued.challenge)
         return issued.challenge.nonce
 

@@ -32,7 +32,8 @@ from app.domain.keys import generate_key_set
 from app.domain.signatures.eip191 import message_hash
 from app.domain.signatures.verifier import SignatureVerifier
 from app.domain.signin import Signed, SignInContext, check_signatures, checked_message, grant, new_session
-from app.domain.tokens import TokenPolicy, TokenService, new_refresh_token
+from app.domain.tokens import TokenService, new_refresh_token
+from app.policies import Policies
 from app.rpc.pool import NodePools
 from app.stores.memory import MemoryStore
 
@@ -76,28 +77,29 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings()
+    policies = Policies.from_settings(settings)
     keys = generate_key_set("ES256")
-    tokens = TokenService(keys, TokenPolicy.from_settings(settings))
+    tokens = TokenService(keys, policies.tokens)
     now = time.time()
     signed = []
     for _ in range(args.messages):
         wallet = Account.create()
-        text = issue_challenge(settings, address=wallet.address, now=now, client="benchmark").challenge.message
+        text = issue_challenge(policies.sign_in, address=wallet.address, now=now, client="benchmark").challenge.message
         signed.append((text, wallet.sign_message(encode_defunct(text=text)).signature.to_0x_hex()))
 
-    nodes = NodePools(settings)  # none configured: a wallet with a key needs no node
+    nodes = NodePools(policies.nodes)  # none configured: a wallet with a key needs no node
     verifier = SignatureVerifier(
         nodes,
         rpc_timeout=settings.rpc_timeout,
         call_gas=settings.rpc_call_gas,
         max_signature_bytes=settings.rpc_max_signature_bytes,
     )
-    context = SignInContext(MemoryStore(), tokens, settings, NoLimit(), verifier, NoLimit())
+    context = SignInContext(MemoryStore(), tokens, policies.sign_in, policies.sessions, NoLimit(), verifier, NoLimit())
 
     async def verify_path(text: str, signature: str) -> None:
-        message = checked_message(text, settings, now)
+        message = checked_message(text, policies.sign_in, now)
         await check_signatures(context, [Signed(text, message, signature)])
-        session = new_session([message], settings, now)
+        session = new_session([message], policies.sessions, now)
         refresh_token, _ = new_refresh_token(session.session_id)
         grant(session, refresh_token, tokens, now)
 

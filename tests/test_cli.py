@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings, available_cores
+from app.config import Settings
 from app.domain.keys import key_set_from_jwks
 from app.main import create_app
 from app.oidc.clients import secret_matches
+from app.workers import available_cores, worker_count
 from tests.support.process import run_app, serving, started_app
 from tests.support.redis_server import free_port
 from tests.support.wallets import new_wallet, sign
@@ -158,14 +159,14 @@ def test_workers_default_to_one_per_core_only_where_the_workers_can_share_state(
 ) -> None:
     for name in [name for name in os.environ if name.startswith("AUTH_")]:
         monkeypatch.delenv(name)
-    assert Settings().workers == 1  # the memory store lives in one process
+    assert worker_count(Settings()) == 1  # the memory store lives in one process
     monkeypatch.setenv("AUTH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    assert Settings().workers == 1  # each worker would sign with an ephemeral key of its own
+    assert worker_count(Settings()) == 1  # each worker would sign with an ephemeral key of its own
     monkeypatch.setenv("AUTH_JWT_KEYS_FILE", str(tmp_path / "keys.json"))
-    assert Settings().workers == available_cores()
+    assert worker_count(Settings()) == available_cores()
     assert 1 <= available_cores() <= len(os.sched_getaffinity(0))
     monkeypatch.setenv("AUTH_WORKERS", "1")
-    assert Settings().workers == 1
+    assert worker_count(Settings()) == 1
 
 
 def test_a_port_already_taken_stops_the_start_with_a_failure_status() -> None:

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.config import Settings
 from app.domain.messages import MAX_MESSAGE_BYTES, VERSION, SiweMessage, format_message
-from app.domain.policy import origin_scheme, uri_problem
+from app.domain.policy import SignInPolicy, origin_scheme, uri_problem
 from app.domain.recaps import read_recap
 from app.errors import ChainNotOffered, DomainNotOffered, InvalidMessage, InvalidRequest, UriNotOffered
 from app.stores.base import CLIENT_TAG_HEX, Challenge
@@ -45,14 +44,14 @@ class IssuedNonce:
     expiration_time: str
 
 
-def issue_nonce(settings: Settings, *, now: float, client: str, domain: str | None = None) -> IssuedNonce:
+def issue_nonce(policy: SignInPolicy, *, now: float, client: str, domain: str | None = None) -> IssuedNonce:
     """An open nonce (POST /auth/nonce): bound to a domain only, for a message the client writes once it knows
     the address and chain; it expires after AUTH_NONCE_TTL seconds like a challenge's."""
-    domain = settings.domains[0] if domain is None else domain
-    if domain not in settings.domains:
+    domain = policy.domains[0] if domain is None else domain
+    if domain not in policy.domains:
         raise DomainNotOffered(f"domain {domain!r} is not served here")
-    issued_at, expiration_time = validity_window(now, settings.nonce_ttl)
-    challenge = Challenge(new_open_nonce(client), "", 0, domain, now, now + settings.nonce_ttl, client, "")
+    issued_at, expiration_time = validity_window(now, policy.nonce_ttl)
+    challenge = Challenge(new_open_nonce(client), "", 0, domain, now, now + policy.nonce_ttl, client, "")
     return IssuedNonce(challenge, default_uri(domain), issued_at, expiration_time)
 
 
@@ -79,7 +78,7 @@ def default_uri(domain: str) -> str:
 
 
 def issue_challenge(
-    settings: Settings,
+    policy: SignInPolicy,
     *,
     address: str,
     now: float,
@@ -92,13 +91,13 @@ def issue_challenge(
 ) -> IssuedChallenge:
     """A challenge for an EIP-55 address, asked for by `client`; it expires after AUTH_NONCE_TTL seconds. The
     domain, chain and URI must be ones a sign-in accepts (app.domain.policy), else a 400 names which."""
-    domain = settings.domains[0] if domain is None else domain
-    chain_id = settings.chain_ids[0] if chain_id is None else chain_id
-    if domain not in settings.domains:
+    domain = policy.domains[0] if domain is None else domain
+    chain_id = policy.chain_ids[0] if chain_id is None else chain_id
+    if domain not in policy.domains:
         raise DomainNotOffered(f"domain {domain!r} is not served here")
-    if chain_id not in settings.chain_ids:
+    if chain_id not in policy.chain_ids:
         raise ChainNotOffered(f"chain id {chain_id} is not accepted here")
-    issued_at, expiration_time = validity_window(now, settings.nonce_ttl)
+    issued_at, expiration_time = validity_window(now, policy.nonce_ttl)
     try:
         message = SiweMessage(
             domain=domain,
@@ -109,7 +108,7 @@ def issue_challenge(
             issued_at=issued_at,
             version=VERSION,
             expiration_time=expiration_time,
-            statement=settings.statement if statement is None else statement,
+            statement=policy.statement if statement is None else statement,
             resources=None if resources is None else tuple(resources),
         )
     except InvalidMessage as exc:
@@ -118,10 +117,10 @@ def issue_challenge(
         read_recap(message.statement, message.resources)
     except InvalidMessage as exc:
         raise InvalidRequest(exc.detail) from None
-    if (problem := uri_problem(message.uri, domain, settings.uris)) is not None:
+    if (problem := uri_problem(message.uri, domain, policy.uris)) is not None:
         raise UriNotOffered(problem)  # no message is issued that could never sign in
     text = format_message(message)
     if len(text) > MAX_MESSAGE_BYTES:
         raise InvalidRequest(f"the message would be longer than {MAX_MESSAGE_BYTES} bytes")
-    challenge = Challenge(message.nonce, address, chain_id, domain, now, now + settings.nonce_ttl, client, text)
+    challenge = Challenge(message.nonce, address, chain_id, domain, now, now + policy.nonce_ttl, client, text)
     return IssuedChallenge(challenge, issued_at, expiration_time)

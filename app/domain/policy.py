@@ -1,17 +1,69 @@
-"""The relying party's checks on a parsed message: origin, URI, chain and time window (EIP-4361 §Verifying).
+"""The relying party's policy: what a sign-in accepts (SignInPolicy, and the checks on a parsed message: origin,
+URI, chain and time window, EIP-4361 §Verifying) and how long its sessions live (SessionPolicy).
 
-The expected values come from configuration, never from the request (a Host or Origin header is the
-client's to choose).
+The expected values come from configuration (app.policies builds these once at start), never from the request
+(a Host or Origin header is the client's to choose).
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from app.domain.grammar import host_of
+from app.domain.grammar import authority_re, host_of, statement_re
 from app.domain.messages import SiweMessage
 from app.domain.uris import WEB_SCHEMES, allowed_uri, split_uri
 from app.errors import ChainNotAllowed, DomainNotAllowed, ExpiredMessage, NotYetValid, UriNotAllowed, shown
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    """What a challenge offers and a sign-in accepts: AUTH_DOMAINS (the first one the default), AUTH_CHAIN_IDS
+    (likewise), AUTH_URIS, AUTH_STATEMENT, AUTH_NONCE_TTL, AUTH_MAX_MESSAGE_LIFETIME and AUTH_CLOCK_SKEW."""
+
+    domains: tuple[str, ...]
+    chain_ids: tuple[int, ...]
+    uris: tuple[str, ...]  # each one allowed_uri reads (app.policies checked them)
+    statement: str
+    nonce_ttl: int
+    max_message_lifetime: int
+    clock_skew: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long a session lives (AUTH_REFRESH_TTL; AUTH_SESSION_IDLE_TTL unless refreshed), how late a rotated
+    refresh token may still be presented (AUTH_REFRESH_REUSE_GRACE), and how long its access tokens live."""
+
+    access_ttl: int
+    clock_skew: int
+    refresh_ttl: int
+    idle_ttl: int
+    reuse_grace: int
+
+    @property
+    def keep_revoked(self) -> int:
+        """How long a revoked session must be remembered: as long as the longest-lived access token of it."""
+        return self.access_ttl + self.clock_skew
+
+
+def sign_in_domain(domain: str) -> str:
+    """An AUTH_DOMAINS entry as it is; ValueError unless it is an RFC 3986 authority with a host and without
+    userinfo (no message URI may carry userinfo, so such a domain could never sign anyone in)."""
+    if authority_re.fullmatch(domain) is None:
+        raise ValueError(f"{domain!r} is not an RFC 3986 authority (host[:port])")
+    if not host_of(domain):
+        raise ValueError(f"{domain!r} has an empty host: a sign-in domain names a host (host[:port])")
+    if "@" in domain:
+        raise ValueError(f"{domain!r} has userinfo: a sign-in domain is host[:port]")
+    return domain
+
+
+def offered_statement(statement: str) -> str:
+    """AUTH_STATEMENT as it is; ValueError unless EIP-4361's statement rule admits it."""
+    if statement_re.fullmatch(statement) is None:
+        raise ValueError("may only hold RFC 3986 reserved and unreserved characters and spaces")
+    return statement
 
 
 def is_loopback(authority: str) -> bool:

@@ -10,19 +10,16 @@ A session is revoked by logout, by the reuse of a rotated refresh token, or by o
 
 import dataclasses
 
-from app.config import Settings
+from app.domain.policy import SessionPolicy
 from app.domain.signin import Grant, grant
 from app.domain.tokens import AccessClaims, TokenService, new_refresh_token, read_refresh_token
 from app.errors import InvalidGrant, InvalidToken, RefreshReused
 from app.stores.base import Rotation, Store
 
 
-def keep_revoked(settings: Settings) -> int:
-    """How long a revoked session must be remembered: as long as the longest-lived access token of it."""
-    return settings.access_ttl + settings.clock_skew
-
-
-async def refresh(store: Store, tokens: TokenService, settings: Settings, *, refresh_token: str, now: float) -> Grant:
+async def refresh(
+    store: Store, tokens: TokenService, policy: SessionPolicy, *, refresh_token: str, now: float
+) -> Grant:
     """Trade a refresh token for a new access token and a new refresh token of the same session."""
     session_id, presented = read_refresh_token(refresh_token)
     new_token, new_hash = new_refresh_token(session_id)
@@ -31,9 +28,9 @@ async def refresh(store: Store, tokens: TokenService, settings: Settings, *, ref
         presented,
         new_hash,
         now=int(now),
-        grace=settings.refresh_reuse_grace,
-        keep_revoked=keep_revoked(settings),
-        idle_ttl=settings.idle_ttl,
+        grace=policy.reuse_grace,
+        keep_revoked=policy.keep_revoked,
+        idle_ttl=policy.idle_ttl,
     )
     if result.outcome is Rotation.REUSED:
         raise RefreshReused()
@@ -56,16 +53,16 @@ async def active_claims(store: Store, tokens: TokenService, token: str, now: flo
     return claims
 
 
-async def log_out(store: Store, tokens: TokenService, settings: Settings, *, access_token: str, now: float) -> None:
+async def log_out(store: Store, tokens: TokenService, policy: SessionPolicy, *, access_token: str, now: float) -> None:
     """Revoke the session of a (signature- and time-) valid access token; revoking twice is harmless."""
     claims = tokens.validate_access(access_token, now)
-    await store.revoke_session(claims.session_id, keep_revoked=keep_revoked(settings))
+    await store.revoke_session(claims.session_id, keep_revoked=policy.keep_revoked)
 
 
-async def log_out_with_refresh_token(store: Store, settings: Settings, *, refresh_token: str) -> None:
+async def log_out_with_refresh_token(store: Store, policy: SessionPolicy, *, refresh_token: str) -> None:
     """Revoke the session of one of its refresh tokens (current or rotated)."""
     session_id, presented = read_refresh_token(refresh_token)
-    if not await store.revoke_session(session_id, keep_revoked=keep_revoked(settings), refresh_hash=presented):
+    if not await store.revoke_session(session_id, keep_revoked=policy.keep_revoked, refresh_hash=presented):
         raise InvalidGrant()
 
 

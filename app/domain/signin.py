@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.config import Settings
 from app.domain import policy
 from app.domain.messages import SiweMessage, parse_message
+from app.domain.policy import SessionPolicy, SignInPolicy
 from app.domain.recaps import read_recap
 from app.domain.signatures.verifier import ChainSession, SignatureVerifier
 from app.domain.tokens import TokenService, new_id, new_refresh_token
@@ -117,23 +117,23 @@ def decode_signature(signature: str) -> bytes:
         raise InvalidSignature("the signature is not hex") from None
 
 
-def checked_message(message_text: str, settings: Settings, now: float) -> SiweMessage:
+def checked_message(message_text: str, accepted: SignInPolicy, now: float) -> SiweMessage:
     """Steps that need no store: the message parses (its ReCap, if any, too), names our origin, chain and an
     allowed URI, lives no longer than AUTH_MAX_MESSAGE_LIFETIME, and is valid now."""
     message = parse_message(message_text)
     read_recap(message.statement, message.resources)  # a ReCap must be well formed and match the statement
-    policy.check_origin(message, settings.domains, settings.chain_ids)
-    policy.check_uri(message, settings.uris)
-    policy.check_lifetime(message, settings.max_message_lifetime)
-    policy.check_validity_window(message, now, settings.clock_skew)
+    policy.check_origin(message, accepted.domains, accepted.chain_ids)
+    policy.check_uri(message, accepted.uris)
+    policy.check_lifetime(message, accepted.max_message_lifetime)
+    policy.check_validity_window(message, now, accepted.clock_skew)
     return message
 
 
-def checked_batch(entries: Sequence[tuple[str, str]], settings: Settings, now: float) -> tuple[list[Signed], str]:
+def checked_batch(entries: Sequence[tuple[str, str]], accepted: SignInPolicy, now: float) -> tuple[list[Signed], str]:
     """checked_message for each (text, signature) of one sign-in; then they must share one nonce and one
     address, name each chain once and grant one ReCap (InvalidBatch otherwise): the messages, and that ReCap
     as its session keeps it (recap_of)."""
-    signed = [Signed(text, checked_message(text, settings, now), signature) for text, signature in entries]
+    signed = [Signed(text, checked_message(text, accepted, now), signature) for text, signature in entries]
     first = signed[0].message
     if any(entry.message.nonce != first.nonce for entry in signed):
         raise InvalidBatch("the messages of one sign-in must carry one nonce")
@@ -227,14 +227,14 @@ def recap_of(message: SiweMessage) -> str:
     return claim
 
 
-def new_session(messages: Sequence[SiweMessage], settings: Settings, now: float, recap: str = "") -> Session:
+def new_session(messages: Sequence[SiweMessage], lifetimes: SessionPolicy, now: float, recap: str = "") -> Session:
     """A session for the messages' address and domain, with an account per message (the first one's chain
     its chain_id), ending AUTH_REFRESH_TTL from now whatever happens, and AUTH_SESSION_IDLE_TTL from now
     unless refreshed."""
     first = messages[0]
     created_at = int(now)
-    expires_at = created_at + settings.refresh_ttl
-    idle_expires_at = min(created_at + settings.idle_ttl, expires_at)
+    expires_at = created_at + lifetimes.refresh_ttl
+    idle_expires_at = min(created_at + lifetimes.idle_ttl, expires_at)
     accounts = ",".join(account_of(message) for message in messages)
     return Session(
         new_id(),
@@ -288,7 +288,8 @@ class SignInContext:
 
     store: Store
     tokens: TokenService
-    settings: Settings
+    policy: SignInPolicy
+    sessions: SessionPolicy
     budget: SignInBudget
     verifier: SignatureVerifier
     failures: FailureBudget
@@ -296,7 +297,7 @@ class SignInContext:
 
 async def open_session(context: SignInContext, messages: Sequence[SiweMessage], now: float, recap: str = "") -> Grant:
     """Consume the messages' nonce and open their session (Store.redeem_challenge), then mint the tokens."""
-    session = new_session(messages, context.settings, now, recap)
+    session = new_session(messages, context.sessions, now, recap)
     refresh_token, refresh_hash = new_refresh_token(session.session_id)
     if not await context.store.redeem_challenge(messages[0].nonce, session, refresh_hash):
         raise InvalidNonce("the nonce was used by a concurrent sign-in")
@@ -314,14 +315,14 @@ async def verify_batch(context: SignInContext, signed: Sequence[Signed]) -> None
     first = signed[0].message
     await context.budget.ensure_available(first.address)
     challenge = await context.store.find_challenge(first.address, first.nonce)
-    check_challenge(challenge, [entry.message for entry in signed], context.settings.clock_skew)
+    check_challenge(challenge, [entry.message for entry in signed], context.policy.clock_skew)
     await check_signatures(context, signed)
     await context.budget.spend(first.address)
 
 
 async def sign_in_batch(context: SignInContext, entries: Sequence[tuple[str, str]], *, now: float) -> Grant:
     """Verify the signed messages of one sign-in (one or one per chain) and open one session for them all."""
-    signed, recap = checked_batch(entries, context.settings, now)
+    signed, recap = checked_batch(entries, context.policy, now)
     await verify_batch(context, signed)
     return await open_session(context, [entry.message for entry in signed], now, recap)
 
@@ -338,9 +339,9 @@ async def add_accounts(
         raise InvalidToken("the session has ended")
     if session.client_id:
         raise AccountsFixed()
-    signed, _ = checked_batch(entries, context.settings, now)  # its ReCap grants nothing more to the session
+    signed, _ = checked_batch(entries, context.policy, now)  # its ReCap grants nothing more to the session
     first = signed[0].message
-    if (first.address, first.domain) != (session.address, session.domain or context.settings.domains[0]):
+    if (first.address, first.domain) != (session.address, session.domain or context.policy.domains[0]):
         raise InvalidBatch("the messages must name the session's address and domain")
     added = tuple(account_of(entry.message) for entry in signed)
     if len({*session.account_ids, *added}) > MAX_ACCOUNTS:
@@ -396,7 +397,7 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
     if not challenges:
         raise InvalidNonce("no outstanding challenge for this address")
     signature_bytes = decode_signature(signature)  # before parsing up to OUTSTANDING_CHALLENGES messages
-    candidates, refusals = usable_messages(challenges, context.settings, now)
+    candidates, refusals = usable_messages(challenges, context.policy, now)
     if not candidates:
         raise refusals[0]  # challenges come newest first
     for text, message in candidates:
@@ -410,7 +411,7 @@ async def sign_in_with_address(context: SignInContext, *, address: str, signatur
 
 
 def usable_messages(
-    challenges: list[Challenge], settings: Settings, now: float
+    challenges: list[Challenge], accepted: SignInPolicy, now: float
 ) -> tuple[list[tuple[str, SiweMessage]], list[AuthError]]:
     """The challenges' messages that pass checked_message now, in order, as (text, message); and the refusals
     of the others, in the same order."""
@@ -418,7 +419,7 @@ def usable_messages(
     refusals: list[AuthError] = []
     for challenge in challenges:
         try:
-            usable.append((challenge.message, checked_message(challenge.message, settings, now)))
+            usable.append((challenge.message, checked_message(challenge.message, accepted, now)))
         except AuthError as exc:  # checked_message reads no store: whatever it refuses is a policy refusal
             refusals.append(exc)
     return usable, refusals

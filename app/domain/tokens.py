@@ -21,7 +21,6 @@ from typing import Any
 
 import jwt
 
-from app.config import Settings, audiences_by_domain
 from app.domain.keys import KeySet
 from app.errors import InvalidGrant, InvalidToken
 
@@ -59,13 +58,6 @@ class TokenPolicy:
     clock_skew: int
     audiences_by_domain: tuple[tuple[str, str], ...] = ()
     default_domain: str = ""  # what a token without a domain claim was minted for
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "TokenPolicy":
-        mapped = audiences_by_domain(settings.audience)  # Settings checked that it maps every domain
-        by_domain = tuple((domain, mapped[domain]) for domain in settings.domains) if mapped else ()
-        audience = by_domain[0][1] if by_domain else settings.audience
-        return cls(settings.issuer, audience, settings.access_ttl, settings.clock_skew, by_domain, settings.domains[0])
 
     def audience_for(self, domain: str) -> str | None:
         """The audience of a sign-in at `domain`; None for a domain the map does not name."""

@@ -25,7 +25,7 @@ async def complete_authorization(
 ) -> str:
     """Check and verify the signed message for `request` as a sign-in (raising its AuthError), consume its nonce,
     open the session for the client and save a code for it: the code."""
-    [signed], recap = checked_batch([(message, signature)], context.settings, now)
+    [signed], recap = checked_batch([(message, signature)], context.policy, now)
     siwe, domain = signed.message, provider_domain(issuer)
     if siwe.domain != domain:
         raise DomainNotAllowed(f"the message names {shown(siwe.domain, 120)}: this provider signs in on {domain}")
@@ -36,7 +36,7 @@ async def complete_authorization(
     session = await open_code_session(
         context.store,
         siwe.nonce,
-        new_session([siwe], context.settings, now, recap),
+        new_session([siwe], context.sessions, now, recap),
         client=request.client,
         scope=request.scope,
         of_code_hash=hashed,

@@ -37,7 +37,8 @@ from urllib.parse import unquote_plus
 
 from app.config import Settings
 from app.domain.keys import KeySet
-from app.domain.sessions import keep_revoked, refresh
+from app.domain.policy import SessionPolicy
+from app.domain.sessions import refresh
 from app.domain.signin import Grant, grant
 from app.domain.tokens import AccessClaims, TokenService, new_refresh_token, read_refresh_token
 from app.errors import InvalidGrant, InvalidNonce, InvalidToken, RefreshReused
@@ -208,7 +209,7 @@ def _check_code(record: AuthorizationCode, client: OidcClient, form: TokenForm, 
 
 
 async def redeem_code(
-    store: Store, client: OidcClient, form: TokenForm, now: float, *, settings: Settings
+    store: Store, client: OidcClient, form: TokenForm, now: float, *, sessions: SessionPolicy
 ) -> AuthorizationCode:
     """Take the form's code for `client` (grant_type authorization_code): its record, once every check passed.
     A code taken before revokes its session; so does one that fails a check (see above)."""
@@ -222,12 +223,12 @@ async def redeem_code(
     record_json, taken_before = taken
     record = AuthorizationCode.from_json(record_json)
     if taken_before:
-        await store.revoke_session(record.session_id, keep_revoked=keep_revoked(settings))
+        await store.revoke_session(record.session_id, keep_revoked=sessions.keep_revoked)
         raise invalid_grant("the code was used before: the session it opened is revoked")
     try:
         _check_code(record, client, form, now)
     except OAuthError:
-        await store.revoke_session(record.session_id, keep_revoked=keep_revoked(settings))
+        await store.revoke_session(record.session_id, keep_revoked=sessions.keep_revoked)
         raise
     return record
 
@@ -240,6 +241,7 @@ class GrantContext:
     tokens: TokenService
     keys: KeySet
     settings: Settings
+    sessions: SessionPolicy
     issuer: str
 
 
@@ -283,8 +285,8 @@ async def authorization_code_grant(
 ) -> dict[str, Any]:
     """grant_type=authorization_code: the code redeemed, its session's first refresh token rotated in, and the
     tokens with an ID token (nonce, siwe and profile claims as the authorization granted)."""
-    settings = context.settings
-    record = await redeem_code(context.store, client, form, now, settings=settings)
+    sessions = context.sessions
+    record = await redeem_code(context.store, client, form, now, sessions=sessions)
     refresh_token, refresh_hash = new_refresh_token(record.session_id)
     rotated = await context.store.rotate_refresh(
         record.session_id,
@@ -292,8 +294,8 @@ async def authorization_code_grant(
         refresh_hash,
         now=int(now),
         grace=0,
-        keep_revoked=keep_revoked(settings),
-        idle_ttl=settings.idle_ttl,
+        keep_revoked=sessions.keep_revoked,
+        idle_ttl=sessions.idle_ttl,
     )
     if rotated.outcome is not Rotation.ROTATED or rotated.session is None:
         raise invalid_grant("the session of this code has ended")
@@ -312,7 +314,7 @@ async def authorization_code_grant(
         auth_time=record.auth_time,
         now=int(now),
         access_token=granted.access_token,
-        ttl=settings.access_ttl,
+        ttl=context.settings.access_ttl,
         extra_claims=extra,
         sid=record.session_id,
     )
@@ -344,7 +346,7 @@ async def refresh_token_grant(context: GrantContext, client: OidcClient, form: T
     if "offline_access" not in granted_scope:
         raise invalid_grant("offline_access was not granted")
     try:
-        granted = await refresh(context.store, context.tokens, context.settings, refresh_token=refresh_token, now=now)
+        granted = await refresh(context.store, context.tokens, context.sessions, refresh_token=refresh_token, now=now)
     except (InvalidGrant, RefreshReused) as exc:  # RefreshReused: the session is revoked
         raise invalid_grant(exc.detail) from None
     extra = profile_claims(granted.address, granted.chain_id, granted.accounts) if "profile" in granted_scope else {}
@@ -402,7 +404,7 @@ async def userinfo(store: Store, tokens: TokenService, *, access_token: str, now
 
 
 async def revoke_token(
-    store: Store, tokens: TokenService, settings: Settings, client: OidcClient, form: TokenForm, now: float
+    store: Store, tokens: TokenService, sessions: SessionPolicy, client: OidcClient, form: TokenForm, now: float
 ) -> None:
     """POST /oidc/revoke (RFC 7009), for an authenticated client: a refresh token or an access token of its
     own ends its session everywhere, as /auth/logout does. Tokens that are unknown, expired, already revoked
@@ -422,4 +424,4 @@ async def revoke_token(
         return
     if session.client_id != client.client_id:
         raise invalid_grant("the token was issued to another client")
-    await store.revoke_session(session_id, keep_revoked=keep_revoked(settings), refresh_hash=refresh_hash)
+    await store.revoke_session(session_id, keep_revoked=sessions.keep_revoked, refresh_hash=refresh_hash)

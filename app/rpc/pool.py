@@ -28,12 +28,12 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 
-from app.config import Settings
 from app.errors import RpcUnavailable
 from app.observability import metrics
 from app.rpc import jsonrpc
@@ -50,6 +50,19 @@ FAILURE_LATENCY = 1.0  # seconds a failure counts as, so that a node failing fas
 _BACKOFF_BASE = 0.05  # seconds before the second round; doubled each round, with jitter
 BREAKER_LEVELS = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
+
+
+@dataclass(frozen=True, slots=True)
+class NodePolicy:
+    """The nodes of each chain (AUTH_RPC_URLS) and how they are used: one verification's timeout, the
+    breakers' failures and cooldown, the health checks' interval and the quorum of agreeing nodes."""
+
+    urls: Mapping[int, tuple[str, ...]]
+    timeout: float
+    breaker_failures: int
+    breaker_cooldown: float
+    health_interval: float
+    quorum: int
 
 
 def hex_quantity(value: Any) -> int:
@@ -89,12 +102,11 @@ class _Call:
 class ChainPool:
     """The nodes of one chain."""
 
-    def __init__(self, chain_id: int, urls: list[str], client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, chain_id: int, urls: Sequence[str], client: httpx.AsyncClient, policy: NodePolicy) -> None:
         self.chain_id = chain_id
         self._client = client
         self.nodes = [
-            Node(url, chain_id, CircuitBreaker(settings.rpc_breaker_failures, settings.rpc_breaker_cooldown))
-            for url in urls
+            Node(url, chain_id, CircuitBreaker(policy.breaker_failures, policy.breaker_cooldown)) for url in urls
         ]
 
     def candidates(self, prefer: Sequence[Node] = ()) -> list[Node]:
@@ -282,11 +294,11 @@ class ChainPool:
 class NodePools:
     """Every configured chain's pool, on one HTTP client (connections are reused)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self.quorum = settings.rpc_quorum
+    def __init__(self, policy: NodePolicy) -> None:
+        self._policy = policy
+        self.quorum = policy.quorum
         self._client = httpx.AsyncClient(
-            timeout=settings.rpc_timeout,
+            timeout=policy.timeout,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             headers={"Content-Type": "application/json"},
             verify=True,  # https node URLs: the certificate and host name are checked (httpx's default, said)
@@ -295,7 +307,7 @@ class NodePools:
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
         self.chains = {
-            chain_id: ChainPool(chain_id, urls, self._client, settings) for chain_id, urls in settings.rpc_urls.items()
+            chain_id: ChainPool(chain_id, urls, self._client, policy) for chain_id, urls in policy.urls.items()
         }
         self.code = CodeCache()
 
@@ -307,7 +319,7 @@ class NodePools:
         return ReadSession(self, deadline)
 
     async def check_health(self) -> None:
-        await asyncio.gather(*(pool.check_health(self._settings.rpc_timeout) for pool in self.chains.values()))
+        await asyncio.gather(*(pool.check_health(self._policy.timeout) for pool in self.chains.values()))
 
     async def keep_checking_health(self) -> None:
         while True:
@@ -315,7 +327,7 @@ class NodePools:
                 await self.check_health()
             except Exception:  # the loop must outlive anything one round meets
                 logger.exception("RPC health check failed")
-            await asyncio.sleep(self._settings.rpc_health_interval)
+            await asyncio.sleep(self._policy.health_interval)
 
     def status(self) -> dict[str, list[dict[str, Any]]]:
         return {str(chain_id): [node.status() for node in pool.nodes] for chain_id, pool in self.chains.items()}

@@ -26,9 +26,9 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 
+from app.config import CLUSTER_SCHEME, SENTINEL_SCHEME
+
 MAX_CONNECTIONS = 64
-CLUSTER_SCHEME = "redis+cluster"
-SENTINEL_SCHEME = "redis+sentinel"
 SCHEMES = ("redis", "rediss", "unix", CLUSTER_SCHEME, SENTINEL_SCHEME)
 
 

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from app.config import Settings
 from app.domain.challenges import issue_challenge
+from app.policies import Policies
 from app.stores.base import Store
 from tests.support.app import GENEROUS_LIMITS, app_client, get_challenge
 from tests.support.wallets import new_wallet, sign
@@ -32,7 +33,12 @@ async def unusable_challenge(store: Store, wallet: LocalAccount, reason: str) ->
     """The message of a new outstanding challenge for `wallet` in `store` that an app with SERVED settings
     refuses for `reason`."""
     if reason == "not_yet_valid":  # issued by a replica whose clock runs an hour ahead
-        issued = issue_challenge(Settings(**SERVED), address=wallet.address, now=time.time() + 3600, client="replica")
+        issued = issue_challenge(
+            Policies.from_settings(Settings(**SERVED)).sign_in,
+            address=wallet.address,
+            now=time.time() + 3600,
+            client="replica",
+        )
         await store.save_challenge(issued.challenge)
         return issued.challenge.message
     async with app_client(Settings(**GENEROUS_LIMITS, **FORMERLY_SERVED), store=store) as client:

@@ -11,6 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.errors import RpcUnavailable
+from app.policies import Policies
 from app.rpc.breaker import BreakerState
 from app.rpc.pool import ChainPool, hex_quantity
 from tests.chain.conftest import CHAIN_ID
@@ -282,7 +283,7 @@ async def test_a_probe_cancelled_midway_leaves_the_breaker_free_to_probe_again(n
     flaky = nodes[0]
     settings_ = settings(nodes, rpc_breaker_failures=1, rpc_breaker_cooldown=0.3)
     async with httpx.AsyncClient() as http:
-        pool = ChainPool(CHAIN_ID, [flaky.url], http, settings_)
+        pool = ChainPool(CHAIN_ID, [flaky.url], http, Policies.from_settings(settings_).nodes)
         breaker = pool.nodes[0].breaker
         flaky.behave(Behaviour.HTTP_500)
         with pytest.raises(RpcUnavailable):

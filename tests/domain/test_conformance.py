@@ -30,6 +30,7 @@ from app.errors import (
     NotYetValid,
     UriNotAllowed,
 )
+from app.policies import Policies
 from app.stores.base import Challenge
 from app.stores.memory import MemoryStore
 from tests.support.budget import Unlimited, eoa_only
@@ -203,7 +204,8 @@ async def verify_vector(case: dict[str, Any], *, exempt: bool = True) -> None:
     )
     await store.save_challenge(issued)
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, settings.clock_skew))
-    context = SignInContext(store, tokens, settings, Unlimited(), eoa_only(), Unlimited())
+    policies = Policies.from_settings(settings)
+    context = SignInContext(store, tokens, policies.sign_in, policies.sessions, Unlimited(), eoa_only(), Unlimited())
     grant = await sign_in(context, message_text=text, signature=case["signature"], now=now)
     assert grant.address == case["address"]
     assert await store.find_challenge(case["address"], nonce) is None
@@ -298,11 +300,11 @@ async def test_contract_wallet_vectors_are_refused_without_an_rpc_node(case: dic
         message.nonce, address, 1, message.domain, issued_at, time.time() + 60, "test", case["message"]
     )
     await store.save_challenge(challenge)
-    settings = Settings(domains=[message.domain])
+    policies = Policies.from_settings(Settings(domains=[message.domain]))
     tokens = TokenService(generate_key_set("ES256"), TokenPolicy("https://issuer", "aud", 900, 60))
     with pytest.raises(InvalidSignature, match="AUTH_RPC_URLS"):
         await sign_in(
-            SignInContext(store, tokens, settings, Unlimited(), eoa_only(), Unlimited()),
+            SignInContext(store, tokens, policies.sign_in, policies.sessions, Unlimited(), eoa_only(), Unlimited()),
             message_text=case["message"],
             signature=case["signature"],
             now=issued_at,

@@ -14,7 +14,7 @@ import pytest
 
 from app.config import Settings
 from app.domain.keys import KeySet, SigningKey, generate_private_key, signing_key_from_private
-from app.domain.tokens import AccessClaims, TokenPolicy, TokenService, new_id, new_refresh_token
+from app.domain.tokens import AccessClaims, TokenService, new_id, new_refresh_token
 from app.oidc.clients import ClientRegistry, IdTokenAlg, OidcClient, TokenEndpointAuthMethod, hash_secret
 from app.oidc.codes import CODE_TTL, AuthorizationCode, new_code
 from app.oidc.grants import (
@@ -28,6 +28,7 @@ from app.oidc.grants import (
     userinfo,
     userinfo_claims,
 )
+from app.policies import Policies
 from app.stores.base import Challenge, Session, Store
 from tests.support.wallets import new_wallet, sign
 
@@ -72,7 +73,8 @@ def settings() -> Settings:
 
 @pytest.fixture
 def context(store: Store, keys: KeySet, settings: Settings) -> GrantContext:
-    return GrantContext(store, TokenService(keys, TokenPolicy.from_settings(settings)), keys, settings, ISSUER)
+    policies = Policies.from_settings(settings)
+    return GrantContext(store, TokenService(keys, policies.tokens), keys, settings, policies.sessions, ISSUER)
 
 
 def basic_header(client_id: str, secret: str) -> str:
@@ -417,26 +419,26 @@ async def test_revocation_ends_the_session(context: GrantContext, kind: str) -> 
     authorized = await authorize(context, BASIC, pkce=False)
     body = await redeem(context, BASIC, authorized)
     form = TokenForm.from_pairs([("token", body[kind]), ("token_type_hint", "refresh_token")])
-    await revoke_token(context.store, context.tokens, context.settings, BASIC, form, time.time())
+    await revoke_token(context.store, context.tokens, context.sessions, BASIC, form, time.time())
     assert await context.store.find_session(authorized.session_id) is None
     with pytest.raises(OAuthError):
         await userinfo(context.store, context.tokens, access_token=body["access_token"], now=time.time())
-    await revoke_token(context.store, context.tokens, context.settings, BASIC, form, time.time())  # again: no error
+    await revoke_token(context.store, context.tokens, context.sessions, BASIC, form, time.time())  # again: no error
 
 
 async def test_revocation_of_unknown_and_of_other_clients_tokens(context: GrantContext) -> None:
-    settings, now = context.settings, time.time()
+    sessions, now = context.sessions, time.time()
     for token in ["garbage", new_refresh_token(new_id())[0]]:
         await revoke_token(
-            context.store, context.tokens, settings, PUBLIC, TokenForm.from_pairs([("token", token)]), now
+            context.store, context.tokens, sessions, PUBLIC, TokenForm.from_pairs([("token", token)]), now
         )
     authorized = await authorize(context, POST)
     body = await redeem(context, POST, authorized)
     form = TokenForm.from_pairs([("token", body["refresh_token"])])
-    error = await grant_error(revoke_token(context.store, context.tokens, settings, PUBLIC, form, now))
+    error = await grant_error(revoke_token(context.store, context.tokens, sessions, PUBLIC, form, now))
     assert error.error == "invalid_grant"
     assert await context.store.find_session(authorized.session_id) is not None
     missing = await grant_error(
-        revoke_token(context.store, context.tokens, settings, POST, TokenForm.from_pairs([]), now)
+        revoke_token(context.store, context.tokens, sessions, POST, TokenForm.from_pairs([]), now)
     )
     assert missing.error == "invalid_request"

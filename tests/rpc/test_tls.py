@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from app.config import Settings
 from app.errors import RpcUnavailable
+from app.policies import Policies
 from app.rpc import jsonrpc
 from app.rpc.pool import NodePools
 
@@ -92,7 +93,7 @@ async def test_a_node_whose_certificate_does_not_verify_is_a_node_failure(
             assert await jsonrpc.request(trusting, url, "eth_chainId", []) == "0x1"
         assert len(received) == 1
         # ...and the pool, which checks certificates, refuses it before sending a byte of JSON-RPC
-        pools = NodePools(Settings(chain_ids=[CHAIN_ID], rpc_urls={CHAIN_ID: [url]}))
+        pools = NodePools(Policies.from_settings(Settings(chain_ids=[CHAIN_ID], rpc_urls={CHAIN_ID: [url]})).nodes)
         try:
             with pytest.raises(RpcUnavailable):
                 await pools.session(time.monotonic() + 1).has_code(CHAIN_ID, "0x" + "00" * 20)

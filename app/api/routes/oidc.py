@@ -23,7 +23,6 @@ from app.api.routes.keys import PUBLIC_CACHE
 from app.api.routes.sign_in import SIGNED_MESSAGE_ERRORS, sign_in_context
 from app.api.schemas import NO_STORE, NO_STORE_DOCS, OAuthErrorBody
 from app.api.table import Routes
-from app.domain.sessions import keep_revoked
 from app.errors import (
     AuthError,
     MalformedRequest,
@@ -257,7 +256,14 @@ TOKEN_FORM = form_body(
 
 
 def grant_context(services: Services) -> GrantContext:
-    return GrantContext(services.store, services.tokens, services.keys, services.settings, services.settings.issuer)
+    return GrantContext(
+        services.store,
+        services.tokens,
+        services.keys,
+        services.settings,
+        services.policies.sessions,
+        services.settings.issuer,
+    )
 
 
 @routes.post(
@@ -343,7 +349,7 @@ async def revoke(request: Request) -> Response:
         header = request.headers.get("authorization")
         # scrypt: off the event loop, as at the token endpoint
         client = await asyncio.to_thread(authenticate_client, registry, authorization_header=header, form=form)
-        await revoke_token(services.store, services.tokens, services.settings, client, form, time.time())
+        await revoke_token(services.store, services.tokens, services.policies.sessions, client, form, time.time())
     except MalformedRequest as exc:
         return oauth_error(OAuthError("invalid_request", exc.detail))
     except OAuthError as exc:
@@ -358,7 +364,7 @@ async def _logout(request: Request, params: list[tuple[str, str]]) -> Response:
     except LogoutRefused as exc:
         return refusal(request, code="invalid_request", detail=exc.detail)
     if logout.session_id is not None:
-        await services.store.revoke_session(logout.session_id, keep_revoked=keep_revoked(services.settings))
+        await services.store.revoke_session(logout.session_id, keep_revoked=services.policies.sessions.keep_revoked)
     if logout.redirect_uri is not None:
         return redirect(logout.redirect_uri)
     page = message_page("Signed out", "You are signed out. Your wallet stays connected only to the sites you chose.")

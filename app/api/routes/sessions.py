@@ -50,7 +50,7 @@ INTROSPECT_PATH = "/auth/introspect"
 async def refresh(body: RefreshRequest, request: Request) -> Response:
     services = services_of(request.scope)
     grant = await sessions.refresh(
-        services.store, services.tokens, services.settings, refresh_token=body.refresh_token, now=time.time()
+        services.store, services.tokens, services.policies.sessions, refresh_token=body.refresh_token, now=time.time()
     )
     return no_store_json(TokenResponse.from_grant(grant))
 
@@ -79,10 +79,12 @@ async def logout(request: Request, body: LogoutRequest | None = None) -> Respons
     access_token = bearer_token(request)
     if access_token is not None:
         await sessions.log_out(
-            services.store, services.tokens, services.settings, access_token=access_token, now=time.time()
+            services.store, services.tokens, services.policies.sessions, access_token=access_token, now=time.time()
         )
     elif body is not None:
-        await sessions.log_out_with_refresh_token(services.store, services.settings, refresh_token=body.refresh_token)
+        await sessions.log_out_with_refresh_token(
+            services.store, services.policies.sessions, refresh_token=body.refresh_token
+        )
     else:
         raise MissingToken('send `Authorization: Bearer <access token>` or a body {"refresh_token": ...}')
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)

@@ -107,7 +107,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
     client = rate_limits.client(request.scope)
     await rate_limits.spend(rate_limits.per_challenge, services.counter, body.address, client)
     issued = issue_challenge(
-        services.settings,
+        services.policies.sign_in,
         address=body.address,
         now=time.time(),
         client=client,
@@ -148,7 +148,7 @@ async def nonce(body: NonceRequest, request: Request) -> Response:
     client = rate_limits.client(request.scope)
     await rate_limits.spend(rate_limits.per_nonce, services.counter, client)
     settings = services.settings
-    issued = issue_nonce(settings, now=time.time(), client=client, domain=body.domain)
+    issued = issue_nonce(services.policies.sign_in, now=time.time(), client=client, domain=body.domain)
     await services.store.save_challenge(issued.challenge)
     response = NonceResponse(
         nonce=issued.challenge.nonce,
@@ -178,7 +178,10 @@ def sign_in_context(request: Request) -> SignInContext:
     client = rate_limits.client(request.scope)
     budget = WalletBudget(rate_limits, services.counter, client)
     failures = ClientFailureBudget(rate_limits, services.counter, client)
-    return SignInContext(services.store, services.tokens, services.settings, budget, services.signatures, failures)
+    policies = services.policies
+    return SignInContext(
+        services.store, services.tokens, policies.sign_in, policies.sessions, budget, services.signatures, failures
+    )
 
 
 @routes.post(
