@@ -21,10 +21,10 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:code:{<code hash>}       hash of an OpenID Connect authorization code (app.oidc.codes), until
                                       its ttl: its record (JSON) and taken (0, then 1 once taken, kept so
                                       that a second use is recognised)
-The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
-script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
-needs several keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
-plain-Redis proxy once it answers CROSSSLOT).
+The braces are Redis Cluster hash tags; every script (app/stores/lua/*.lua) declares every key it touches.
+On a cluster every script touches one key only, so nothing ever crosses slots (see redeem_challenge for the
+one operation that needs several keys: one script on a single server, two steps on a cluster, and on a
+cluster reached through a plain-Redis proxy once it answers CROSSSLOT).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
@@ -60,6 +60,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.errors import StoreFull, StoreUnavailable
 from app.observability.metrics import metered
+from app.stores import lua
 from app.stores.base import (
     MAX_ROTATIONS,
     MAX_SESSIONS,
@@ -87,197 +88,29 @@ NOT_REPLICATED_ACCOUNTS = "The change of accounts could not be confirmed on a Re
 NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
 NOT_REPLICATED_CODE = "The code could not be confirmed on a Redis replica; it is spent: authorize again."
 
-# KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
-# Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
-# names (the oldest of the client holding the most), in one step.
-_SAVE = """
-local now = tonumber(ARGV[5])
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if cjson.decode(entry)['expires_at'] <= now then redis.call('LREM', KEYS[1], 1, entry) end
-end
-redis.call('LPUSH', KEYS[1], ARGV[1])
-local older = redis.call('LRANGE', KEYS[1], 1, -1)
-if #older >= tonumber(ARGV[3]) then
-  local clients, held = {}, {[ARGV[4]] = 1}
-  for index, entry in ipairs(older) do
-    clients[index] = cjson.decode(entry)['client']
-    held[clients[index]] = (held[clients[index]] or 0) + 1
-  end
-  local most = 0
-  for _, count in pairs(held) do most = math.max(most, count) end
-  local dropped = nil
-  for index = #older, 1, -1 do
-    if held[ARGV[4]] == most and clients[index] == ARGV[4] then dropped = older[index]; break end
-  end
-  if dropped == nil then
-    for index = #older, 1, -1 do
-      if held[clients[index]] == most then dropped = older[index]; break end
-    end
-  end
-  redis.call('LREM', KEYS[1], -1, dropped)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-"""
-
-# KEYS: the address's challenge list. ARGV: nonce, now. Consumes the outstanding challenge with that nonce
-# (1), or does nothing (0).
-_CONSUME = """
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local challenge = cjson.decode(entry)
-  if challenge['nonce'] == ARGV[1] then
-    if challenge['expires_at'] <= tonumber(ARGV[2]) then return 0 end
-    redis.call('LREM', KEYS[1], 1, entry)
-    return 1
-  end
-end
-return 0
-"""
-
-# KEYS: a new session. ARGV: its ttl, then its fields.
-_OPEN = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-"""
-
-# KEYS: the live sessions. ARGV: now, the ceiling, a new session's id, its ends_at and the seconds to its
-# absolute end. Trims the ended ones; then -1 at the ceiling, else the new one counts (1). The set lives as
-# long as its longest-lived member may.
-_COUNT_IN = """
-local function count_in(key, now, ceiling, session_id, ends_at, lifetime)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  if redis.call('ZCARD', key) >= tonumber(ceiling) then return -1 end
-  redis.call('ZADD', key, ends_at, session_id)
-  if redis.call('TTL', key) < tonumber(lifetime) then redis.call('EXPIRE', key, lifetime) end
-  return 1
-end
-"""
-_RESERVE = _COUNT_IN + "return count_in(KEYS[1], unpack(ARGV))\n"
-
-# Where every key lives on one server: KEYS: the address's challenges, the new session, the live sessions.
-# ARGV: the nonce, the time now, the session's ttl, then the ceiling, its id, its ends_at and the seconds to
-# its absolute end (as _RESERVE), then its fields. At the ceiling -1, consuming nothing; else _CONSUME, then
-# _OPEN if the nonce was there: one atomic step.
-_REDEEM = (
-    f"{_COUNT_IN}local function consume(){_CONSUME}end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])\n"
-    "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return -1 end\n"
-    "if consume() == 0 then return 0 end\n"
-    "redis.call('HSET', KEYS[2], unpack(ARGV, 8))\n"
-    "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
-    "return count_in(KEYS[3], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7])\n"
-)
+_SAVE = lua.script("save_challenge")
+_CONSUME = lua.script("consume_challenge")
+_OPEN = lua.script("open_session")
+_RESERVE = lua.script("count_in", "reserve_session")
+# Where every key lives on one server: the ceiling, consuming and opening in one step
+_REDEEM = lua.script("count_in") + f"local function consume()\n{_CONSUME}end\n" + lua.source("redeem_challenge")
 
 # The field of a session's hash that marks a refresh-token hash as spent: one per spent token, in the
 # session's own key (same slot, same TTL, revoked with it), rather than one list rewritten at every rotation
 # and scanned by every forged refresh.
 SPENT_FIELD_PREFIX = "spent:"
-
-# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), and the spent field of a hash.
 _FAMILY_FUNCTIONS = (
     f"local spent_mark_hex, spent_field_prefix = {SPENT_MARK_HEX}, '{SPENT_FIELD_PREFIX}'\n"
-    + """
-local function revoke(key, keep)
-  redis.call('HSET', key, 'revoked', '1')
-  local ttl = redis.call('TTL', key)
-  if ttl < 0 or ttl > keep then redis.call('EXPIRE', key, keep) end
-end
-local function spent_field(hash)
-  return spent_field_prefix .. string.sub(hash, 1, spent_mark_hex)
-end
-local function is_spent(key, hash)
-  return hash ~= '' and redis.call('HEXISTS', key, spent_field(hash)) == 1
-end
-"""
+    + lua.source("session_family")
 )
-
-# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, max_rotations, idle_ttl.
-# The state machine of app.stores.base, in one atomic step; a rotation moves the idle end (and the key's TTL).
-_ROTATE = (
-    _FAMILY_FUNCTIONS
-    + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap',
-                     'client_id', 'scope')
-local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
-local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
-if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
-if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
-local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
-local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or '', f[14] or '',
-                 f[15] or ''}
-local function move_idle_end()
-  redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
-  redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
-end
-local is_current = presented == f[1]
-local in_grace = presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace
-local rotations = tonumber(f[9]) or 0
-if (is_current or in_grace) and rotations >= tonumber(ARGV[6]) then
-  revoke(KEYS[1], tonumber(ARGV[5]))
-  return {'exhausted'}
-end
-if is_current then
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
-             spent_field(presented), '1', 'rotations', rotations + 1)
-  move_idle_end()
-  return {'rotated', unpack(session)}
-end
-if in_grace then
-  -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], spent_field(f[1]), '1', 'rotations', rotations + 1)
-  move_idle_end()
-  return {'grace', unpack(session)}
-end
-if is_spent(KEYS[1], presented) then
-  revoke(KEYS[1], tonumber(ARGV[5]))
-  return {'reused'}
-end
-return {'invalid'}
-"""
-)
-
-# KEYS: session. ARGV: keep_revoked, and a refresh hash that must belong to the session ('' for none).
-_REVOKE = (
-    _FAMILY_FUNCTIONS
-    + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'revoked')
-if not f[1] then return 0 end
-if f[2] == '1' then return 1 end
-local hash = ARGV[2]
-if hash ~= '' and hash ~= f[1] and not is_spent(KEYS[1], hash) then return 0 end
-revoke(KEYS[1], tonumber(ARGV[1]))
-return 1
-"""
-)
-
-# KEYS: session. ARGV: its accounts as read, its new accounts, now, its new chain_id. Sets them if the session is
-# still open with the accounts read (1); 0 when it is not open, -1 when its accounts changed meanwhile.
-_SET_ACCOUNTS = """
-local f = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'idle_expires_at', 'accounts')
-local now, idle_end = tonumber(ARGV[3]), tonumber(f[3] or '0')
-if not f[2] or f[1] == '1' or now >= tonumber(f[2]) or (idle_end > 0 and now >= idle_end) then return 0 end
-if (f[4] or '') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'accounts', ARGV[2], 'chain_id', ARGV[4])
-return 1
-"""
+_ROTATE = _FAMILY_FUNCTIONS + lua.source("rotate_refresh")
+_REVOKE = _FAMILY_FUNCTIONS + lua.source("revoke_session")
+_SET_ACCOUNTS = lua.script("set_accounts")
 
 ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
 
-# KEYS: an authorization code. ARGV: its record, its ttl.
-_SAVE_CODE = """
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'taken', '0')
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-"""
-
-# KEYS: an authorization code. Its record and whether it had been taken before ({record, 0|1}), marking it
-# taken; nil when there is none.
-_TAKE_CODE = """
-local f = redis.call('HMGET', KEYS[1], 'record', 'taken')
-if not f[1] then return false end
-if f[2] == '1' then return {f[1], 1} end
-redis.call('HSET', KEYS[1], 'taken', '1')
-return {f[1], 0}
-"""
+_SAVE_CODE = lua.script("save_code")
+_TAKE_CODE = lua.script("take_code")
 
 
 def _challenge_json(challenge: Challenge) -> str:
