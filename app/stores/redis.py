@@ -76,6 +76,8 @@ from app.stores.base import (
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import time_left, within_budget
+from app.stores.pending_limits import LimitCheck, take
+from app.stores.redis_limits import LIMITS_ONLY, folded, operation_reply, window_arguments, window_keys
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
@@ -111,6 +113,7 @@ ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: eac
 
 _SAVE_CODE = lua.script("save_code")
 _TAKE_CODE = lua.script("take_code")
+_READ_CHALLENGES = lua.script("read_challenges")
 
 
 def _challenge_json(challenge: Challenge) -> str:
@@ -182,6 +185,15 @@ class RedisStore:
         self._set_accounts = client.register_script(_SET_ACCOUNTS)
         self._save_code = client.register_script(_SAVE_CODE)
         self._take_code = client.register_script(_TAKE_CODE)
+        # A request's pending rate-limit checks run in the script of its next operation (app.stores.redis_limits),
+        # where every key lives on one server: not on a cluster, nor behind a proxy that answered CROSSSLOT.
+        self.folds_limits = not isinstance(client, RedisCluster)
+        self._limits_only = client.register_script(LIMITS_ONLY)
+        self._save_after_limits = client.register_script(folded(_SAVE))
+        self._read_after_limits = client.register_script(folded(_READ_CHALLENGES))
+        self._redeem_after_limits = client.register_script(folded(_REDEEM))
+        self._consume_after_limits = client.register_script(folded(_CONSUME))
+        self._rotate_after_limits = client.register_script(folded(_ROTATE))
 
     @classmethod
     def from_url(
@@ -260,6 +272,75 @@ class RedisStore:
             raise StoreUnavailable(refusal)
         return reply
 
+    async def _after_limits(
+        self,
+        script: AsyncScript,
+        keys: list[str],
+        arguments: list[Any],
+        plain: Callable[[], Awaitable[Result]],
+        *,
+        acknowledged: tuple[Callable[[Any], bool], str] | None = None,
+    ) -> Result | Any:
+        """The request's pending rate-limit checks, then an operation: `script` (the operation's script after
+        them, app.stores.redis_limits) with the operation's keys and arguments, in one round trip where the
+        store folds limits; else the checks one by one, then `plain`. A refusal raises, running nothing after
+        it. `acknowledged`: (granted, refusal) as for _write_acknowledged, for a script that grants something."""
+        checks = take()
+        if not checks:
+            return await plain()
+        if self.folds_limits:
+            all_keys, all_arguments = (
+                [*window_keys(self._prefix, checks), *keys],
+                [*window_arguments(checks), *arguments],
+            )
+            try:
+                if acknowledged is None:
+                    reply = await self._run(lambda: script(keys=all_keys, args=all_arguments))
+                else:
+                    granted, refusal = acknowledged
+
+                    def limits_passed_and_granted(reply: Any) -> bool:
+                        return int(reply[0]) == 0 and granted(reply[1] if len(reply) > 1 else None)
+
+                    reply = await self._write_acknowledged(
+                        script, all_keys, all_arguments, limits_passed_and_granted, refusal
+                    )
+                return operation_reply(reply, checks)
+            except StoreUnavailable as error:
+                if not isinstance(error.__cause__, ClusterCrossSlotError):
+                    raise
+                self._fold_no_more()  # the script never ran
+        await self._settle(checks)
+        return await plain()
+
+    def _fold_no_more(self) -> None:
+        self.folds_limits = False
+        logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): rate limits now take their own steps")
+
+    async def _settle(self, checks: list[LimitCheck]) -> None:
+        """Run rate-limit checks on their own: in one script where the store folds limits, else one by one
+        (each window in its own slot)."""
+        groups = [checks] if self.folds_limits else [[check] for check in checks]
+        for group in groups:
+            if not group:
+                continue
+            keys, arguments = window_keys(self._prefix, group), window_arguments(group)
+            try:
+                reply = await self._run(lambda: self._limits_only(keys=keys, args=arguments))  # noqa: B023
+            except StoreUnavailable as error:
+                if not isinstance(error.__cause__, ClusterCrossSlotError):
+                    raise
+                self._fold_no_more()
+                await self._settle(checks[checks.index(group[0]) :])
+                return
+            operation_reply(reply, group)
+
+    async def _settle_pending(self) -> None:
+        """Before an operation that runs no rate-limit checks of its own: the pending ones, in order."""
+        checks = take()
+        if checks:
+            await self._settle(checks)
+
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
 
@@ -281,7 +362,12 @@ class RedisStore:
             now,
         ]
         key = self._challenges_key(challenge_key(challenge.address, challenge.nonce))
-        await self._run(lambda: self._save(keys=[key], args=arguments))
+        await self._after_limits(
+            self._save_after_limits,
+            [key],
+            arguments,
+            lambda: self._run(lambda: self._save(keys=[key], args=arguments)),
+        )
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
@@ -293,7 +379,12 @@ class RedisStore:
 
     async def _read_challenges(self, key_of: str) -> list[Challenge]:  # unmetered: the callers are metered
         key = self._challenges_key(key_of)
-        entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
+        entries = await self._after_limits(
+            self._read_after_limits,
+            [key],
+            [],
+            lambda: self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True),
+        )
         return _outstanding(entries, time.time())
 
     @metered
@@ -332,8 +423,14 @@ class RedisStore:
             redeem, keys = self._redeem, [challenges_key, session_key, live_key]
             try:
                 arguments = [nonce, time.time(), ttl, *counted, *fields]
-                redeemed = await self._write_acknowledged(
-                    redeem, keys, arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+                redeemed = await self._after_limits(
+                    self._redeem_after_limits,
+                    keys,
+                    arguments,
+                    lambda: self._write_acknowledged(
+                        redeem, keys, arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+                    ),
+                    acknowledged=(lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN),
                 )
                 if redeemed == -1:
                     raise StoreFull()
@@ -344,6 +441,7 @@ class RedisStore:
                 # A cluster behind a proxy that speaks plain Redis: the script never ran. Two steps from now on.
                 self._redeem = None
                 logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): sign-ins now take two steps")
+        await self._settle_pending()
         if await self._run(lambda: self._reserve(keys=[live_key], args=[time.time(), *counted])) == -1:
             raise StoreFull()
         await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
@@ -356,19 +454,27 @@ class RedisStore:
 
     @metered
     async def consume_challenge(self, address: str, nonce: str) -> bool:
-        key = self._challenges_key(challenge_key(address, nonce))
-        consumed = await self._write_acknowledged(
-            self._consume, [key], [nonce, time.time()], lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+        key, arguments = self._challenges_key(challenge_key(address, nonce)), [nonce, time.time()]
+        consumed = await self._after_limits(
+            self._consume_after_limits,
+            [key],
+            arguments,
+            lambda: self._write_acknowledged(
+                self._consume, [key], arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+            ),
+            acknowledged=(lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN),
         )
         return bool(consumed)
 
     @metered
     async def count_sessions(self) -> int:
+        await self._settle_pending()
         key, now = self._live_sessions_key(), time.time()
         return int(await self._run(lambda: self._redis.zcount(key, f"({now}", "+inf"), retry_if_dropped=True))
 
     @metered
     async def find_session(self, session_id: str) -> Session | None:
+        await self._settle_pending()
         key = self._session_key(session_id)
         fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
         if fields[0] is None or fields[-1] in (b"1", "1"):
@@ -381,6 +487,7 @@ class RedisStore:
         self, session_id: str, *, add: tuple[str, ...] = (), remove: str | None = None
     ) -> Session | None:
         key = self._session_key(session_id)
+        await self._settle_pending()
         for _ in range(ACCOUNT_CHANGE_ATTEMPTS):
             fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
             if fields[0] is None or fields[-1] in (b"1", "1"):
@@ -416,8 +523,16 @@ class RedisStore:
             presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations, idle_ttl
         ]  # fmt: skip
         keys, granting = [self._session_key(session_id)], (b"rotated", b"grace", "rotated", "grace")
-        reply = await self._write_acknowledged(
-            self._rotate, keys, arguments, lambda reply: reply[0] in granting, NOT_REPLICATED_REFRESH
+
+        def granted(reply: Any) -> bool:
+            return bool(reply[0] in granting)
+
+        reply = await self._after_limits(
+            self._rotate_after_limits,
+            keys,
+            arguments,
+            lambda: self._write_acknowledged(self._rotate, keys, arguments, granted, NOT_REPLICATED_REFRESH),
+            acknowledged=(granted, NOT_REPLICATED_REFRESH),
         )
         outcome = Rotation(_text(reply[0]))
         session = _session(session_id, reply[1:]) if len(reply) > 1 else None
@@ -448,6 +563,7 @@ class RedisStore:
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
+        await self._settle_pending()
         key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
         # Revoking twice is harmless, so a dropped connection may be retried.
         revoked = bool(
@@ -482,12 +598,14 @@ class RedisStore:
 
     @metered
     async def save_code(self, code_hash: str, record: str, ttl: int) -> None:
+        await self._settle_pending()
         key, arguments = self._code_key(code_hash), [record, str(max(1, ttl))]
         # Saving again is harmless (the code is not handed out yet), so a dropped connection may be retried.
         await self._run(lambda: self._save_code(keys=[key], args=arguments), retry_if_dropped=True)
 
     @metered
     async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        await self._settle_pending()
         # Never retried: a take whose reply was lost has marked the code taken, and a retry would see it as
         # a second use (which revokes the session). A first take grants tokens: with wait_replicas, a replica
         # must have it, or a failover would let the code be used once more.
