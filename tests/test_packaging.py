@@ -1,6 +1,6 @@
 """The README's install command (`pip install .`) gives a service that works outside the checkout: the package
 and its package data (the browser client, the demo page, the OpenID Connect sign-in page, the compiled
-SignatureValidator) are installed, not read from the source tree.
+SignatureValidator, the Redis store's Lua scripts) are installed, not read from the source tree.
 
 The runtime dependencies are already in this venv, so the package alone is installed (`--no-deps`) into a
 directory of its own, and `python -m app` runs from another directory with only that one on PYTHONPATH."""
@@ -27,11 +27,13 @@ PACKAGE_DATA = [
     "app/static/oidc-signin.css",
     "app/domain/signatures/SignatureValidator.bin",
     "app/domain/signatures/SignatureValidator.sol",
+    *sorted(str(script.relative_to(ROOT)) for script in (ROOT / "app/stores/lua").glob("*.lua")),
 ]
 # What the installed copy reads of its package data, printed by a process that imports it as the server does.
 PROBE = """
 import app
 from app.domain.signatures.contract_wallets import VALIDATOR_CREATION_CODE
+import app.stores.redis  # reads its Lua scripts
 print(app.__file__)
 print(VALIDATOR_CREATION_CODE.hex())
 """

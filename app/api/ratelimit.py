@@ -1,10 +1,16 @@
-"""Rate limits: declared with slowapi, counted through `limits`' asyncio storage, answered as our own 429.
+"""Rate limits: parsed and keyed by `limits`, counted through app.stores.limits.RateCounter, answered as our
+own 429.
 
-slowapi's `Limit` is the declaration (the limit, its key function, its scope). slowapi's enforcement is not
-used: it is synchronous, and with Redis every check would be a blocking round trip on the event loop; a Redis
-that drops packets would stall every request for the socket timeout (benchmarks/limiter_blocking.py measures
-it). The counting goes through app.stores.limits.RateCounter instead, on the same asyncio Redis pool as the
-store, within the request's store deadline.
+Each limit is a DeclaredLimit: `limits`' RateLimitItem (parsed from its AUTH_RATE_LIMIT_* string), its scope
+and its key function. slowapi's enforcement is not used: it is synchronous, and with Redis every check would
+be a blocking round trip on the event loop; a Redis that drops packets would stall every request for the
+socket timeout (benchmarks/limiter_blocking.py measures it). Its public API is that enforcement (Limiter, its
+decorators and middlewares, whose 429 headers it writes from its synchronous storage); its records
+(slowapi.wrappers.Limit) are not part of it. The counting goes through RateCounter instead, on the same
+asyncio Redis pool as the store, within the request's store deadline; on one Redis server the checks of a
+request run inside the store's next script (app.stores.pending_limits): the per-IP hit of the endpoints in
+FOLDED_PATHS with their first store operation, the per-wallet checks with the nonce look-up, their spending
+with the redemption.
 
     per client IP    AUTH_RATE_LIMIT_IP, on every /auth/ endpoint, before the body is read; except
                      forward-auth (proxies call it for every request of the API they guard) and
@@ -23,8 +29,13 @@ store, within the request's store deadline.
                      client cannot keep the Ethereum nodes busy with forgeries
 """
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
 import limits
-from slowapi.wrappers import Limit
+from limits import RateLimitItem
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
@@ -34,24 +45,29 @@ from app.api.credentials import presents
 from app.config import Settings
 from app.errors import RateLimited
 from app.observability import metrics
-from app.stores.limits import RateCounter, Verdict
+from app.stores.limits import RateCounter
+from app.stores.pending_limits import LimitCheck, Verdict
 
 LIMITED_PREFIXES = ("/auth/", "/oidc/")  # the API and the OpenID Connect provider; not the public metadata
+# Where the per-IP hit waits for the request's first store operation and runs in its script (on one Redis
+# server): what these endpoints do before it reads no store and calls no one. Anything still waiting when the
+# response starts runs then, and its refusal is the response: every request counts, whatever its answer.
+FOLDED_PATHS = frozenset({"/auth/challenge", "/auth/nonce", "/auth/verify", "/auth/refresh"})
 _CLIENT_KEY = "web3auth.client"  # where a request's client key is kept in its ASGI scope
 
 
-def _declare(value: str, scope: str, key_func: object) -> Limit:
-    return Limit(
-        limit=limits.parse(value),
-        key_func=key_func,  # type: ignore[arg-type]
-        scope=scope,
-        per_method=False,
-        methods=None,
-        error_message=None,
-        exempt_when=None,
-        cost=1,
-        override_defaults=False,
-    )
+@dataclass(frozen=True, slots=True)
+class DeclaredLimit:
+    """A rate limit: `limits`' item (amount per window), the scope its windows are kept under, and the key
+    function that names a window from what the caller passes."""
+
+    limit: RateLimitItem
+    scope: str
+    key_func: Callable[..., str]
+
+
+def _declare(value: str, scope: str, key_func: Callable[..., str]) -> DeclaredLimit:
+    return DeclaredLimit(limits.parse(value), scope, key_func)
 
 
 class RateLimits:
@@ -90,20 +106,30 @@ class RateLimits:
             return False
         return presents(Headers(scope=scope).get("authorization", ""), self.introspection_credential)
 
-    async def spend(self, declared: Limit, counter: RateCounter, *key_parts: object) -> None:
-        """Count one hit, or raise RateLimited if the window is full."""
-        key = declared.key_func(*key_parts)
-        _raise_if_refused(declared, key, await counter.hit(declared.limit, declared.scope, key))
+    def folds_per_ip(self, scope: Scope) -> bool:
+        return route_path(scope) in FOLDED_PATHS
 
-    async def ensure_available(self, declared: Limit, counter: RateCounter, *key_parts: object) -> None:
-        """Raise RateLimited if a hit would be refused now; count nothing."""
-        key = declared.key_func(*key_parts)
-        _raise_if_refused(declared, key, await counter.check(declared.limit, declared.scope, key))
+    async def spend(
+        self, declared: DeclaredLimit, counter: RateCounter, *key_parts: object, at_once: bool = False
+    ) -> None:
+        """Count one hit, or raise RateLimited if the window is full: now, or (on one Redis server, unless
+        `at_once`) at the store's next operation, before it does anything (app.stores.pending_limits)."""
+        await counter.apply(_check(declared, key_parts, counts=True), at_once=at_once)
+
+    async def ensure_available(
+        self, declared: DeclaredLimit, counter: RateCounter, *key_parts: object, at_once: bool = False
+    ) -> None:
+        """Raise RateLimited if a hit would be refused now (or at the store's next operation, as `spend`);
+        count nothing."""
+        await counter.apply(_check(declared, key_parts, counts=False), at_once=at_once)
 
 
-def _raise_if_refused(declared: Limit, key: str, verdict: Verdict) -> None:
-    if verdict.allowed:
-        return
+def _check(declared: DeclaredLimit, key_parts: tuple[object, ...], *, counts: bool) -> LimitCheck:
+    key = declared.key_func(*key_parts)
+    return LimitCheck(declared.limit, (declared.scope, key), counts, functools.partial(_refuse, declared, key))
+
+
+def _refuse(declared: DeclaredLimit, key: str, verdict: Verdict) -> NoReturn:
     metrics.RATE_LIMITED.labels(declared.scope).inc()
     item = declared.limit
     raise RateLimited(
@@ -142,11 +168,12 @@ class ClientFailureBudget:
         self._counter = counter
         self._client = client
 
+    # at once: checked before an RPC call (which is no store operation), spent before a refusal is answered
     async def ensure_available(self) -> None:
-        await self._limits.ensure_available(self._limits.per_rpc_failure, self._counter, self._client)
+        await self._limits.ensure_available(self._limits.per_rpc_failure, self._counter, self._client, at_once=True)
 
     async def spend(self) -> None:
-        await self._limits.spend(self._limits.per_rpc_failure, self._counter, self._client)
+        await self._limits.spend(self._limits.per_rpc_failure, self._counter, self._client, at_once=True)
 
 
 def rate_limits_of(scope: Scope) -> RateLimits:

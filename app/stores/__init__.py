@@ -26,7 +26,8 @@ def open_backends(
     store = RedisStore(
         connection, prefix=prefix, timeout=timeout, wait_replicas=wait_replicas, max_sessions=max_sessions
     )
-    return store, RateCounter(storage, timeout)
+    # on a cluster the windows and the records lie in different slots: the limits are counted on their own
+    return store, RateCounter(storage, timeout, folded_into_store=store.folds_limits)
 
 
 __all__ = ["MemoryStore", "RateCounter", "RedisStore", "Store", "open_backends"]

@@ -5,11 +5,15 @@ fixed window admits up to 2N across a boundary).
 Counting never blocks the event loop, and shares the request's store deadline (app.stores.deadline): when
 Redis does not answer, a check raises StoreUnavailable (auth endpoints then answer 503: the limiter fails
 closed, never open).
+
+On one Redis server (or a Sentinel set's primary) the store runs a request's checks inside its own next
+script (app.stores.pending_limits, app.stores.redis_limits): `apply` queues them there, and `settle` runs
+what is still queued when nothing else will. In memory, and on a cluster, `apply` runs each check at once.
 """
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
 from typing import Self
 
 from limits import RateLimitItem
@@ -22,19 +26,14 @@ from app.observability.metrics import metered
 from app.stores.connections import close_limits_storage
 from app.stores.deadline import within_budget
 from app.stores.moving_window import InProcessMovingWindow
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    allowed: bool
-    checked_at: float
-    remaining: int = 0  # for a refusal: hits left in the window
-    reset_at: float = 0.0  # for a refusal: the Unix time at which the window frees a hit
+from app.stores.pending_limits import LimitCheck, Verdict, any_pending, pending_batch, queued, take
 
 
 class RateCounter:
-    def __init__(self, storage: Storage, timeout: float) -> None:
+    def __init__(self, storage: Storage, timeout: float, *, folded_into_store: bool = False) -> None:
+        """`folded_into_store`: the store runs queued checks in its scripts (app.stores.pending_limits)."""
         self._storage = storage
+        self._folded = folded_into_store
         self._strategy = MovingWindowRateLimiter(storage)
         self._timeout = timeout
         # In this process there is nothing to wait for and nothing to fail: counted directly.
@@ -49,6 +48,41 @@ class RateCounter:
         the store's, closed with it; in memory there is nothing to close)."""
         if isinstance(self._storage, RedisClusterStorage | RedisSentinelStorage):
             await close_limits_storage(self._storage)
+
+    def batch(self) -> AbstractContextManager[None]:
+        """The scope (a request) within which `apply` may queue checks for the store's next operation."""
+        return pending_batch() if self._folded else nullcontext()
+
+    async def apply(self, check: LimitCheck, *, at_once: bool = False) -> None:
+        """Run the check, raising through its `refused` when the window refuses it: queued for the store's
+        next operation where it folds them (unless `at_once`), else now, after anything queued before."""
+        if not self._folded:  # nothing is ever queued
+            verdict = await (self.hit if check.counts else self.check)(check.limit, *check.key)
+            if not verdict.allowed:
+                check.refused(verdict)
+            return
+        if not at_once and queued(check):
+            return
+        for earlier in [*take(), check]:
+            verdict = await (self.hit if earlier.counts else self.check)(earlier.limit, *earlier.key)
+            if not verdict.allowed:
+                earlier.refused(verdict)
+
+    async def settle(self) -> None:
+        """Run the queued checks now (the request is about to be answered without another store operation)."""
+        for check in take():
+            verdict = await (self.hit if check.counts else self.check)(check.limit, *check.key)
+            if not verdict.allowed:
+                check.refused(verdict)
+
+    @property
+    def folds_checks(self) -> bool:
+        """Whether checks may wait for the store's next operation (see `apply`)."""
+        return self._folded
+
+    @staticmethod
+    def has_pending() -> bool:
+        return any_pending()
 
     @metered
     async def hit(self, limit: RateLimitItem, *key: str) -> Verdict:

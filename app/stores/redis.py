@@ -21,10 +21,10 @@ Keys, under AUTH_REDIS_PREFIX:
     <prefix>:code:{<code hash>}       hash of an OpenID Connect authorization code (app.oidc.codes), until
                                       its ttl: its record (JSON) and taken (0, then 1 once taken, kept so
                                       that a second use is recognised)
-The braces are Redis Cluster hash tags; every script declares every key it touches. On a cluster every
-script touches one key only, so nothing ever crosses slots (see redeem_challenge for the one operation that
-needs several keys: one script on a single server, two steps on a cluster, and on a cluster reached through a
-plain-Redis proxy once it answers CROSSSLOT).
+The braces are Redis Cluster hash tags; every script (app/stores/lua/*.lua) declares every key it touches.
+On a cluster every script touches one key only, so nothing ever crosses slots (see redeem_challenge for the
+one operation that needs several keys: one script on a single server, two steps on a cluster, and on a
+cluster reached through a plain-Redis proxy once it answers CROSSSLOT).
 
 All the operations of one request share one time budget (AUTH_REDIS_TIMEOUT, default 0.5 s, see
 app.stores.deadline); past it, or on any Redis error, an operation raises StoreUnavailable. The pool's own
@@ -60,6 +60,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.errors import StoreFull, StoreUnavailable
 from app.observability.metrics import metered
+from app.stores import lua
 from app.stores.base import (
     MAX_ROTATIONS,
     MAX_SESSIONS,
@@ -75,6 +76,8 @@ from app.stores.base import (
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import time_left, within_budget
+from app.stores.pending_limits import LimitCheck, take
+from app.stores.redis_limits import LIMITS_ONLY, folded, operation_reply, window_arguments, window_keys
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
@@ -87,197 +90,30 @@ NOT_REPLICATED_ACCOUNTS = "The change of accounts could not be confirmed on a Re
 NOT_REPLICATED_REVOKE = "The logout could not be confirmed on a Redis replica; try again shortly."
 NOT_REPLICATED_CODE = "The code could not be confirmed on a Redis replica; it is spent: authorize again."
 
-# KEYS: the address's challenge list. ARGV: the new challenge's JSON, its ttl, the cap, its client, now.
-# Drops expired entries, adds the new one, and beyond the cap drops the one app.stores.base.dropped_for
-# names (the oldest of the client holding the most), in one step.
-_SAVE = """
-local now = tonumber(ARGV[5])
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if cjson.decode(entry)['expires_at'] <= now then redis.call('LREM', KEYS[1], 1, entry) end
-end
-redis.call('LPUSH', KEYS[1], ARGV[1])
-local older = redis.call('LRANGE', KEYS[1], 1, -1)
-if #older >= tonumber(ARGV[3]) then
-  local clients, held = {}, {[ARGV[4]] = 1}
-  for index, entry in ipairs(older) do
-    clients[index] = cjson.decode(entry)['client']
-    held[clients[index]] = (held[clients[index]] or 0) + 1
-  end
-  local most = 0
-  for _, count in pairs(held) do most = math.max(most, count) end
-  local dropped = nil
-  for index = #older, 1, -1 do
-    if held[ARGV[4]] == most and clients[index] == ARGV[4] then dropped = older[index]; break end
-  end
-  if dropped == nil then
-    for index = #older, 1, -1 do
-      if held[clients[index]] == most then dropped = older[index]; break end
-    end
-  end
-  redis.call('LREM', KEYS[1], -1, dropped)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-"""
-
-# KEYS: the address's challenge list. ARGV: nonce, now. Consumes the outstanding challenge with that nonce
-# (1), or does nothing (0).
-_CONSUME = """
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local challenge = cjson.decode(entry)
-  if challenge['nonce'] == ARGV[1] then
-    if challenge['expires_at'] <= tonumber(ARGV[2]) then return 0 end
-    redis.call('LREM', KEYS[1], 1, entry)
-    return 1
-  end
-end
-return 0
-"""
-
-# KEYS: a new session. ARGV: its ttl, then its fields.
-_OPEN = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-"""
-
-# KEYS: the live sessions. ARGV: now, the ceiling, a new session's id, its ends_at and the seconds to its
-# absolute end. Trims the ended ones; then -1 at the ceiling, else the new one counts (1). The set lives as
-# long as its longest-lived member may.
-_COUNT_IN = """
-local function count_in(key, now, ceiling, session_id, ends_at, lifetime)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  if redis.call('ZCARD', key) >= tonumber(ceiling) then return -1 end
-  redis.call('ZADD', key, ends_at, session_id)
-  if redis.call('TTL', key) < tonumber(lifetime) then redis.call('EXPIRE', key, lifetime) end
-  return 1
-end
-"""
-_RESERVE = _COUNT_IN + "return count_in(KEYS[1], unpack(ARGV))\n"
-
-# Where every key lives on one server: KEYS: the address's challenges, the new session, the live sessions.
-# ARGV: the nonce, the time now, the session's ttl, then the ceiling, its id, its ends_at and the seconds to
-# its absolute end (as _RESERVE), then its fields. At the ceiling -1, consuming nothing; else _CONSUME, then
-# _OPEN if the nonce was there: one atomic step.
-_REDEEM = (
-    f"{_COUNT_IN}local function consume(){_CONSUME}end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])\n"
-    "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return -1 end\n"
-    "if consume() == 0 then return 0 end\n"
-    "redis.call('HSET', KEYS[2], unpack(ARGV, 8))\n"
-    "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
-    "return count_in(KEYS[3], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7])\n"
-)
+_SAVE = lua.script("save_challenge")
+_CONSUME = lua.script("consume_challenge")
+_OPEN = lua.script("open_session")
+_RESERVE = lua.script("count_in", "reserve_session")
+# Where every key lives on one server: the ceiling, consuming and opening in one step
+_REDEEM = lua.script("count_in") + f"local function consume()\n{_CONSUME}end\n" + lua.source("redeem_challenge")
 
 # The field of a session's hash that marks a refresh-token hash as spent: one per spent token, in the
 # session's own key (same slot, same TTL, revoked with it), rather than one list rewritten at every rotation
 # and scanned by every forged refresh.
 SPENT_FIELD_PREFIX = "spent:"
-
-# Shared by the scripts below: revoke (and keep no longer than `keep` seconds), and the spent field of a hash.
 _FAMILY_FUNCTIONS = (
     f"local spent_mark_hex, spent_field_prefix = {SPENT_MARK_HEX}, '{SPENT_FIELD_PREFIX}'\n"
-    + """
-local function revoke(key, keep)
-  redis.call('HSET', key, 'revoked', '1')
-  local ttl = redis.call('TTL', key)
-  if ttl < 0 or ttl > keep then redis.call('EXPIRE', key, keep) end
-end
-local function spent_field(hash)
-  return spent_field_prefix .. string.sub(hash, 1, spent_mark_hex)
-end
-local function is_spent(key, hash)
-  return hash ~= '' and redis.call('HEXISTS', key, spent_field(hash)) == 1
-end
-"""
+    + lua.source("session_family")
 )
-
-# KEYS: session. ARGV: presented hash, new hash, now, grace, keep_revoked, max_rotations, idle_ttl.
-# The state machine of app.stores.base, in one atomic step; a rotation moves the idle end (and the key's TTL).
-_ROTATE = (
-    _FAMILY_FUNCTIONS
-    + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'previous', 'rotated_at', 'revoked', 'expires_at', 'address',
-                     'chain_id', 'created_at', 'rotations', 'domain', 'idle_expires_at', 'accounts', 'recap',
-                     'client_id', 'scope')
-local presented, now, grace = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
-local expires_at, idle_end = tonumber(f[5]), tonumber(f[11])
-if idle_end == 0 then idle_end = nil end  -- a session opened without an idle end (Session.idle_expires_at)
-if not f[1] or f[4] == '1' or now >= expires_at or (idle_end and now >= idle_end) then return {'invalid'} end
-local new_idle_end = math.min(now + tonumber(ARGV[7]), expires_at)
-local session = {f[6], f[7], f[8], f[5], f[10] or '', new_idle_end, f[12] or '', f[13] or '', f[14] or '',
-                 f[15] or ''}
-local function move_idle_end()
-  redis.call('HSET', KEYS[1], 'idle_expires_at', new_idle_end)
-  redis.call('EXPIRE', KEYS[1], math.max(1, new_idle_end - now))
-end
-local is_current = presented == f[1]
-local in_grace = presented == f[2] and grace > 0 and now - tonumber(f[3]) <= grace
-local rotations = tonumber(f[9]) or 0
-if (is_current or in_grace) and rotations >= tonumber(ARGV[6]) then
-  revoke(KEYS[1], tonumber(ARGV[5]))
-  return {'exhausted'}
-end
-if is_current then
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', presented, 'rotated_at', now,
-             spent_field(presented), '1', 'rotations', rotations + 1)
-  move_idle_end()
-  return {'rotated', unpack(session)}
-end
-if in_grace then
-  -- the token this sibling replaces was issued but (presumably) never received: presenting it later is reuse
-  redis.call('HSET', KEYS[1], 'current', ARGV[2], spent_field(f[1]), '1', 'rotations', rotations + 1)
-  move_idle_end()
-  return {'grace', unpack(session)}
-end
-if is_spent(KEYS[1], presented) then
-  revoke(KEYS[1], tonumber(ARGV[5]))
-  return {'reused'}
-end
-return {'invalid'}
-"""
-)
-
-# KEYS: session. ARGV: keep_revoked, and a refresh hash that must belong to the session ('' for none).
-_REVOKE = (
-    _FAMILY_FUNCTIONS
-    + """
-local f = redis.call('HMGET', KEYS[1], 'current', 'revoked')
-if not f[1] then return 0 end
-if f[2] == '1' then return 1 end
-local hash = ARGV[2]
-if hash ~= '' and hash ~= f[1] and not is_spent(KEYS[1], hash) then return 0 end
-revoke(KEYS[1], tonumber(ARGV[1]))
-return 1
-"""
-)
-
-# KEYS: session. ARGV: its accounts as read, its new accounts, now, its new chain_id. Sets them if the session is
-# still open with the accounts read (1); 0 when it is not open, -1 when its accounts changed meanwhile.
-_SET_ACCOUNTS = """
-local f = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'idle_expires_at', 'accounts')
-local now, idle_end = tonumber(ARGV[3]), tonumber(f[3] or '0')
-if not f[2] or f[1] == '1' or now >= tonumber(f[2]) or (idle_end > 0 and now >= idle_end) then return 0 end
-if (f[4] or '') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'accounts', ARGV[2], 'chain_id', ARGV[4])
-return 1
-"""
+_ROTATE = _FAMILY_FUNCTIONS + lua.source("rotate_refresh")
+_REVOKE = _FAMILY_FUNCTIONS + lua.source("revoke_session")
+_SET_ACCOUNTS = lua.script("set_accounts")
 
 ACCOUNT_CHANGE_ATTEMPTS = 5  # concurrent changes of one session's accounts: each retries on a fresh read
 
-# KEYS: an authorization code. ARGV: its record, its ttl.
-_SAVE_CODE = """
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'taken', '0')
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-"""
-
-# KEYS: an authorization code. Its record and whether it had been taken before ({record, 0|1}), marking it
-# taken; nil when there is none.
-_TAKE_CODE = """
-local f = redis.call('HMGET', KEYS[1], 'record', 'taken')
-if not f[1] then return false end
-if f[2] == '1' then return {f[1], 1} end
-redis.call('HSET', KEYS[1], 'taken', '1')
-return {f[1], 0}
-"""
+_SAVE_CODE = lua.script("save_code")
+_TAKE_CODE = lua.script("take_code")
+_READ_CHALLENGES = lua.script("read_challenges")
 
 
 def _challenge_json(challenge: Challenge) -> str:
@@ -349,6 +185,15 @@ class RedisStore:
         self._set_accounts = client.register_script(_SET_ACCOUNTS)
         self._save_code = client.register_script(_SAVE_CODE)
         self._take_code = client.register_script(_TAKE_CODE)
+        # A request's pending rate-limit checks run in the script of its next operation (app.stores.redis_limits),
+        # where every key lives on one server: not on a cluster, nor behind a proxy that answered CROSSSLOT.
+        self.folds_limits = not isinstance(client, RedisCluster)
+        self._limits_only = client.register_script(LIMITS_ONLY)
+        self._save_after_limits = client.register_script(folded(_SAVE))
+        self._read_after_limits = client.register_script(folded(_READ_CHALLENGES))
+        self._redeem_after_limits = client.register_script(folded(_REDEEM))
+        self._consume_after_limits = client.register_script(folded(_CONSUME))
+        self._rotate_after_limits = client.register_script(folded(_ROTATE))
 
     @classmethod
     def from_url(
@@ -427,6 +272,75 @@ class RedisStore:
             raise StoreUnavailable(refusal)
         return reply
 
+    async def _after_limits(
+        self,
+        script: AsyncScript,
+        keys: list[str],
+        arguments: list[Any],
+        plain: Callable[[], Awaitable[Result]],
+        *,
+        acknowledged: tuple[Callable[[Any], bool], str] | None = None,
+    ) -> Result | Any:
+        """The request's pending rate-limit checks, then an operation: `script` (the operation's script after
+        them, app.stores.redis_limits) with the operation's keys and arguments, in one round trip where the
+        store folds limits; else the checks one by one, then `plain`. A refusal raises, running nothing after
+        it. `acknowledged`: (granted, refusal) as for _write_acknowledged, for a script that grants something."""
+        checks = take()
+        if not checks:
+            return await plain()
+        if self.folds_limits:
+            all_keys, all_arguments = (
+                [*window_keys(self._prefix, checks), *keys],
+                [*window_arguments(checks), *arguments],
+            )
+            try:
+                if acknowledged is None:
+                    reply = await self._run(lambda: script(keys=all_keys, args=all_arguments))
+                else:
+                    granted, refusal = acknowledged
+
+                    def limits_passed_and_granted(reply: Any) -> bool:
+                        return int(reply[0]) == 0 and granted(reply[1] if len(reply) > 1 else None)
+
+                    reply = await self._write_acknowledged(
+                        script, all_keys, all_arguments, limits_passed_and_granted, refusal
+                    )
+                return operation_reply(reply, checks)
+            except StoreUnavailable as error:
+                if not isinstance(error.__cause__, ClusterCrossSlotError):
+                    raise
+                self._fold_no_more()  # the script never ran
+        await self._settle(checks)
+        return await plain()
+
+    def _fold_no_more(self) -> None:
+        self.folds_limits = False
+        logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): rate limits now take their own steps")
+
+    async def _settle(self, checks: list[LimitCheck]) -> None:
+        """Run rate-limit checks on their own: in one script where the store folds limits, else one by one
+        (each window in its own slot)."""
+        groups = [checks] if self.folds_limits else [[check] for check in checks]
+        for group in groups:
+            if not group:
+                continue
+            keys, arguments = window_keys(self._prefix, group), window_arguments(group)
+            try:
+                reply = await self._run(lambda: self._limits_only(keys=keys, args=arguments))  # noqa: B023
+            except StoreUnavailable as error:
+                if not isinstance(error.__cause__, ClusterCrossSlotError):
+                    raise
+                self._fold_no_more()
+                await self._settle(checks[checks.index(group[0]) :])
+                return
+            operation_reply(reply, group)
+
+    async def _settle_pending(self) -> None:
+        """Before an operation that runs no rate-limit checks of its own: the pending ones, in order."""
+        checks = take()
+        if checks:
+            await self._settle(checks)
+
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{{{session_id}}}"
 
@@ -448,7 +362,12 @@ class RedisStore:
             now,
         ]
         key = self._challenges_key(challenge_key(challenge.address, challenge.nonce))
-        await self._run(lambda: self._save(keys=[key], args=arguments))
+        await self._after_limits(
+            self._save_after_limits,
+            [key],
+            arguments,
+            lambda: self._run(lambda: self._save(keys=[key], args=arguments)),
+        )
 
     @metered
     async def find_challenge(self, address: str, nonce: str) -> Challenge | None:
@@ -460,7 +379,12 @@ class RedisStore:
 
     async def _read_challenges(self, key_of: str) -> list[Challenge]:  # unmetered: the callers are metered
         key = self._challenges_key(key_of)
-        entries = await self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True)
+        entries = await self._after_limits(
+            self._read_after_limits,
+            [key],
+            [],
+            lambda: self._run(lambda: self._redis.lrange(key, 0, -1), retry_if_dropped=True),
+        )
         return _outstanding(entries, time.time())
 
     @metered
@@ -499,8 +423,14 @@ class RedisStore:
             redeem, keys = self._redeem, [challenges_key, session_key, live_key]
             try:
                 arguments = [nonce, time.time(), ttl, *counted, *fields]
-                redeemed = await self._write_acknowledged(
-                    redeem, keys, arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+                redeemed = await self._after_limits(
+                    self._redeem_after_limits,
+                    keys,
+                    arguments,
+                    lambda: self._write_acknowledged(
+                        redeem, keys, arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+                    ),
+                    acknowledged=(lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN),
                 )
                 if redeemed == -1:
                     raise StoreFull()
@@ -511,6 +441,7 @@ class RedisStore:
                 # A cluster behind a proxy that speaks plain Redis: the script never ran. Two steps from now on.
                 self._redeem = None
                 logger.warning("Redis answered CROSSSLOT (a cluster behind a proxy?): sign-ins now take two steps")
+        await self._settle_pending()
         if await self._run(lambda: self._reserve(keys=[live_key], args=[time.time(), *counted])) == -1:
             raise StoreFull()
         await self._run(lambda: self._open(keys=[session_key], args=[ttl, *fields]))
@@ -523,19 +454,27 @@ class RedisStore:
 
     @metered
     async def consume_challenge(self, address: str, nonce: str) -> bool:
-        key = self._challenges_key(challenge_key(address, nonce))
-        consumed = await self._write_acknowledged(
-            self._consume, [key], [nonce, time.time()], lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+        key, arguments = self._challenges_key(challenge_key(address, nonce)), [nonce, time.time()]
+        consumed = await self._after_limits(
+            self._consume_after_limits,
+            [key],
+            arguments,
+            lambda: self._write_acknowledged(
+                self._consume, [key], arguments, lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN
+            ),
+            acknowledged=(lambda reply: reply == 1, NOT_REPLICATED_SIGN_IN),
         )
         return bool(consumed)
 
     @metered
     async def count_sessions(self) -> int:
+        await self._settle_pending()
         key, now = self._live_sessions_key(), time.time()
         return int(await self._run(lambda: self._redis.zcount(key, f"({now}", "+inf"), retry_if_dropped=True))
 
     @metered
     async def find_session(self, session_id: str) -> Session | None:
+        await self._settle_pending()
         key = self._session_key(session_id)
         fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
         if fields[0] is None or fields[-1] in (b"1", "1"):
@@ -548,6 +487,7 @@ class RedisStore:
         self, session_id: str, *, add: tuple[str, ...] = (), remove: str | None = None
     ) -> Session | None:
         key = self._session_key(session_id)
+        await self._settle_pending()
         for _ in range(ACCOUNT_CHANGE_ATTEMPTS):
             fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
             if fields[0] is None or fields[-1] in (b"1", "1"):
@@ -583,8 +523,16 @@ class RedisStore:
             presented_hash, new_hash, now, grace, keep_revoked, self.max_rotations, idle_ttl
         ]  # fmt: skip
         keys, granting = [self._session_key(session_id)], (b"rotated", b"grace", "rotated", "grace")
-        reply = await self._write_acknowledged(
-            self._rotate, keys, arguments, lambda reply: reply[0] in granting, NOT_REPLICATED_REFRESH
+
+        def granted(reply: Any) -> bool:
+            return bool(reply[0] in granting)
+
+        reply = await self._after_limits(
+            self._rotate_after_limits,
+            keys,
+            arguments,
+            lambda: self._write_acknowledged(self._rotate, keys, arguments, granted, NOT_REPLICATED_REFRESH),
+            acknowledged=(granted, NOT_REPLICATED_REFRESH),
         )
         outcome = Rotation(_text(reply[0]))
         session = _session(session_id, reply[1:]) if len(reply) > 1 else None
@@ -615,6 +563,7 @@ class RedisStore:
 
     @metered
     async def revoke_session(self, session_id: str, *, keep_revoked: int, refresh_hash: str | None = None) -> bool:
+        await self._settle_pending()
         key, arguments = self._session_key(session_id), [str(keep_revoked), refresh_hash or ""]
         # Revoking twice is harmless, so a dropped connection may be retried.
         revoked = bool(
@@ -649,12 +598,14 @@ class RedisStore:
 
     @metered
     async def save_code(self, code_hash: str, record: str, ttl: int) -> None:
+        await self._settle_pending()
         key, arguments = self._code_key(code_hash), [record, str(max(1, ttl))]
         # Saving again is harmless (the code is not handed out yet), so a dropped connection may be retried.
         await self._run(lambda: self._save_code(keys=[key], args=arguments), retry_if_dropped=True)
 
     @metered
     async def take_code(self, code_hash: str) -> tuple[str, bool] | None:
+        await self._settle_pending()
         # Never retried: a take whose reply was lost has marked the code taken, and a retry would see it as
         # a second use (which revokes the session). A first take grants tokens: with wait_replicas, a replica
         # must have it, or a failover would let the code be used once more.

@@ -1,11 +1,12 @@
 """The per-client limit (AUTH_RATE_LIMIT_IP, app.api.ratelimit), counted before anything reads the body."""
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.asgi import services_of
 from app.api.handlers import render
 from app.api.ratelimit import RateLimits
 from app.errors import AuthError
+from app.stores.limits import RateCounter
 
 
 class PerClientLimit:
@@ -20,10 +21,36 @@ class PerClientLimit:
         if scope["type"] != "http" or not self.rate_limits.counts_against_its_client(scope):
             await self.app(scope, receive, send)
             return
-        services = services_of(scope)
-        try:
-            await self.rate_limits.spend(self.rate_limits.per_ip, services.counter, scope)
-        except AuthError as error:
-            await render(error)(scope, receive, send)
+        counter = services_of(scope).counter
+        with counter.batch():
+            try:
+                at_once = not self.rate_limits.folds_per_ip(scope)
+                await self.rate_limits.spend(self.rate_limits.per_ip, counter, scope, at_once=at_once)
+            except AuthError as error:
+                await render(error)(scope, receive, send)
+                return
+            if not counter.folds_checks:
+                await self.app(scope, receive, send)
+                return
+            await self.app(scope, receive, _settling_first(counter, scope, receive, send))
+
+
+def _settling_first(counter: RateCounter, scope: Scope, receive: Receive, send: Send) -> Send:
+    """`send`, running the checks still pending before the response starts: if one refuses, its refusal
+    (or a store failure's 503) is sent instead of the response, and the application's messages are dropped."""
+    replaced = False
+
+    async def settling_send(message: Message) -> None:
+        nonlocal replaced
+        if replaced:
             return
-        await self.app(scope, receive, send)
+        if message["type"] == "http.response.start" and counter.has_pending():
+            try:
+                await counter.settle()
+            except AuthError as error:
+                replaced = True
+                await render(error)(scope, receive, send)
+                return
+        await send(message)
+
+    return settling_send
