@@ -16,6 +16,7 @@ from app.api.paths import PathTree
 from app.api.ratelimit import PerClientLimit, RateLimits
 from app.config import Settings
 from app.lifespan import lifespan_for
+from app.observability import gc_pauses
 from app.observability.logs import configure_logging
 from app.observability.requests import RequestTelemetry
 from app.stores.base import Store
@@ -75,6 +76,7 @@ def create_served_app() -> FastAPI:
     # walks only what requests created.
     gc.collect()
     gc.freeze()
+    gc_pauses.install()  # collections' durations at /metrics, from here on
     return app
 
 
