@@ -1,11 +1,11 @@
 """Load benchmark: web3-auth over HTTP beside the framework's own ceiling, in one run.
 
     .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32] [--threads 2] [--stores memory,redis]
-                                        [--peers node,naive] [--json benchmarks/results/latest.json]
+                                        [--peers node,naive] [--redis-url URL] [--json FILE]
                                         [--skip-rate-test] [--skip-two-workers] [--keep-logs DIR]
 
-Needs wrk (Debian: apt-get install wrk) and, for the Redis store and the naive peer, a Redis on 127.0.0.1:6379
-(keys under prefixes of their own, deleted at the end); the Node peer needs node and
+Needs wrk (Debian: apt-get install wrk) and, for the Redis store and the naive peer, a Redis (--redis-url,
+default 127.0.0.1:6379; keys under prefixes of their own, deleted at the end); the Node peer needs node and
 `npm ci --prefix benchmarks/peers/node` (scripts/test runs it). Installs nothing; a peer that cannot run is
 skipped, and the report says why.
 
@@ -94,7 +94,7 @@ from eth_utils.address import to_checksum_address
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 WRK_SCRIPTS = BENCHMARKS / "wrk"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 NEVER_REFUSE = "1000000000/minute"
 RATE_TEST_SHARE = 0.8
 # Connections free to take the next slot when it is due: a stall of the server up to ~connections / rate seconds
@@ -516,6 +516,7 @@ class Bench:
     rate_test: bool
     keep_logs: Path | None
     two_workers: bool = True
+    redis_url: str = DEFAULT_REDIS_URL
     peers: list["Contender"] = field(default_factory=list)
 
     def path(self, name: str) -> Path:
@@ -638,8 +639,8 @@ def measure_store(bench: Bench, store: str, ceiling: float) -> None:
     with contextlib.ExitStack() as stack:
         if store == "redis":
             prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
-            env.update(AUTH_REDIS_URL=REDIS_URL, AUTH_REDIS_PREFIX=prefix)
-            stack.callback(delete_redis_keys, prefix)
+            env.update(AUTH_REDIS_URL=bench.redis_url, AUTH_REDIS_PREFIX=prefix)
+            stack.callback(delete_redis_keys, bench.redis_url, prefix)
         stack.callback(keep_log, log, bench.keep_logs)  # callbacks run once the server has stopped
         stack.callback(lambda: bench.report.server_logs.update({store: summarize_log(log)}))
         stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{served.url}/healthz", log))
@@ -661,9 +662,9 @@ def two_workers_on_redis(bench: Bench, stack: contextlib.ExitStack) -> Contender
     url = f"http://127.0.0.1:{port}"
     env = app_env(bench, port, secrets.token_urlsafe(24))
     prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
-    env.update(AUTH_WORKERS="2", AUTH_REDIS_URL=REDIS_URL, AUTH_REDIS_PREFIX=prefix)
+    env.update(AUTH_WORKERS="2", AUTH_REDIS_URL=bench.redis_url, AUTH_REDIS_PREFIX=prefix)
     log = bench.path("web3-auth-redis-2-workers.log")
-    stack.callback(delete_redis_keys, prefix)
+    stack.callback(delete_redis_keys, bench.redis_url, prefix)
     stack.callback(keep_log, log, bench.keep_logs)
     stack.callback(lambda: bench.report.server_logs.update({"redis, 2 workers": summarize_log(log)}))
     stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{url}/healthz", log))
@@ -863,13 +864,14 @@ def start_node_peer(bench: Bench, stack: contextlib.ExitStack) -> str | None:
 
 def start_naive_peer(bench: Bench, stack: contextlib.ExitStack) -> str | None:
     """benchmarks/peers/naive_siwe.py on Redis, with eth-keys' pure-Python backend as a default install has it."""
-    if not redis_answers():
-        return f"it needs a Redis on {REDIS_URL}"
+    if not redis_answers(bench.redis_url):
+        return f"it needs a Redis on {bench.redis_url}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     prefix = f"naive-siwe-bench-{os.getpid()}-{secrets.token_hex(4)}"
-    stack.callback(delete_redis_keys, prefix)
-    command = [sys.executable, str(NAIVE_PEER), "--port", str(port), "--redis-url", REDIS_URL, "--prefix", prefix]
+    stack.callback(delete_redis_keys, bench.redis_url, prefix)
+    command = [sys.executable, str(NAIVE_PEER), "--port", str(port), "--redis-url", bench.redis_url]
+    command += ["--prefix", prefix]
     env = clean_env(ECC_BACKEND_CLASS=PURE_PYTHON_ECC)
     stack.enter_context(serving(command, env, f"{url}/healthz", bench.path("peer-naive.log")))
     health = httpx.get(f"{url}/healthz", timeout=10).json()
@@ -885,15 +887,15 @@ def start_naive_peer(bench: Bench, stack: contextlib.ExitStack) -> str | None:
 # ---------------------------------------------------------------- Redis, machine, output
 
 
-def redis_answers() -> bool:
+def redis_answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
     except redis.RedisError:
         return False
 
 
-def delete_redis_keys(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
+def delete_redis_keys(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
     batch: list[bytes] = []
     deleted = 0
     for key in client.scan_iter(match=f"*{prefix}*", count=1000):
@@ -1069,7 +1071,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--stores", default="memory,redis", help="comma list of memory, redis (default both)")
-    parser.add_argument("--json", type=Path, default=BENCHMARKS / "results" / "latest.json", help="results file")
+    results = BENCHMARKS / "results" / "latest.json"
+    parser.add_argument("--json", type=Path, default=results, help=f"default {results.relative_to(ROOT)}")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"default {DEFAULT_REDIS_URL}")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma list of node, naive (default both; none)")
     parser.add_argument("--skip-rate-test", action="store_true", help="no fixed-rate test")
     parser.add_argument("--skip-two-workers", action="store_true", help="no two-worker rows on Redis")
@@ -1113,7 +1117,15 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
     wrk = Wrk(wrk_binary, args.threads, args.connections, args.duration, workdir)
     keys_file = make_keys_file(workdir / "keys.json")
     bench = Bench(
-        wrk, Wallets(), report, workdir, keys_file, not args.skip_rate_test, args.keep_logs, not args.skip_two_workers
+        wrk,
+        Wallets(),
+        report,
+        workdir,
+        keys_file,
+        not args.skip_rate_test,
+        args.keep_logs,
+        two_workers=not args.skip_two_workers,
+        redis_url=args.redis_url,
     )
     progress(HEADER)
     ceiling, parse_rate = measure_ceiling(bench)
@@ -1122,8 +1134,8 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
     with contextlib.ExitStack() as peers:
         start_peers(bench, args.peers, peers)
         for store in args.stores:
-            if store == "redis" and not redis_answers():
-                progress(f"redis: skipped, nothing answers on {REDIS_URL}")
+            if store == "redis" and not redis_answers(bench.redis_url):
+                progress(f"redis: skipped, nothing answers on {bench.redis_url}")
                 continue
             measure_store(bench, store, ceiling)
     measure_ceiling_again(bench, ceiling)
