@@ -15,6 +15,7 @@ from app.api.routes import endpoints, forward, frontend, sessions
 from app.api.table import install
 from app.config import Settings
 from app.lifespan import lifespan_for
+from app.observability import gc_pauses
 from app.observability.logs import configure_logging
 from app.stores.base import Store
 
@@ -67,6 +68,7 @@ def create_served_app() -> FastAPI:
     # walks only what requests created.
     gc.collect()
     gc.freeze()
+    gc_pauses.install()  # collections' durations at /metrics, from here on
     return app
 
 

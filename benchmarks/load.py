@@ -1,10 +1,13 @@
 """Load benchmark: web3-auth over HTTP beside the framework's own ceiling, in one run.
 
     .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32] [--threads 2] [--stores memory,redis]
-                                        [--json benchmarks/results/latest.json] [--skip-rate-test] [--keep-logs DIR]
+                                        [--peers node,naive] [--redis-url URL] [--json FILE]
+                                        [--skip-rate-test] [--skip-two-workers] [--keep-logs DIR]
 
-Needs wrk (Debian: apt-get install wrk) and, for the Redis store, a Redis on 127.0.0.1:6379 (keys under a
-prefix of their own, deleted at the end). Installs nothing.
+Needs wrk (Debian: apt-get install wrk) and, for the Redis store and the naive peer, a Redis (--redis-url,
+default 127.0.0.1:6379; keys under prefixes of their own, deleted at the end); the Node peer needs node and
+`npm ci --prefix benchmarks/peers/node` (scripts/test runs it). Installs nothing; a peer that cannot run is
+skipped, and the report says why.
 
 What runs, one measurement after another, each --duration seconds of wrk (closed loop, --connections connections):
   1. the ceiling: benchmarks/ceiling.py, a bare FastAPI app on the server settings of `python -m app`:
@@ -16,6 +19,16 @@ What runs, one measurement after another, each --duration seconds of wrk (closed
        refresh     POST /auth/refresh, each refresh token from verify sent once, then each successor once;
        me, forward GET /auth/me and GET /auth/forward with one valid access token, repeated;
        introspect  POST /auth/introspect (form token=<access token>, with the introspection credential);
+     beside it, each in a process of its own started once for the whole run (--peers), the peers: what users
+     would write instead, with the same wrk scripts and the same pre-generated keys (their challenges collected
+     from them, signed, each sent once):
+       node        benchmarks/peers/node/server.mjs: fastify 5, siwe 3 (verify by ethers 6), jose ES256,
+                   nonces in a Map, as the siwe npm package's README leads to (pinned by its package-lock.json);
+       naive       benchmarks/peers/naive_siwe.py: issue 7's siwe-py + Redis + PyJWT HS256 service, with
+                   eth-keys' pure-Python backend as a default install has it (its docstring says how);
+     and, on Redis (unless --skip-two-workers), `python -m app` with two workers;
+     their challenge rows come right after web3-auth's challenge and their verify rows right after its verify
+     (web3-auth, node, naive, two workers), in each store's run, so that the machine's drift hits all alike;
   3. unless --skip-rate-test, with the memory store: verify and forward held at 80 % of the rate measured for
      them in 2, paced by wrk's delay() (benchmarks/wrk/paced.lua says how, and what `late` means);
   4. the ceiling GET /hello again: how much the machine drifted during the run.
@@ -27,7 +40,14 @@ counted apart (and should be 0). p50/p99 are wrk's latency distribution (closed 
 mostly queueing behind --connections requests). "ratio" is req/s over the first ceiling GET /hello of the same
 run: on a shared machine absolute figures drift, ratios less. The server's own view per route (statuses, and
 durations inside the app, which at full load include waiting for the event loop) comes from its request log;
-everything goes to --json.
+everything goes to --json. A peer's row says how many times web3-auth's row of the same store, just before
+it, is faster ("web3-auth (memory) 3.8x"); a two-worker row, how it compares with the one-worker row.
+
+Garbage collections: around each measurement of web3-auth with one worker (and the fixed-rate tests) the
+benchmark reads web3auth_gc_pause_seconds from its /metrics (app/observability/gc_pauses.py) and reports
+the full (generation 2) collections during it, their total pause and how many took over 10 ms, beside the
+p99 they may explain ("full GC 2 (31 ms, 1 over 10 ms)"; in the JSON also the young generations). With two
+workers /metrics has no such figures. The table is printed once more in Markdown, for the README.
 
 The fixed-rate test uses wrk with a schedule per thread rather than an open-loop client: on this 2-core machine
 Node's HTTP clients (node:http, undici) cost ~175 us of CPU per request, a third of a core at 2,000/s taken from
@@ -56,6 +76,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -73,13 +94,15 @@ from eth_utils.address import to_checksum_address
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 WRK_SCRIPTS = BENCHMARKS / "wrk"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 NEVER_REFUSE = "1000000000/minute"
 RATE_TEST_SHARE = 0.8
 # Connections free to take the next slot when it is due: a stall of the server up to ~connections / rate seconds
 # delays no send (see benchmarks/wrk/paced.lua), so wrk's latency, measured from the send, misses nothing.
 RATE_TEST_CONNECTIONS = 256
 MIN_WALLETS = 2000
+# wrk's default (2 s) would count the naive peer's slowest verify answers as timeouts, and cap its latencies
+WRK_TIMEOUT = "10s"
 
 
 # ---------------------------------------------------------------- results
@@ -100,6 +123,12 @@ class Row:
     expected: int
     ratio_to_ceiling: float | None = None
     note: str = ""
+    server: str = "web3-auth"  # or "ceiling", or a peer: "node", "naive"
+    workers: int = 1
+    beside: str = ""  # a peer's or two workers' row: the web3-auth store it alternated with
+    web3auth_over_peer: float | None = None  # a peer's row: web3-auth's req/s (one worker, `beside`) over the peer's
+    over_one_worker: float | None = None  # a two-worker row: its req/s over the one-worker row's
+    gc: dict[str, Any] | None = None  # web3-auth with one worker: its garbage collections during the measurement
 
 
 @dataclass
@@ -117,6 +146,7 @@ class RateTest:
     slots: int
     bodies: int | None
     note: str = ""
+    gc: dict[str, Any] | None = None
 
 
 @dataclass
@@ -126,6 +156,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     rate_tests: list[RateTest] = field(default_factory=list)
     server_logs: dict[str, Any] = field(default_factory=dict)
+    peers: dict[str, Any] = field(default_factory=dict)  # what each peer is: versions, eth-keys backend, or why skipped
     total_seconds: float = 0.0
 
 
@@ -175,7 +206,8 @@ def parse_wrk(output: str) -> tuple[int, float, int, int, dict[int, float]]:
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     distribution = output.split("Latency Distribution", 1)[-1]
-    percentiles = {int(p): _milliseconds(value) for p, value in re.findall(r"^\s+(\d+)%\s+(\S+)$", distribution, re.M)}
+    lines = re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", distribution, re.M)  # "90%    1.19s " ends in a space
+    percentiles = {int(p): _milliseconds(value) for p, value in lines}
     return (
         requests,
         seconds,
@@ -199,6 +231,7 @@ class Wrk:
         stats = self.workdir / f"wrk-stats-{self.runs}.json"
         connections = connections or self.connections
         command = [self.binary, f"-t{self.threads}", f"-c{connections}", f"-d{self.duration}s", "--latency"]
+        command += [f"--timeout={WRK_TIMEOUT}"]
         command += ["-s", str(WRK_SCRIPTS / script), url]
         variables = {"BENCH_WRK_DIR": str(WRK_SCRIPTS), "BENCH_THREADS": str(self.threads), "BENCH_STATS": str(stats)}
         completed = subprocess.run(
@@ -212,6 +245,8 @@ class Wrk:
         if completed.returncode != 0:
             raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}{completed.stdout}")
         requests, seconds, non_2xx, socket_errors, percentiles = parse_wrk(completed.stdout)
+        if 99 not in percentiles:
+            raise RuntimeError(f"no percentiles in wrk's output:\n{completed.stdout}")
         threads = json.loads(stats.read_text()) if stats.exists() else []
         stats.unlink(missing_ok=True)
         return WrkRun(
@@ -416,6 +451,58 @@ def summarize_log(log: Path) -> dict[str, Any]:
     return {"levels": dict(levels), "routes": routes, "problems": dict(problems.most_common(10))}
 
 
+# ---------------------------------------------------------------- garbage collections (web3auth_gc_pause_seconds)
+
+
+GC_SAMPLE = re.compile(
+    r'^web3auth_gc_pause_seconds_(count|sum|bucket)\{generation="(\d)"(?:,le="([^"]+)")?\} (\S+)$', re.M
+)
+GC_LONG_PAUSE = "0.01"  # the histogram bucket (s) a long pause does not fit in
+
+
+def gc_pauses(url: str) -> dict[str, float] | None:
+    """The server's collections and their pauses so far, from /metrics; None when it does not report them
+    (several workers: app/observability/gc_pauses.py says why)."""
+    figures: dict[str, float] = {}
+    for kind, generation, bound, value in GC_SAMPLE.findall(httpx.get(f"{url}/metrics", timeout=10).text):
+        if kind != "bucket":
+            figures[f"{kind}:{generation}"] = float(value)
+        elif bound == GC_LONG_PAUSE:
+            figures[f"short:{generation}"] = float(value)
+    return figures or None
+
+
+def gc_difference(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    def grew(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    return {
+        "full_collections": int(grew("count:2")),
+        "full_pause_ms": round(grew("sum:2") * 1000, 2),
+        "full_over_10_ms": int(grew("count:2") - grew("short:2")),
+        "young_collections": int(grew("count:0") + grew("count:1")),
+        "young_pause_ms": round((grew("sum:0") + grew("sum:1")) * 1000, 2),
+    }
+
+
+@contextlib.contextmanager
+def gc_during(url: str | None) -> Iterator[dict[str, Any]]:
+    """A dict that, after the block, holds the server's collections during it (stays empty without figures)."""
+    figures: dict[str, Any] = {}
+    before = gc_pauses(url) if url is not None else None
+    yield figures
+    after = gc_pauses(url) if url is not None and before is not None else None
+    if before is not None and after is not None:
+        figures.update(gc_difference(before, after))
+
+
+def format_gc(gc: dict[str, Any] | None) -> str:
+    if not gc:
+        return ""
+    long = f", {gc['full_over_10_ms']} over 10 ms" if gc["full_over_10_ms"] else ""
+    return f"full GC {gc['full_collections']} ({gc['full_pause_ms']:.0f} ms{long})"
+
+
 # ---------------------------------------------------------------- the benchmark
 
 
@@ -428,9 +515,27 @@ class Bench:
     keys_file: Path
     rate_test: bool
     keep_logs: Path | None
+    two_workers: bool = True
+    redis_url: str = DEFAULT_REDIS_URL
+    peers: list["Contender"] = field(default_factory=list)
 
     def path(self, name: str) -> Path:
         return self.workdir / name
+
+
+@dataclass
+class Contender:
+    """A server whose challenge and verify are measured right after web3-auth's own, one after the other in each
+    store's run: a peer (what users would write instead), or web3-auth with two workers on Redis."""
+
+    server: str  # "node", "naive" or "web3-auth"
+    url: str
+    store: str  # where it keeps its nonces
+    workers: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.server if self.server != "web3-auth" else f"{self.workers}-workers"
 
 
 @contextlib.contextmanager
@@ -450,6 +555,7 @@ def measure_ceiling(bench: Bench) -> tuple[float, float]:
         parse_env = fixed_env("POST", body=body, content_type="application/json")
         parse = row_from("ceiling POST /parse", "-", bench.wrk.run(f"{url}/parse", "fixed.lua", parse_env))
     for row in (hello, parse):
+        row.server = "ceiling"
         row.ratio_to_ceiling = row.requests_per_second / hello.requests_per_second
         add_row(bench, row)
     return hello.requests_per_second, parse.requests_per_second
@@ -460,6 +566,7 @@ def measure_ceiling_again(bench: Bench, ceiling: float) -> None:
     with ceiling_server(bench) as url:
         run = bench.wrk.run(f"{url}/hello", "fixed.lua", fixed_env("GET"))
     row = row_from("ceiling GET /hello", "-", run, note="again, at the end: the drift of the machine")
+    row.server = "ceiling"
     row.ratio_to_ceiling = row.requests_per_second / ceiling
     add_row(bench, row)
 
@@ -500,9 +607,15 @@ class Served:
     rows: list[Row] = field(default_factory=list)
     leftover_bodies: list[str] = field(default_factory=list)  # signed verify bodies no request used
     access_token: str = ""
+    beside: list[Contender] = field(default_factory=list)
 
     def rate_of(self, endpoint: str) -> float:
-        return next(row.requests_per_second for row in self.rows if row.endpoint == endpoint)
+        return next(row.requests_per_second for row in self.rows if row.endpoint == endpoint and is_own(row))
+
+
+def is_own(row: Row) -> bool:
+    """web3-auth with one worker: the rows the ceiling ratios and the comparisons are about."""
+    return row.server == "web3-auth" and row.workers == 1
 
 
 def app_env(bench: Bench, port: int, introspect_token: str) -> dict[str, str]:
@@ -526,11 +639,14 @@ def measure_store(bench: Bench, store: str, ceiling: float) -> None:
     with contextlib.ExitStack() as stack:
         if store == "redis":
             prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
-            env.update(AUTH_REDIS_URL=REDIS_URL, AUTH_REDIS_PREFIX=prefix)
-            stack.callback(delete_redis_keys, prefix)
+            env.update(AUTH_REDIS_URL=bench.redis_url, AUTH_REDIS_PREFIX=prefix)
+            stack.callback(delete_redis_keys, bench.redis_url, prefix)
         stack.callback(keep_log, log, bench.keep_logs)  # callbacks run once the server has stopped
         stack.callback(lambda: bench.report.server_logs.update({store: summarize_log(log)}))
         stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{served.url}/healthz", log))
+        served.beside = list(bench.peers)
+        if store == "redis" and bench.two_workers:
+            served.beside.append(two_workers_on_redis(bench, stack))
         for measure in (measure_sign_in, measure_tokens):
             for row in measure(bench, served):
                 row.ratio_to_ceiling = row.requests_per_second / ceiling
@@ -540,22 +656,72 @@ def measure_store(bench: Bench, store: str, ceiling: float) -> None:
             run_rate_tests(bench, served)
 
 
+def two_workers_on_redis(bench: Bench, stack: contextlib.ExitStack) -> Contender:
+    """`python -m app` with two workers on Redis (keys under a prefix of their own), until the stack closes."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = app_env(bench, port, secrets.token_urlsafe(24))
+    prefix = f"web3auth-bench-{os.getpid()}-{secrets.token_hex(4)}"
+    env.update(AUTH_WORKERS="2", AUTH_REDIS_URL=bench.redis_url, AUTH_REDIS_PREFIX=prefix)
+    log = bench.path("web3-auth-redis-2-workers.log")
+    stack.callback(delete_redis_keys, bench.redis_url, prefix)
+    stack.callback(keep_log, log, bench.keep_logs)
+    stack.callback(lambda: bench.report.server_logs.update({"redis, 2 workers": summarize_log(log)}))
+    stack.enter_context(serving([sys.executable, "-m", "app"], env, f"{url}/healthz", log))
+    return Contender("web3-auth", url, "redis", workers=2)
+
+
 def measure_sign_in(bench: Bench, served: Served) -> Iterator[Row]:
-    """challenge, verify and refresh, each request with its own address, signed message or refresh token."""
+    """challenge, verify and refresh, each request with its own address, signed message or refresh token; the
+    challenge and the verify of each server beside it (served.beside) right after web3-auth's own."""
     store, url, threads = served.store, served.url, bench.wrk.threads
-    challenges, run = collect_challenges(bench, url, bench.wallets.addresses, f"{store}-challenge")
-    yield row_from("POST /auth/challenge", store, run, saved=len(challenges))
+    with gc_during(url) as gc:
+        challenges, run = collect_challenges(bench, url, bench.wallets.addresses, f"{store}-challenge")
+    own = with_gc(row_from("POST /auth/challenge", store, run, saved=len(challenges)), gc)
+    yield own
+    their_challenges: dict[str, list[str]] = {}
+    for other in served.beside:
+        lines, run = collect_challenges(bench, other.url, bench.wallets.addresses, f"{store}-{other.name}-challenge")
+        their_challenges[other.name] = lines
+        yield beside_row(own, other, run, saved=len(lines))
     bodies = signed_bodies(challenges, bench.wallets)
-    grants, run = send_once(bench, url, "/auth/verify", bodies, f"{store}-verify")
+    with gc_during(url) as gc:
+        grants, run = send_once(bench, url, "/auth/verify", bodies, f"{store}-verify")
     served.leftover_bodies = unsent(bodies, run.sent_by_thread(), threads)
     used = len(bodies) - len(served.leftover_bodies)
     note = f"used {used} of the {len(bodies)} signed challenges"
-    yield row_from("POST /auth/verify", store, run, saved=len(grants), note=note)
+    own = with_gc(row_from("POST /auth/verify", store, run, saved=len(grants), note=note), gc)
+    yield own
+    for other in served.beside:
+        their_bodies = signed_bodies(their_challenges[other.name], bench.wallets)
+        answers, run = send_once(bench, other.url, "/auth/verify", their_bodies, f"{store}-{other.name}-verify")
+        used = len(their_bodies) - len(unsent(their_bodies, run.sent_by_thread(), threads))
+        note = f"used {used} of the {len(their_bodies)} signed challenges"
+        yield beside_row(own, other, run, saved=len(answers), note=note)
     refresh_bodies = [json.dumps({"refresh_token": json.loads(grant)["refresh_token"]}) for grant in grants]
-    refreshed, run = send_once(bench, url, "/auth/refresh", refresh_bodies, f"{store}-refresh", chain="refresh_token")
+    with gc_during(url) as gc:
+        refreshed, run = send_once(
+            bench, url, "/auth/refresh", refresh_bodies, f"{store}-refresh", chain="refresh_token"
+        )
     note = f"{len(grants)} refresh tokens, then their successors"
-    yield row_from("POST /auth/refresh", store, run, saved=len(refreshed), note=note)
+    yield with_gc(row_from("POST /auth/refresh", store, run, saved=len(refreshed), note=note), gc)
     served.access_token = json.loads((refreshed or grants)[-1])["access_token"]
+
+
+def with_gc(row: Row, gc: dict[str, Any]) -> Row:
+    row.gc = gc or None
+    return row
+
+
+def beside_row(own: Row, other: Contender, run: WrkRun, *, saved: int, note: str = "") -> Row:
+    """The row of a server measured right after web3-auth's `own` row, compared with it."""
+    row = row_from(own.endpoint, other.store, run, saved=saved, note=note)
+    row.server, row.workers, row.beside = other.server, other.workers, own.store
+    if other.server == "web3-auth":
+        row.over_one_worker = row.requests_per_second / own.requests_per_second if own.requests_per_second else None
+    else:
+        row.web3auth_over_peer = own.requests_per_second / row.requests_per_second if row.requests_per_second else None
+    return row
 
 
 def measure_tokens(bench: Bench, served: Served) -> Iterator[Row]:
@@ -568,7 +734,9 @@ def measure_tokens(bench: Bench, served: Served) -> Iterator[Row]:
         ("POST /auth/introspect", {**introspect_env(served), "BENCH_EXPECT": active}),
     ):
         path = endpoint.split(" ")[1]
-        yield row_from(endpoint, served.store, bench.wrk.run(f"{served.url}{path}", "fixed.lua", env))
+        with gc_during(served.url) as gc:
+            run = bench.wrk.run(f"{served.url}{path}", "fixed.lua", env)
+        yield with_gc(row_from(endpoint, served.store, run), gc)
 
 
 def introspect_env(served: Served) -> dict[str, str]:
@@ -630,9 +798,10 @@ def paced(
 ) -> RateTest:
     path = endpoint.split(" ")[1]
     connections = RATE_TEST_CONNECTIONS
-    run = bench.wrk.run(
-        f"{served.url}{path}", "paced.lua", {**env, "BENCH_RATE": f"{rate:.3f}"}, connections=connections
-    )
+    with gc_during(served.url) as gc:
+        run = bench.wrk.run(
+            f"{served.url}{path}", "paced.lua", {**env, "BENCH_RATE": f"{rate:.3f}"}, connections=connections
+        )
     row = row_from(endpoint, served.store, run)
     late = run.total("late")
     return RateTest(
@@ -649,21 +818,84 @@ def paced(
         slots=run.total("slots"),
         bodies=bodies,
         note=row.note,
+        gc=gc or None,
     )
+
+
+# ---------------------------------------------------------------- peers: what users would write instead
+
+
+PEERS = ("node", "naive")
+NODE_PEER = BENCHMARKS / "peers" / "node"
+NODE_PACKAGES = ("fastify", "siwe", "ethers", "jose")
+NAIVE_PEER = BENCHMARKS / "peers" / "naive_siwe.py"
+PURE_PYTHON_ECC = "eth_keys.backends.native.NativeECCBackend"  # what eth-keys uses when coincurve is missing
+
+
+def start_peers(bench: Bench, names: Sequence[str], stack: contextlib.ExitStack) -> None:
+    """Each peer in a process of its own until the stack closes, on bench.peers; a peer that cannot run here
+    is reported as skipped, with the reason."""
+    for name in names:
+        skipped = start_node_peer(bench, stack) if name == "node" else start_naive_peer(bench, stack)
+        if skipped is not None:
+            bench.report.peers[name] = {"skipped": skipped}
+            progress(f"{name} peer: skipped, {skipped}")
+
+
+def start_node_peer(bench: Bench, stack: contextlib.ExitStack) -> str | None:
+    """benchmarks/peers/node/server.mjs (fastify, siwe, ethers, jose; nonces in a Map), one process."""
+    node = shutil.which("node")
+    if node is None:
+        return "no node on PATH"
+    if not (NODE_PEER / "node_modules").is_dir():
+        return f"its packages are not installed (npm ci --prefix {NODE_PEER.relative_to(ROOT)})"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [node, str(NODE_PEER / "server.mjs"), "--port", str(port)]
+    stack.enter_context(serving(command, clean_env(), f"{url}/healthz", bench.path("peer-node.log")))
+    versions = {
+        package: json.loads((NODE_PEER / "node_modules" / package / "package.json").read_text())["version"]
+        for package in NODE_PACKAGES
+    }
+    bench.report.peers["node"] = {"node": command_output(node, "--version"), **versions}
+    bench.peers.append(Contender("node", url, "map"))
+    return None
+
+
+def start_naive_peer(bench: Bench, stack: contextlib.ExitStack) -> str | None:
+    """benchmarks/peers/naive_siwe.py on Redis, with eth-keys' pure-Python backend as a default install has it."""
+    if not redis_answers(bench.redis_url):
+        return f"it needs a Redis on {bench.redis_url}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    prefix = f"naive-siwe-bench-{os.getpid()}-{secrets.token_hex(4)}"
+    stack.callback(delete_redis_keys, bench.redis_url, prefix)
+    command = [sys.executable, str(NAIVE_PEER), "--port", str(port), "--redis-url", bench.redis_url]
+    command += ["--prefix", prefix]
+    env = clean_env(ECC_BACKEND_CLASS=PURE_PYTHON_ECC)
+    stack.enter_context(serving(command, env, f"{url}/healthz", bench.path("peer-naive.log")))
+    health = httpx.get(f"{url}/healthz", timeout=10).json()
+    if health["ecc_backend"] != PURE_PYTHON_ECC.rsplit(".", 1)[1]:
+        raise RuntimeError(f"the naive peer did not take ECC_BACKEND_CLASS: {health}")
+    versions = {name: metadata.version(name) for name in ("signinwithethereum", "PyJWT", "redis", "eth-keys")}
+    bench.report.peers["naive"] = {key: health[key] for key in ("ecc_backend", "recovery_ms")} | versions
+    progress(f"naive peer: eth-keys {health['ecc_backend']}, one recovery {health['recovery_ms']:.1f} ms")
+    bench.peers.append(Contender("naive", url, "redis"))
+    return None
 
 
 # ---------------------------------------------------------------- Redis, machine, output
 
 
-def redis_answers() -> bool:
+def redis_answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
     except redis.RedisError:
         return False
 
 
-def delete_redis_keys(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
+def delete_redis_keys(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
     batch: list[bytes] = []
     deleted = 0
     for key in client.scan_iter(match=f"*{prefix}*", count=1000):
@@ -700,15 +932,32 @@ def machine_info(wrk: str) -> dict[str, Any]:
     }
 
 
-HEADER = f"{'endpoint':<22} {'store':<6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6}  note"
+HEADER = f"{'endpoint':<32} {'store':<6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6}  note"
+PEER_TITLES = {"node": "Node peer", "naive": "naive siwe-py peer"}
+
+
+def row_label(row: Row) -> str:
+    """The endpoint, and which server answered unless web3-auth with one worker (or the ceiling)."""
+    if row.server == "web3-auth" and row.workers > 1:
+        return f"{row.endpoint} [{row.workers} workers]"
+    return f"{row.endpoint} [{row.server}]" if row.server in PEER_TITLES else row.endpoint
+
+
+def comparison(row: Row) -> str:
+    if row.web3auth_over_peer is not None:
+        return f"web3-auth ({row.beside}) {row.web3auth_over_peer:.1f}x"
+    if row.over_one_worker is not None:
+        return f"{row.over_one_worker:.2f}x one worker"
+    return ""
 
 
 def format_row(row: Row) -> str:
     ratio = f"{row.ratio_to_ceiling:6.3f}" if row.ratio_to_ceiling is not None else f"{'':6}"
-    errors = f"; {row.socket_errors} socket errors" if row.socket_errors else ""
+    errors = f"{row.socket_errors} socket errors" if row.socket_errors else ""
+    note = "; ".join(part for part in (comparison(row), row.note, format_gc(row.gc), errors) if part)
     return (
-        f"{row.endpoint:<22} {row.store:<6} {row.requests_per_second:8.0f} {row.p50_ms:8.2f} {row.p99_ms:8.2f} "
-        f"{row.non_2xx:8d} {ratio}  {row.note}{errors}"
+        f"{row_label(row):<32} {row.store:<6} {row.requests_per_second:8.0f} {row.p50_ms:8.2f} {row.p99_ms:8.2f} "
+        f"{row.non_2xx:8d} {ratio}  {note}"
     )
 
 
@@ -716,7 +965,8 @@ def format_rate_test(test: RateTest) -> str:
     return (
         f"fixed rate: {test.endpoint} ({test.store}) target {test.target_rate:.0f}/s, achieved "
         f"{test.achieved_rate:.0f}/s, p50 {test.p50_ms:.2f} ms, p99 {test.p99_ms:.2f} ms, non-2xx {test.non_2xx}, "
-        f"sent late {test.late} of {test.slots} (worst {test.max_lag_ms:.1f} ms){'; ' + test.note if test.note else ''}"
+        f"sent late {test.late} of {test.slots} (worst {test.max_lag_ms:.1f} ms)"
+        + "".join(f"; {part}" for part in (test.note, format_gc(test.gc)) if part)
     )
 
 
@@ -747,6 +997,46 @@ def print_machine(machine: dict[str, Any]) -> None:
     )
 
 
+def markdown_server(row: Row) -> str:
+    if row.server in PEER_TITLES:
+        return PEER_TITLES[row.server]
+    return f"web3-auth, {row.workers} workers" if row.workers > 1 else row.server
+
+
+def markdown_gc(gc: dict[str, Any] | None) -> str:
+    if not gc:
+        return ""
+    return f"{gc['full_collections']} ({gc['full_pause_ms']:.0f} ms)"
+
+
+def markdown_table(report: Report) -> str:
+    """The rows as a Markdown table, for README.md's Performance section."""
+    lines = [
+        "| endpoint | server | store | req/s | p50 ms | p99 ms | non-2xx | ratio | compared | full GCs (pause) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report.rows:
+        ratio = f"{row.ratio_to_ceiling:.3f}" if row.ratio_to_ceiling is not None else ""
+        lines.append(
+            f"| `{row.endpoint.removeprefix('ceiling ')}` | {markdown_server(row)} | {row.store.replace('-', '–')} "
+            f"| {row.requests_per_second:,.0f} | {row.p50_ms:.1f} | {row.p99_ms:.1f} | {row.non_2xx} | {ratio} "
+            f"| {comparison(row)} | {markdown_gc(row.gc)} |"
+        )
+    for test in report.rate_tests:
+        lines.append(
+            f"\nAt 80 % of the maximum ({test.store}): `{test.endpoint}` {test.achieved_rate:,.0f}/s, p50 "
+            f"{test.p50_ms:.1f} ms, p99 {test.p99_ms:.1f} ms, sent late {test.late}"
+            + (f", full GCs {markdown_gc(test.gc)}" if test.gc else "")
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def print_peers(peers: dict[str, Any]) -> None:
+    for name, about in peers.items():
+        print(f"{PEER_TITLES[name]}: " + ", ".join(f"{key} {value}" for key, value in about.items()))
+
+
 def print_report(report: Report) -> None:
     print("\n" + HEADER)
     for row in report.rows:
@@ -755,8 +1045,14 @@ def print_report(report: Report) -> None:
         print(format_rate_test(test))
     for store, summary in report.server_logs.items():
         print_server_log(store, summary)
+    if report.peers:
+        print()
+        print_peers(report.peers)
     if report.machine:
         print_machine(report.machine)
+    if report.rows:
+        print("\nMarkdown, for README.md's Performance section:\n")
+        print(markdown_table(report))
     print(f"total time: {report.total_seconds:.0f} s", flush=True)
 
 
@@ -775,13 +1071,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--stores", default="memory,redis", help="comma list of memory, redis (default both)")
-    parser.add_argument("--json", type=Path, default=BENCHMARKS / "results" / "latest.json", help="results file")
+    results = BENCHMARKS / "results" / "latest.json"
+    parser.add_argument("--json", type=Path, default=results, help=f"default {results.relative_to(ROOT)}")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"default {DEFAULT_REDIS_URL}")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma list of node, naive (default both; none)")
     parser.add_argument("--skip-rate-test", action="store_true", help="no fixed-rate test")
+    parser.add_argument("--skip-two-workers", action="store_true", help="no two-worker rows on Redis")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy web3-auth's logs there")
     args = parser.parse_args()
     args.stores = [store.strip() for store in args.stores.split(",") if store.strip()]
     if not set(args.stores) <= {"memory", "redis"}:
         parser.error("--stores takes memory and/or redis")
+    args.peers = [peer.strip() for peer in args.peers.split(",") if peer.strip() not in ("", "none")]
+    if not set(args.peers) <= set(PEERS):
+        parser.error("--peers takes node and/or naive, or none")
     return args
 
 
@@ -813,16 +1116,28 @@ def run(args: argparse.Namespace, report: Report, workdir: Path) -> None:
     report.machine = machine_info(wrk_binary)
     wrk = Wrk(wrk_binary, args.threads, args.connections, args.duration, workdir)
     keys_file = make_keys_file(workdir / "keys.json")
-    bench = Bench(wrk, Wallets(), report, workdir, keys_file, not args.skip_rate_test, args.keep_logs)
+    bench = Bench(
+        wrk,
+        Wallets(),
+        report,
+        workdir,
+        keys_file,
+        not args.skip_rate_test,
+        args.keep_logs,
+        two_workers=not args.skip_two_workers,
+        redis_url=args.redis_url,
+    )
     progress(HEADER)
     ceiling, parse_rate = measure_ceiling(bench)
     # Enough addresses for a challenge phase as fast as the ceiling's POST: challenge cannot outrun it.
     bench.wallets.grow_to(max(MIN_WALLETS, math.ceil(parse_rate * args.duration * 1.1)))
-    for store in args.stores:
-        if store == "redis" and not redis_answers():
-            progress(f"redis: skipped, nothing answers on {REDIS_URL}")
-            continue
-        measure_store(bench, store, ceiling)
+    with contextlib.ExitStack() as peers:
+        start_peers(bench, args.peers, peers)
+        for store in args.stores:
+            if store == "redis" and not redis_answers(bench.redis_url):
+                progress(f"redis: skipped, nothing answers on {bench.redis_url}")
+                continue
+            measure_store(bench, store, ceiling)
     measure_ceiling_again(bench, ceiling)
 
 
