@@ -55,6 +55,7 @@ class InvalidationFollower:
         self._key_prefix = key_prefix
         self._timeout = timeout
         self._task: asyncio.Task[None] | None = None
+        self._connection: AbstractConnection | None = None  # the stream's, while there is one
         self._closed = False
         self._waiting: list[asyncio.Future[None]] = []  # caught_up() callers, for the next PING
 
@@ -75,15 +76,19 @@ class InvalidationFollower:
         self._closed = True
         if self._task is not None:
             self._task.cancel()
+            # redis-py's sends (asyncio.wait_for on Python 3.11) can swallow a cancellation: closing the
+            # connection also ends a read in progress, and the loops stop once they see _closed
+            if self._connection is not None:
+                await self._connection.disconnect(nowait=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._cache.lose()
 
     async def _follow(self, client: Redis) -> None:
         failures = 0
-        while True:
+        while not self._closed:
             pool = client.connection_pool
-            connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 2})
+            connection = self._connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 2})
             try:
                 await self._subscribe(connection)
                 if failures:
@@ -91,7 +96,7 @@ class InvalidationFollower:
                 failures = 0
                 await self._listen(connection)
             except Exception as error:  # Redis's errors, and any other: the copy is off until it follows again
-                if not failures:
+                if not failures and not self._closed:
                     logger.warning(
                         "Redis: session invalidations not followed (%s): every session check reads Redis",
                         type(error).__name__,
@@ -126,7 +131,7 @@ class InvalidationFollower:
         ping_sent: float | None = None
         answering: list[asyncio.Future[None]] = []
         try:
-            while True:
+            while not self._closed:
                 now = time.monotonic()
                 if ping_sent is None and (now >= ping_due or self._waiting):
                     answering, self._waiting = self._waiting, []
