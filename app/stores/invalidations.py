@@ -33,6 +33,7 @@ from app.stores.session_cache import SessionCache
 logger = logging.getLogger("web3_auth")
 
 CHANNEL = "__redis__:invalidate"
+CLIENT_NAME = "web3auth-session-invalidations"  # as CLIENT LIST shows it
 HEARTBEAT = 0.25  # seconds between PINGs
 LEASE = 2 * HEARTBEAT  # seconds the copy is served after a PING that came back was sent
 RETRY_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0)  # seconds before each new attempt to follow; the last repeats
@@ -88,7 +89,8 @@ class InvalidationFollower:
         failures = 0
         while not self._closed:
             pool = client.connection_pool
-            connection = self._connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 2})
+            options = {**pool.connection_kwargs, "protocol": 2, "client_name": CLIENT_NAME}
+            connection = self._connection = pool.connection_class(**options)
             try:
                 await self._subscribe(connection)
                 if failures:
@@ -122,7 +124,7 @@ class InvalidationFollower:
 
     @staticmethod
     async def _ask(connection: AbstractConnection, *command: str | int) -> Any:
-        await connection.send_command(*command)
+        await connection.send_command(*command, check_health=False)  # a health check would read our messages
         return await connection.read_response()
 
     async def _listen(self, connection: AbstractConnection) -> None:
@@ -135,7 +137,7 @@ class InvalidationFollower:
                 now = time.monotonic()
                 if ping_sent is None and (now >= ping_due or self._waiting):
                     answering, self._waiting = self._waiting, []
-                    await connection.send_command("PING")
+                    await connection.send_command("PING", check_health=False)
                     ping_sent = now
                 if ping_sent is not None and now - ping_sent >= self._timeout:
                     raise StreamLost("the heartbeat went unanswered")
