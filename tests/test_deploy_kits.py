@@ -44,6 +44,7 @@ EXPORTED_METRICS = {
     "web3auth_rate_limited_total",
     "web3auth_store_operation_duration_seconds",
     "web3auth_store_errors_total",
+    "web3auth_session_cache_reads_total",
     "web3auth_rpc_calls_total",
     "web3auth_rpc_node_healthy",
     "web3auth_rpc_breaker_state",

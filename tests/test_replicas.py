@@ -98,3 +98,24 @@ def test_challenge_on_one_replica_sign_in_on_the_other_logout_honoured_by_both(r
 def test_the_replicas_publish_the_same_keys(replicas: tuple[str, str]) -> None:
     first, second = (httpx.get(f"{replica}/.well-known/jwks.json").json() for replica in replicas)
     assert first == second
+
+
+def test_a_logout_on_one_replica_is_honoured_by_the_other_that_had_checked_the_session(
+    replicas: tuple[str, str],
+) -> None:
+    """The second replica answers its checks from its copy of the session; the logout on the first removes it.
+    (Each request from an IP of its own: the replicas' per-IP budget here is 6 a minute.)"""
+    first, second = replicas
+    wallet = new_wallet()
+    ips = (via(f"192.0.2.{index}") for index in range(100, 120))
+    issued = httpx.post(f"{first}/auth/challenge", json={"address": wallet.address}, headers=next(ips))
+    body = {"message": issued.json()["message"], "signature": sign(wallet, issued.json()["message"])}
+    response = httpx.post(f"{first}/auth/verify", json=body, headers=next(ips))
+    assert response.status_code == 200, response.text
+    bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    for _ in range(3):
+        assert httpx.get(f"{second}/auth/me", headers={**bearer, **next(ips)}).status_code == 200
+        assert httpx.get(f"{second}/auth/forward", headers={**bearer, **next(ips)}).status_code == 200
+    assert httpx.post(f"{first}/auth/logout", headers={**bearer, **next(ips)}).status_code == 204
+    assert httpx.get(f"{second}/auth/me", headers={**bearer, **next(ips)}).status_code == 401
+    assert httpx.get(f"{second}/auth/forward", headers={**bearer, **next(ips)}).status_code == 401

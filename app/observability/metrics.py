@@ -50,6 +50,13 @@ STORE_SECONDS = Histogram(
 STORE_ERRORS = Counter(
     "web3auth_store_errors", "Store operations that failed (answered 503), by operation.", ["operation"]
 )
+SESSION_CACHE_READS = Counter(
+    "web3auth_session_cache_reads",
+    "Session checks on Redis (me, forward-auth, introspection), by outcome: hit (answered from this process's "
+    "copy), miss (read from Redis), untrusted (read from Redis: the invalidation stream is down or unconfirmed, "
+    "and always on a Redis Cluster).",
+    ["outcome"],
+)
 # Read from the store at each scrape (every worker sees the same store: the scraped worker's figure is the one)
 SESSIONS_LIVE = Gauge(
     "web3auth_sessions_live",

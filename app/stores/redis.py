@@ -76,8 +76,10 @@ from app.stores.base import (
 )
 from app.stores.connections import StoreConnection, parse_redis_url, store_connection
 from app.stores.deadline import time_left, within_budget
+from app.stores.invalidations import InvalidationFollower
 from app.stores.pending_limits import LimitCheck, take
 from app.stores.redis_limits import LIMITS_ONLY, folded, operation_reply, window_arguments, window_keys
+from app.stores.session_cache import NOT_CACHED, SessionCache
 
 Result = TypeVar("Result")
 logger = logging.getLogger("web3_auth")
@@ -194,6 +196,11 @@ class RedisStore:
         self._redeem_after_limits = client.register_script(folded(_REDEEM))
         self._consume_after_limits = client.register_script(folded(_CONSUME))
         self._rotate_after_limits = client.register_script(folded(_ROTATE))
+        # find_session's copy of the sessions, kept current by Redis (app.stores.invalidations)
+        self.sessions = SessionCache()
+        self.invalidations = InvalidationFollower(
+            client, self.sessions, key_prefix=self._session_key("")[:-1], timeout=timeout
+        )
 
     @classmethod
     def from_url(
@@ -475,12 +482,16 @@ class RedisStore:
     @metered
     async def find_session(self, session_id: str) -> Session | None:
         await self._settle_pending()
-        key = self._session_key(session_id)
-        fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
-        if fields[0] is None or fields[-1] in (b"1", "1"):
-            return None
-        session = _session(session_id, fields[:-1])
-        return session if time.time() < session.ends_at else None
+        session = self.sessions.get(session_id)
+        if session is NOT_CACHED:
+            self.invalidations.ensure_running()
+            reading = self.sessions.reading(session_id)
+            key = self._session_key(session_id)
+            fields = await self._run(lambda: self._redis.hmget(key, _SESSION_FIELDS), retry_if_dropped=True)
+            gone = fields[0] is None or fields[-1] in (b"1", "1")  # missing or revoked
+            session = None if gone else _session(session_id, fields[:-1])
+            self.sessions.keep(reading, session_id, session)
+        return session if session is not None and time.time() < session.ends_at else None
 
     @metered
     async def change_accounts(
@@ -501,6 +512,7 @@ class RedisStore:
             outcome = await self._write_acknowledged(
                 self._set_accounts, [key], arguments, lambda reply: reply == 1, NOT_REPLICATED_ACCOUNTS
             )
+            self.sessions.forget(session_id)  # this process reads its own writes (others: by invalidation)
             if outcome == 1:
                 return changed
             if outcome == 0:
@@ -534,6 +546,7 @@ class RedisStore:
             lambda: self._write_acknowledged(self._rotate, keys, arguments, granted, NOT_REPLICATED_REFRESH),
             acknowledged=(granted, NOT_REPLICATED_REFRESH),
         )
+        self.sessions.forget(session_id)
         outcome = Rotation(_text(reply[0]))
         session = _session(session_id, reply[1:]) if len(reply) > 1 else None
         if session is not None:  # ROTATED, GRACE
@@ -571,6 +584,7 @@ class RedisStore:
                 self._revoke, [key], arguments, bool, NOT_REPLICATED_REVOKE, retry_if_dropped=True
             )
         )
+        self.sessions.forget(session_id)
         if revoked:
             await self._count_no_more(session_id)
         return revoked
@@ -590,6 +604,7 @@ class RedisStore:
         return _text(value) if value is not None else None
 
     async def close(self) -> None:
+        await self.invalidations.close()
         await self._connection.close()
 
     # OpenID Connect authorization codes
