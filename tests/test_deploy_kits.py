@@ -50,8 +50,13 @@ EXPORTED_METRICS = {
     "web3auth_rpc_breaker_state",
     "web3auth_sessions_live",
     "web3auth_sessions_max",
+    "web3auth_gc_pause_seconds",
 }
-HISTOGRAMS = {"web3auth_http_request_duration_seconds", "web3auth_store_operation_duration_seconds"}
+HISTOGRAMS = {
+    "web3auth_http_request_duration_seconds",
+    "web3auth_store_operation_duration_seconds",
+    "web3auth_gc_pause_seconds",
+}
 
 API_VERSIONS = {
     "ConfigMap": "v1",
@@ -528,6 +533,9 @@ def test_dashboard_queries_only_exported_metrics() -> None:
 def test_the_metric_list_is_what_the_service_exports() -> None:
     """EXPORTED_METRICS above (what the dashboard may query) against the collectors the app registers."""
     import app.observability.metrics  # noqa: F401 - registers the collectors
+    from app.observability import gc_pauses
+
+    gc_pauses.install()  # as the served app does (app.main.create_served_app)
 
     registry = prometheus_client.REGISTRY
     exported = {
