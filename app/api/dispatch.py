@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.asgi import PathTree, route_path
+from app.api.bodies import BodyShape, read_body
 from app.api.handlers import client_closed, render
-from app.api.json_bodies import BodyShape, read_body
 from app.api.table import Endpoint
 from app.errors import AuthError
 

@@ -11,7 +11,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Match
 
-from app.api.json_bodies import describe_problems
+from app.api.bodies import describe_problems
 from app.api.openapi import documented_headers
 from app.api.schemas import ErrorBody
 from app.errors import (

@@ -7,23 +7,16 @@ everything else parses exactly as before. Counting brackets is C-fast; only a bo
 MAX_NESTING of them is scanned for its real depth (strings skipped).
 """
 
-import email.message
 import json
 import re
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi.routing import APIRoute
-from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import InvalidRequest, MalformedRequest
-
 MAX_NESTING = 512  # far below Python's default recursion limit (1000), far above any body of ours (2)
-_MAX_VALIDATION_PROBLEMS = 3
-UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words for it
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
@@ -57,7 +50,7 @@ class BoundedJsonRequest(Request):
 
 
 class BoundedJsonRoute(APIRoute):
-    """A route whose JSON body is read by load_json: `APIRouter(route_class=BoundedJsonRoute)`."""
+    """A route whose JSON body is read by load_json (app.api.table.install gives it to every route)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -66,57 +59,3 @@ class BoundedJsonRoute(APIRoute):
             return await handler(BoundedJsonRequest(request.scope, request.receive))
 
         return handle
-
-
-@dataclass(frozen=True)
-class BodyShape:
-    """A route's JSON body: its type (a model, or a model or None) and whether a request must send one."""
-
-    adapter: TypeAdapter[Any]
-    required: bool
-    default: Any = None
-
-
-async def read_body(request: Request, shape: BodyShape) -> Any:
-    """The request's body validated as FastAPI's route for it would (same rules, same errors), for the
-    endpoints app.api.dispatch serves: JSON when the Content-Type says JSON (strict: none is not JSON), the
-    raw bytes otherwise (which no model accepts); InvalidRequest for what does not validate, MalformedRequest
-    for what does not parse. A client gone before its body was whole: ClientDisconnect."""
-    raw = await request.body()
-    body: Any = None if not raw else raw
-    if raw and _declares_json(request.headers.get("content-type")):
-        try:
-            body = load_json(raw)
-        except json.JSONDecodeError as error:
-            raise InvalidRequest(
-                describe_problems([{"loc": ("body", error.pos), "msg": "JSON decode error"}])
-            ) from None
-        except ValueError:  # NestedTooDeep, bytes that are not UTF-8
-            raise MalformedRequest(UNREADABLE_BODY) from None
-    if not raw:
-        if shape.required:
-            raise InvalidRequest(describe_problems([{"loc": ("body",), "msg": "Field required"}]))
-        return shape.default
-    try:
-        return shape.adapter.validate_python(body, from_attributes=True)
-    except ValidationError as error:
-        problems = [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors(include_url=False)]
-        raise InvalidRequest(describe_problems(problems)) from None
-
-
-def _declares_json(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
-
-
-def describe_problems(problems: Sequence[Mapping[str, Any]]) -> str:
-    """A validation failure in one line: the first few problems, each as `location: message`."""
-    described = []
-    for item in problems[:_MAX_VALIDATION_PROBLEMS]:
-        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
-        described.append(f"{location}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}")
-    return "; ".join(described)

@@ -12,7 +12,9 @@ request run inside the store's next script (app.stores.pending_limits): the per-
 FOLDED_PATHS with their first store operation, the per-wallet checks with the nonce look-up, their spending
 with the redemption.
 
-    per client IP    AUTH_RATE_LIMIT_IP, on every /auth/ endpoint, before the body is read; except
+    per client IP    AUTH_RATE_LIMIT_IP, on every /auth/ endpoint, before the body is read (on one Redis
+                     server, for FOLDED_PATHS, with the first store operation: after the body is parsed,
+                     before any signature is checked or anything stored); except
                      forward-auth (proxies call it for every request of the API they guard) and
                      introspection calls that present AUTH_INTROSPECT_TOKEN (services, not browsers)
     per wallet       AUTH_RATE_LIMIT_ADDRESS, keyed by the EIP-55 address (case variants share it), twice:

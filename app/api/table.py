@@ -11,9 +11,10 @@ the same declaration, below FastAPI's router: same handler, same body model, sam
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_origin
 
 from fastapi import FastAPI
+from pydantic.fields import FieldInfo
 
 from app.api.json_bodies import BoundedJsonRoute
 
@@ -94,10 +95,14 @@ class Routes:
 
 
 def _check_direct(endpoint: Endpoint) -> None:
-    """What app.api.dispatch can call: `request`, and at most a JSON `body`; nothing FastAPI would resolve."""
-    parameters = set(inspect.signature(endpoint.handler).parameters)
-    if not parameters <= {"request", "body"} or "{" in endpoint.path:
+    """What app.api.dispatch can call: `request`, and at most a JSON `body` that is a plain annotation with a
+    plain default (FastAPI would read `Body(embed=True)`, an alias or a `Body(...)` default its own way)."""
+    parameters = inspect.signature(endpoint.handler, eval_str=True).parameters
+    if not set(parameters) <= {"request", "body"} or "{" in endpoint.path:
         raise TypeError(f"{endpoint.path}: a direct endpoint's handler takes only `request` and `body`")
+    body = parameters.get("body")
+    if body is not None and (get_origin(body.annotation) is Annotated or isinstance(body.default, FieldInfo)):
+        raise TypeError(f"{endpoint.path}: a direct endpoint's body is a plain model annotation, without Body()")
 
 
 def install(app: FastAPI, endpoints: Iterable[Endpoint]) -> None:

@@ -4,16 +4,17 @@ endpoint is documented (or declared undocumented); nothing else answers."""
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import Body, FastAPI
+from pydantic import BaseModel
 from starlette.routing import Match
 
 from app.api.dispatch import DispatchTable
-from app.api.table import OPENAPI_METHODS, Endpoint
+from app.api.table import OPENAPI_METHODS, Endpoint, Routes
 from app.config import Settings
 from app.main import create_app
 from tests.support.app import GENEROUS_LIMITS
@@ -132,3 +133,25 @@ async def test_methods_and_paths_outside_the_table_are_not_served(
             assert set(response.headers["allow"].split(", ")) == answered, (method, path)
     response = await client.get("/auth/unknown")
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
+
+
+class _Body(BaseModel):
+    x: int
+
+
+async def _embedded(request: object, body: Annotated[_Body, Body(embed=True)]) -> None:  # noqa: ARG001
+    pass
+
+
+async def _body_default(request: object, body: _Body = Body(None)) -> None:  # noqa: ARG001, B008
+    pass
+
+
+async def _with_a_dependency(request: object, token: str) -> None:  # noqa: ARG001
+    pass
+
+
+@pytest.mark.parametrize("handler", [_embedded, _body_default, _with_a_dependency])
+def test_a_direct_endpoint_takes_only_what_the_dispatcher_reads_as_fastapi_would(handler: Any) -> None:
+    with pytest.raises(TypeError, match="direct endpoint"):
+        Routes().add("/x", handler, methods=("POST",), direct=True)

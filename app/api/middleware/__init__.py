@@ -30,7 +30,8 @@ def stack(
     1. telemetry: its id, its log line and metrics, around everything (a 429 or a 413 is logged too);
     2. CORS (only with AUTH_CORS_ORIGINS; never on `not_cors`): refusals below carry its headers too;
     3. the store deadline: one time budget for every store call of the request;
-    4. the per-client limit, before anything reads the body;
+    4. the per-client limit, before anything reads the body (on one Redis server, for the sign-in endpoints,
+       with their first store operation: app.api.middleware.rate_limit);
     5. the body size limit (except on `unread_bodies`, which never read theirs);
     6. the direct endpoints of the route table (app.api.dispatch); then FastAPI's router for the others.
     """

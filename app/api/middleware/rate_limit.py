@@ -1,4 +1,5 @@
-"""The per-client limit (AUTH_RATE_LIMIT_IP, app.api.ratelimit), counted before anything reads the body."""
+"""The per-client limit (AUTH_RATE_LIMIT_IP, app.api.ratelimit): counted before anything reads the body, or, on
+one Redis server, for the sign-in endpoints, with the request's first store operation (in the same script)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,8 +11,9 @@ from app.stores.limits import RateCounter
 
 
 class PerClientLimit:
-    """Pure ASGI: count each request to a limited /auth/ endpoint against its client's budget, before the
-    body is read or anything else happens."""
+    """Pure ASGI: count each request to a limited endpoint against its client's budget: at once, before the body
+    is read, or where the store folds the hit into its next script (RateLimits.folds_per_ip), with that script,
+    and at the latest when the response starts or the request fails."""
 
     def __init__(self, app: ASGIApp, rate_limits: RateLimits) -> None:
         self.app = app
@@ -32,7 +34,19 @@ class PerClientLimit:
             if not counter.folds_checks:
                 await self.app(scope, receive, send)
                 return
-            await self.app(scope, receive, _settling_first(counter, scope, receive, send))
+            try:
+                await self.app(scope, receive, _settling_first(counter, scope, receive, send))
+            except Exception:
+                # A request that failed (a 500) counts against its client all the same; and if it was over its
+                # limit, that is its answer. Checks still pending mean that no response has started.
+                if not counter.has_pending():
+                    raise
+                try:
+                    await counter.settle()
+                except AuthError as error:
+                    await render(error)(scope, receive, send)
+                    return
+                raise
 
 
 def _settling_first(counter: RateCounter, scope: Scope, receive: Receive, send: Send) -> Send:

@@ -80,7 +80,6 @@ SIGNED_MESSAGE_ERRORS = (
     RateLimited,
     StoreUnavailable,
 )
-ME_PATH = "/auth/me"
 
 
 @routes.post(
