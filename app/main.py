@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan_for(settings, store),
+        # FastAPI's native OpenTelemetry looks for a configured provider at every request (~8 us of three
+        # environment reads); the service's own metrics and logs are app.api.middleware.telemetry's
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         redirect_slashes=False,  # Starlette's redirect would build its Location from the Host header
     )
     table = app.state.route_table = endpoints(demo=settings.demo)
