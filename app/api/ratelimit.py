@@ -55,7 +55,9 @@ LIMITED_PREFIXES = ("/auth/", "/oidc/")  # the API and the OpenID Connect provid
 # server): what these endpoints do before it reads no store and calls no one. Anything still waiting when the
 # response starts runs then, and its refusal is the response: every request counts, whatever its answer.
 FOLDED_PATHS = frozenset({"/auth/challenge", "/auth/nonce", "/auth/verify", "/auth/refresh"})
-_CLIENT_KEY = "web3auth.client"  # where a request's client key is kept in its ASGI scope
+_CLIENT_KEY = "web3auth.client"
+_CACHED_CLIENT_KEYS = 4096
+_CACHED_FORWARDED_BYTES = 256  # where a request's client key is kept in its ASGI scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class RateLimits:
     def __init__(self, settings: Settings, *, unlimited_paths: PathTree = NO_PATHS, introspect_path: str) -> None:
         self.unlimited_paths, self.introspect_path = unlimited_paths, introspect_path
         self.trusted = TrustedProxies(settings.trusted_proxies)
+        # A client sends request after request from the same address: its key, parsed once (ipaddress is slow).
+        self._key_of = functools.lru_cache(maxsize=_CACHED_CLIENT_KEYS)(self._key)
         self.introspection_credential = settings.introspect_token
         self.per_ip = _declare(settings.rate_limit_ip, "ip", self.client)
         self.per_sign_in = _declare(settings.rate_limit_address, "sign-in", lambda address: address)
@@ -93,9 +97,17 @@ class RateLimits:
         known: str | None = scope.get(_CLIENT_KEY)
         if known is None:
             peer = scope.get("client")
-            forwarded = Headers(scope=scope).getlist("x-forwarded-for")
-            known = scope[_CLIENT_KEY] = client_key(peer[0] if peer else None, forwarded, self.trusted)
+            address = peer[0] if peer else None
+            forwarded = tuple(value for name, value in scope["headers"] if name == b"x-forwarded-for")
+            if sum(map(len, forwarded)) <= _CACHED_FORWARDED_BYTES:  # whatever a client sends stays out of it
+                known = self._key_of(address, forwarded)
+            else:
+                known = self._key(address, forwarded)
+            scope[_CLIENT_KEY] = known
         return known
+
+    def _key(self, peer: str | None, forwarded: tuple[bytes, ...]) -> str:
+        return client_key(peer, [value.decode("latin-1") for value in forwarded], self.trusted)
 
     def counts_against_its_client(self, scope: Scope) -> bool:
         path = route_path(scope)
