@@ -1,7 +1,10 @@
 """The application factory. `app.main:app` is what uvicorn serves, built from the environment on first use."""
 
 import gc
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -19,6 +22,7 @@ from app.observability import gc_pauses
 from app.observability.logs import configure_logging
 from app.stores.base import Store
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 DESCRIPTION = """Sign-In with Ethereum (EIP-4361): a challenge with a single-use nonce, a signed message traded
 for a JWT access token (validated by anyone with the JWKS) and an opaque refresh token.
 Every error is `{"error": code, "detail": text}`."""
@@ -67,12 +71,24 @@ def create_served_app() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
-    # What was built so far lives as long as the process: out of the collector's sight, a full collection
-    # walks only what requests created.
-    gc.collect()
-    gc.freeze()
+    app.router.lifespan_context = _frozen_once_started(app.router.lifespan_context)
     gc_pauses.install()  # collections' durations at /metrics, from here on
     return app
+
+
+def _frozen_once_started(lifespan: Lifespan) -> Lifespan:
+    """The lifespan, and once it has started, what exists then (the modules, the app, the stores and their
+    containers) out of the collector's sight: a full collection walks only what requests created, not the
+    stores' dictionaries of every live session and rate window (~70 ns a reference: 10 ms at 150,000)."""
+
+    @asynccontextmanager
+    async def frozen(app: FastAPI) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            gc.collect()
+            gc.freeze()
+            yield state
+
+    return frozen
 
 
 @cache
