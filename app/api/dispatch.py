@@ -3,7 +3,7 @@
 For these, FastAPI's exception middleware, exit stacks, router (a match against every route before them),
 dependency solving and request wrapper cost more than the work itself (issue 7's profile: a quarter of a
 sign-in's CPU). Here a request for one of them finds its endpoint with one dictionary look-up, its JSON body is
-read and validated exactly as FastAPI would (app.api.json_bodies.read_body), and the handler is called. The
+read and validated exactly as FastAPI would (app.api.bodies.read_body), and the handler is called. The
 answers, errors in the same envelope, are those of the FastAPI route built from the same declaration, which
 the OpenAPI schema documents. Other methods of these paths go on to FastAPI's router, which answers 405.
 """
