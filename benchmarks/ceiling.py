@@ -39,10 +39,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1", help="default: AUTH_HOST's default")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    serve(create_app(), host=args.host, port=args.port)
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """Serve `app` as `python -m app` serves: the benchmark's other Python servers (the naive peer) too."""
     uvicorn.run(
-        create_app(),
-        host=args.host,
-        port=args.port,
+        app,
+        host=host,
+        port=port,
         workers=1,
         loop="uvloop",
         http="httptools",

@@ -21,19 +21,23 @@ ceiling's (benchmarks/ceiling.py): one worker, uvloop, httptools, no access log.
 import argparse
 import secrets
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
 import redis.asyncio as redis
-import uvicorn
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_keys import KeyAPI
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from siwe import SiweMessage, VerificationError, generate_nonce
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ceiling import serve  # noqa: E402 - benchmarks/ceiling.py, beside this folder
 
 DOMAIN = "localhost"
 URI = "http://localhost/"
@@ -130,18 +134,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--prefix", default="naive-siwe", help="Redis key prefix")
     args = parser.parse_args()
-    uvicorn.run(
-        create_app(args.redis_url, args.prefix),
-        host=args.host,
-        port=args.port,
-        workers=1,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=False,
-        server_header=False,
-        log_config=None,
-        access_log=False,
-    )
+    serve(create_app(args.redis_url, args.prefix), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -83,3 +83,9 @@ def chromium_path() -> Path:
     if not path.exists():
         pytest.fail("Chromium is not installed: `apt-get install chromium` (scripts/test does it)")
     return path
+
+
+def assert_screenshot(picture: Path, *, at_least: int) -> None:
+    """A PNG a browser test kept, of at least `at_least` bytes (a blank page is smaller)."""
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert picture.stat().st_size > at_least, picture
