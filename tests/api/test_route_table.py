@@ -111,9 +111,13 @@ async def test_each_documented_operation_answers_with_a_status_and_code_it_docum
                 and method != "HEAD"
                 and response.headers["content-type"] == "application/json"
             ):
-                code = response.json()["error"]
-                if "$ref" in str(documented.get("content", {})) and "ErrorBody" in str(documented["content"]):
-                    assert code in _CODES.findall(documented["description"]), (method, path, code)
+                answer = response.json()
+                schema = documented["content"]["application/json"]["schema"]
+                if "detail" in answer:  # the service's envelope: documented as ErrorBody, with its code listed
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, schema)
+                    assert answer["error"] in _CODES.findall(documented["description"]), (method, path, answer)
+                else:  # OAuth's own shape (RFC 6749 §5.2)
+                    assert schema == {"$ref": "#/components/schemas/OAuthErrorBody"}, (method, path, schema)
 
 
 async def test_methods_and_paths_outside_the_table_are_not_served(
