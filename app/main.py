@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # forward-auth answers for every API call a proxy guards; the client module is a static file
         unlimited_paths=forward_auth.including((frontend.CLIENT_PATH,)),
         introspect_path=sessions.INTROSPECT_PATH,
+        per_ip_with_store=frozenset(endpoint.path for endpoint in table if endpoint.per_ip_with_store),
     )
     middleware.stack(
         app,

@@ -8,13 +8,13 @@ socket timeout (benchmarks/limiter_blocking.py measures it). Its public API is t
 decorators and middlewares, whose 429 headers it writes from its synchronous storage); its records
 (slowapi.wrappers.Limit) are not part of it. The counting goes through RateCounter instead, on the same
 asyncio Redis pool as the store, within the request's store deadline; on one Redis server the checks of a
-request run inside the store's next script (app.stores.pending_limits): the per-IP hit of the endpoints in
-FOLDED_PATHS with their first store operation, the per-wallet checks with the nonce look-up, their spending
-with the redemption.
+request run inside the store's next script (app.stores.pending_limits): the per-IP hit of the endpoints
+declared `per_ip_with_store` (app.api.table) with their first store operation, the per-wallet checks with the
+nonce look-up, their spending with the redemption.
 
     per client IP    AUTH_RATE_LIMIT_IP, on every /auth/ endpoint, before the body is read (on one Redis
-                     server, for FOLDED_PATHS, with the first store operation: after the body is parsed,
-                     before any signature is checked or anything stored); except
+                     server, for the endpoints declared per_ip_with_store, with the first store operation:
+                     after the body is parsed, before any signature is checked or anything stored); except
                      forward-auth (proxies call it for every request of the API they guard) and
                      introspection calls that present AUTH_INTROSPECT_TOKEN (services, not browsers)
     per wallet       AUTH_RATE_LIMIT_ADDRESS, keyed by the EIP-55 address (case variants share it), twice:
@@ -51,13 +51,9 @@ from app.stores.limits import RateCounter
 from app.stores.pending_limits import LimitCheck, Verdict
 
 LIMITED_PREFIXES = ("/auth/", "/oidc/")  # the API and the OpenID Connect provider; not the public metadata
-# Where the per-IP hit waits for the request's first store operation and runs in its script (on one Redis
-# server): what these endpoints do before it reads no store and calls no one. Anything still waiting when the
-# response starts runs then, and its refusal is the response: every request counts, whatever its answer.
-FOLDED_PATHS = frozenset({"/auth/challenge", "/auth/nonce", "/auth/verify", "/auth/refresh"})
-_CLIENT_KEY = "web3auth.client"
+_CLIENT_KEY = "web3auth.client"  # where a request's client key is kept in its ASGI scope
 _CACHED_CLIENT_KEYS = 4096
-_CACHED_FORWARDED_BYTES = 256  # where a request's client key is kept in its ASGI scope
+_CACHED_FORWARDED_BYTES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +73,18 @@ def _declare(value: str, scope: str, key_func: Callable[..., str]) -> DeclaredLi
 class RateLimits:
     """The limits of one deployment, and how a hit against each is counted."""
 
-    def __init__(self, settings: Settings, *, unlimited_paths: PathTree = NO_PATHS, introspect_path: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        unlimited_paths: PathTree = NO_PATHS,
+        introspect_path: str,
+        per_ip_with_store: frozenset[str] = frozenset(),
+    ) -> None:
+        """`per_ip_with_store`: the paths whose per-IP hit may wait for the request's first store operation and
+        run in its script (on one Redis server); anything still waiting when the response starts runs then."""
         self.unlimited_paths, self.introspect_path = unlimited_paths, introspect_path
+        self.per_ip_with_store = per_ip_with_store
         self.trusted = TrustedProxies(settings.trusted_proxies)
         # A client sends request after request from the same address: its key, parsed once (ipaddress is slow).
         self._key_of = functools.lru_cache(maxsize=_CACHED_CLIENT_KEYS)(self._key)
@@ -121,7 +127,7 @@ class RateLimits:
         return presents(Headers(scope=scope).get("authorization", ""), self.introspection_credential)
 
     def folds_per_ip(self, scope: Scope) -> bool:
-        return route_path(scope) in FOLDED_PATHS
+        return route_path(scope) in self.per_ip_with_store
 
     async def spend(
         self, declared: DeclaredLimit, counter: RateCounter, *key_parts: object, at_once: bool = False

@@ -29,13 +29,16 @@ class Endpoint:
     """One endpoint. `methods` None: any method (each OpenAPI method documented as an operation of its own,
     operation id `<operation_id>_<method>`); `subtree`: every path under `path` too; `direct`: served by
     app.api.dispatch, which needs a handler taking `request` and, for a JSON body, `body` (a pydantic model,
-    optional when it has a default); `options`: FastAPI's route keyword arguments (summary, responses, ...)."""
+    optional when it has a default); `per_ip_with_store`: its per-IP hit may wait for its first store operation
+    (app.api.ratelimit), for it reads no store and calls no one before; `options`: FastAPI's route keyword
+    arguments (summary, responses, ...)."""
 
     path: str
     methods: tuple[str, ...] | None
     handler: Handler
     direct: bool = False
     subtree: bool = False
+    per_ip_with_store: bool = False
     tags: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -62,6 +65,7 @@ class Routes:
         methods: Iterable[str] | None,
         direct: bool = False,
         subtree: bool = False,
+        per_ip_with_store: bool = False,
         **options: Any,
     ) -> None:
         declared = Endpoint(
@@ -70,6 +74,7 @@ class Routes:
             handler,
             direct=direct,
             subtree=subtree,
+            per_ip_with_store=per_ip_with_store,
             tags=self.tags,
             options=options,
         )

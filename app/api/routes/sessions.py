@@ -32,6 +32,7 @@ INTROSPECT_PATH = "/auth/introspect"
 @routes.post(
     "/refresh",
     direct=True,
+    per_ip_with_store=True,
     response_model=TokenResponse,
     summary="Trade a refresh token for new tokens; the presented one is rotated out",
     responses={

@@ -85,6 +85,7 @@ SIGNED_MESSAGE_ERRORS = (
 @routes.post(
     "/challenge",
     direct=True,
+    per_ip_with_store=True,
     response_model=ChallengeResponse,
     summary="Get an EIP-4361 message with a single-use nonce, to be signed by the wallet",
     responses={
@@ -133,6 +134,7 @@ async def challenge(body: ChallengeRequest, request: Request) -> Response:
 @routes.post(
     "/nonce",
     direct=True,
+    per_ip_with_store=True,
     response_model=NonceResponse,
     summary="Get a single-use nonce before the address is known, for a message the client writes (One-Click Auth)",
     responses={
@@ -186,6 +188,7 @@ def sign_in_context(request: Request) -> SignInContext:
 @routes.post(
     "/verify",
     direct=True,
+    per_ip_with_store=True,
     response_model=TokenResponse,
     summary="Trade a signed message for an access token and a refresh token",
     responses={
